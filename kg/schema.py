@@ -1,0 +1,195 @@
+"""The graph schema: the single source of truth for labels, relationship types and
+their documented properties.
+
+The loaders emit records that name these labels and types; the store generates its
+constraints and write statements from them; docs/schema.md describes them. Nothing
+here knows about YAML or about a database driver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Properties every node carries (where they apply).
+COMMON_NODE_PROPERTIES = (
+    "id",  # unique across repos and clusters, stable across loads
+    "name",  # caption: the object's name
+    "kind",  # the Kubernetes/Flux kind (or the node's own kind for derived nodes)
+    "repo",  # repository name the node was loaded from
+    "cluster",  # cluster the node belongs to
+    "namespace",  # Kubernetes namespace, where it applies
+    "source_file",  # repo-relative file the object came from
+    "load_tag",  # tag of the load that last wrote the node
+    "missing",  # true for a placeholder: referenced but not defined in the repo
+)
+
+
+@dataclass(frozen=True)
+class NodeType:
+    label: str
+    doc: str
+    properties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RelType:
+    type: str
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+    doc: str
+    properties: tuple[str, ...] = ()
+
+
+NODE_TYPES: dict[str, NodeType] = {
+    t.label: t
+    for t in (
+        NodeType("Repo", "A Flux GitOps repository that was loaded.", ("path", "git_revision", "git_commit_time", "loaded_at")),
+        NodeType("Cluster", "A cluster entry point (flux-system GitRepository + root Kustomization).", ("path",)),
+        NodeType(
+            "Source",
+            "A Flux source: GitRepository, OCIRepository, HelmRepository or Bucket (`kind`).",
+            ("url", "ref", "source_type", "interval"),
+        ),
+        NodeType(
+            "Kustomization",
+            "A Flux Kustomization (kustomize.toolkit.fluxcd.io).",
+            (
+                "path", "source_dir", "root", "interval", "prune", "suspend", "wait", "timeout",
+                "target_namespace", "source_kind", "source_name", "depends_on", "substitute_from",
+                "unresolved_vars", "render_error", "resources",
+            ),
+        ),
+        NodeType(
+            "HelmRelease",
+            "A Flux HelmRelease; charts are not rendered, the release stands for what it deploys.",
+            (
+                "chart", "chart_version", "chart_source", "chart_source_kind", "release_name",
+                "target_namespace", "storage_namespace", "deploys_to", "interval", "suspend", "depends_on",
+            ),
+        ),
+        NodeType("Namespace", "A Kubernetes namespace (`declared`: a Namespace object exists in the repo).", ("declared",)),
+        NodeType(
+            "Workload",
+            "Deployment, StatefulSet, DaemonSet, CronJob or Job (`kind`).",
+            ("images", "containers", "replicas", "schedule", "app", "service", "description", "pod_labels"),
+        ),
+        NodeType("Service", "A Kubernetes Service.", ("selector", "ports", "service_type")),
+        NodeType(
+            "ConfigMap",
+            "A ConfigMap; generated ones keep their logical name and the hashed `generated_name`.",
+            ("generated_name", "generated_by", "generator", "keys"),
+        ),
+        NodeType(
+            "ConfigKey",
+            "One key of a ConfigMap with its raw value (as in git) and its value after substitution.",
+            ("key", "configmap", "value_raw", "value", "binary", "variables", "unresolved_vars"),
+        ),
+        NodeType("Secret", "A Kubernetes Secret: names and key names only, never values.", ("keys", "origin", "generated_name", "secret_type")),
+        NodeType(
+            "SecretProviderClass",
+            "A Secrets Store CSI SecretProviderClass.",
+            ("provider", "vault_address", "vault_role", "vault_mount_path", "vault_namespace", "object_names"),
+        ),
+        NodeType("VaultPath", "A secret location in Vault.", ("path",)),
+        NodeType("ExternalSecret", "An External Secrets Operator ExternalSecret.", ("target",)),
+        NodeType("SecretStore", "An ESO SecretStore or ClusterSecretStore (`kind`).", ("provider", "server")),
+        NodeType("SecretBackend", "A secret server, e.g. the Vault an SPC or store talks to.", ("address", "service", "service_namespace", "backend_type")),
+        NodeType(
+            "Variable",
+            "A post-build substitution variable, per cluster.",
+            ("value", "defined_in", "redacted"),
+        ),
+    )
+}
+
+REL_TYPES: dict[str, RelType] = {
+    r.type: r
+    for r in (
+        RelType("ROOT", ("Cluster",), ("Kustomization",), "The cluster's root (flux-system) Kustomization."),
+        RelType("HAS_CLUSTER", ("Repo",), ("Cluster",), "A repository holds a cluster entry point."),
+        RelType(
+            "MANAGES", ("Kustomization",), tuple(NODE_TYPES),
+            "A Kustomization applies the object (it is in its build output).",
+        ),
+        RelType(
+            "DEPENDS_ON", ("Kustomization", "HelmRelease"), ("Kustomization", "HelmRelease"),
+            "spec.dependsOn: the dependent waits for the dependency.",
+        ),
+        RelType(
+            "FROM_SOURCE", ("Kustomization", "HelmRelease"), ("Source",),
+            "sourceRef / chart sourceRef / chartRef.",
+        ),
+        RelType("IN_NAMESPACE", tuple(NODE_TYPES), ("Namespace",), "The object lives in the namespace."),
+        RelType(
+            "MOUNTS", ("Workload",), ("SecretProviderClass",),
+            "A pod volume with the secrets-store CSI driver names the SPC.", ("mount_path", "volume"),
+        ),
+        RelType(
+            "USES", ("Workload",), ("ConfigMap", "Secret"),
+            "envFrom, env valueFrom, volumes or imagePullSecrets reference it.", ("via", "secret_key"),
+        ),
+        RelType("READS_KEY", ("Workload",), ("ConfigKey",), "The workload reads this key (env or envFrom).", ("env", "via")),
+        RelType("HAS_KEY", ("ConfigMap",), ("ConfigKey",), "A key of the ConfigMap."),
+        RelType(
+            "FETCHES", ("SecretProviderClass", "ExternalSecret"), ("VaultPath",),
+            "Reads a secret from that Vault location.", ("object_name", "key"),
+        ),
+        RelType("BACKED_BY", ("SecretProviderClass", "SecretStore"), ("SecretBackend",), "Talks to that secret server."),
+        RelType("SYNCS", ("SecretProviderClass", "ExternalSecret"), ("Secret",), "Creates/updates that Kubernetes Secret."),
+        RelType("VIA", ("ExternalSecret",), ("SecretStore",), "secretStoreRef."),
+        RelType(
+            "SUBSTITUTES_FROM", ("Kustomization",), ("ConfigMap", "Secret"),
+            "postBuild.substituteFrom.", ("optional",),
+        ),
+        RelType("USES_VAR", ("ConfigKey", "Kustomization"), ("Variable",), "Its value references ${var}."),
+        RelType("DEFINED_BY", ("Variable",), ("ConfigKey", "Secret", "Kustomization"), "Where the variable's value comes from."),
+        RelType("VALUES_FROM", ("HelmRelease",), ("ConfigMap", "Secret"), "spec.valuesFrom.", ("values_key",)),
+        RelType("SELECTS", ("Service",), ("Workload",), "The Service's selector matches the pod labels."),
+        RelType(
+            "CALLS", ("Workload", "ConfigKey", "SecretBackend"), ("Service",),
+            "An in-cluster URL or host name in its configuration names the Service.",
+        ),
+        RelType(
+            "SERVED_BY", ("SecretBackend",), ("HelmRelease", "Service", "Workload"),
+            "The in-cluster release or Service that serves the backend's address.",
+        ),
+    )
+}
+
+
+def check_identifier(name: str) -> str:
+    """Labels and types are pasted into statement templates, so they must be schema names."""
+    if name not in NODE_TYPES and name not in REL_TYPES:
+        raise ValueError(f"{name!r} is not a label or relationship type of the schema")
+    return name
+
+
+def markdown() -> str:
+    """docs/schema.md, generated from this module (a test keeps the file in step)."""
+    lines = [
+        "# Graph schema",
+        "",
+        "Generated from `kg/schema.py` by `python -m kg.schema > docs/schema.md`; do not edit by hand.",
+        "",
+        "Every node has " + ", ".join(f"`{p}`" for p in COMMON_NODE_PROPERTIES) + " (where they apply).",
+        "Ids are readable and scoped: `<repo>:<cluster>/<Kind>/<namespace>/<name>`",
+        "(no namespace segment for cluster-scoped objects; `<repo>` for the Repo node, `<repo>:<cluster>` for the Cluster).",
+        "Relationships carry `rel_key` (tells apart parallel relationships of one type) and `load_tag`.",
+        "",
+        "## Nodes",
+        "",
+        "| label | what | properties |",
+        "|---|---|---|",
+    ]
+    for t in NODE_TYPES.values():
+        lines.append(f"| `{t.label}` | {t.doc} | {', '.join(f'`{p}`' for p in t.properties)} |")
+    lines += ["", "## Relationships", "", "| type | from | to | what | properties |", "|---|---|---|---|---|"]
+    for r in REL_TYPES.values():
+        sources = "any" if len(r.sources) == len(NODE_TYPES) else ", ".join(r.sources)
+        targets = "any" if len(r.targets) == len(NODE_TYPES) else ", ".join(r.targets)
+        lines.append(f"| `{r.type}` | {sources} | {targets} | {r.doc} | {', '.join(f'`{p}`' for p in r.properties)} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
