@@ -1,0 +1,60 @@
+"""Rendered objects -> GraphDoc records, one module per concern."""
+
+from __future__ import annotations
+
+from kg.graphdoc import GraphDoc
+
+from ..model import ClusterRender, LoadWarning, Rendered, api_group
+from .config import add_configmap, add_variables
+from .context import GENERATOR_KINDS, ClusterContext, logical_name
+from .flux import add_flux_object, add_kustomizations
+from .secrets import SPC_GROUP, add_secret, add_secret_provider_class
+from .workloads import WORKLOAD_KINDS, add_namespace, add_service, add_workload, link_calls, link_services
+
+
+def _index_generated_names(ctx: ClusterContext, objects: list[Rendered]) -> None:
+    for rendered in objects:
+        if rendered.kind in ("ConfigMap", "Secret") and rendered.generated_by in GENERATOR_KINDS:
+            logical, generated = logical_name(rendered)
+            if generated:
+                ctx.names[(rendered.kind, ctx.namespace_of(rendered), generated)] = logical
+
+
+def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[dict[str, int], list[LoadWarning]]:
+    """Add one rendered cluster to the GraphDoc. Returns counts of objects by outcome."""
+    ctx = ClusterContext(repo=repo, cluster=cluster, gd=gd)
+    gd.add_node("Cluster", ctx.prefix, name=cluster.name, kind="Cluster", repo=repo, cluster=cluster.name,
+                path=cluster.root_path, source_file=cluster.root_file)
+    gd.add_rel("HAS_CLUSTER", ("Repo", repo), ("Cluster", ctx.prefix))
+    objects = cluster.objects()
+    _index_generated_names(ctx, objects)
+    add_kustomizations(ctx)
+    stats = {"objects": len(objects), "modelled": 0, "other": 0}
+    # ConfigMaps first: workloads that read them through envFrom need their keys.
+    ordered = sorted(objects, key=lambda r: 0 if r.kind == "ConfigMap" else 1)
+    for rendered in ordered:
+        kind, group = rendered.kind, api_group(rendered.obj)
+        if add_flux_object(ctx, rendered):
+            pass
+        elif kind == "Namespace" and group == "":
+            add_namespace(ctx, rendered)
+        elif kind in WORKLOAD_KINDS and group in ("apps", "batch"):
+            add_workload(ctx, rendered)
+        elif kind == "Service" and group == "":
+            add_service(ctx, rendered)
+        elif kind == "ConfigMap" and group == "":
+            add_configmap(ctx, rendered)
+        elif kind == "Secret" and group == "":
+            add_secret(ctx, rendered)
+        elif kind == "SecretProviderClass" and group == SPC_GROUP:
+            add_secret_provider_class(ctx, rendered)
+        elif kind == "Kustomization":
+            pass  # Flux Kustomizations come from the rendered tree (add_kustomizations)
+        else:
+            stats["other"] += 1
+            continue
+        stats["modelled"] += 1
+    add_variables(ctx)
+    link_services(ctx)
+    link_calls(ctx)
+    return stats, ctx.warnings

@@ -1,0 +1,97 @@
+"""Configuration lineage: ConfigMaps, their keys (raw and substituted values) and the
+post-build variables each value and each Kustomization uses."""
+
+from __future__ import annotations
+
+from ..model import Rendered
+from ..substitute import referenced_variables
+from .context import ClusterContext, clip, logical_name
+from .workloads import in_cluster_hosts
+
+
+def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
+    gd = ctx.gd
+    namespace = ctx.namespace_of(rendered)
+    name, generated = logical_name(rendered)
+    data = rendered.obj.get("data") if isinstance(rendered.obj.get("data"), dict) else {}
+    raw_data = rendered.raw.get("data") if isinstance(rendered.raw.get("data"), dict) else {}
+    binary = rendered.obj.get("binaryData") if isinstance(rendered.obj.get("binaryData"), dict) else {}
+    keys = sorted({str(k) for k in data} | {str(k) for k in binary})
+    node = ("ConfigMap", ctx.id("ConfigMap", namespace, name))
+    generated_by = "kustomization" if rendered.generated_by else "manifest"
+    gd.add_node(
+        "ConfigMap",
+        node[1],
+        **ctx.base_props(rendered, kind="ConfigMap", name=name, namespace=namespace),
+        generated_name=generated,
+        generated_by=generated_by,
+        generator=rendered.generated_by,
+        keys=keys,
+    )
+    ctx.in_namespace(node, namespace)
+    ctx.managed(rendered, node)
+    # rendered.variables is empty unless Flux substitutes this object (postBuild set, not opted out)
+    substituted = bool(rendered.variables)
+    for key in keys:
+        raw_value = "" if key in binary else str(raw_data.get(key, data.get(key, "")))
+        value = "" if key in binary else str(data.get(key, ""))
+        variables = referenced_variables(raw_value) if substituted else []
+        key_node = ("ConfigKey", ctx.id("ConfigKey", namespace, name, key))
+        gd.add_node(
+            "ConfigKey",
+            key_node[1],
+            **ctx.base_props(rendered, kind="ConfigKey", name=key, namespace=namespace),
+            key=key,
+            configmap=name,
+            value_raw=clip(raw_value),
+            value=clip(value),
+            binary=key in binary or None,
+            variables=variables,
+            unresolved_vars=[v for v in variables if v in rendered.unresolved_vars],
+        )
+        gd.add_rel("HAS_KEY", node, key_node)
+        for var in variables:
+            gd.add_rel("USES_VAR", key_node, variable_node(ctx, var))
+        for service, svc_namespace in in_cluster_hosts(value):
+            ctx.pending_calls.append((key_node, service, svc_namespace))
+    ctx.configmap_keys[(namespace, name)] = keys
+
+
+def variable_node(ctx: ClusterContext, name: str) -> tuple[str, str]:
+    node_id = ctx.id("Variable", None, name)
+    if node_id not in ctx.gd.nodes:
+        ctx.gd.add_node("Variable", node_id, **ctx.base_props(kind="Variable", name=name))
+    return ("Variable", node_id)
+
+
+def add_variables(ctx: ClusterContext) -> None:
+    """Variable nodes with where their value is defined; USES_VAR from Kustomizations.
+    A variable that comes from a Secret is redacted: no value is ever recorded."""
+    gd = ctx.gd
+    for ks in ctx.cluster.kustomizations.values():
+        ks_node = ("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name))
+        for var in ks.variables_used:
+            gd.add_rel("USES_VAR", ks_node, variable_node(ctx, var))
+    for name, info in sorted(ctx.cluster.variable_sources.items()):
+        node = variable_node(ctx, name)
+        origins = info["origins"]
+        redacted = any(value is None for value in origins.values())
+        values = {value for value in origins.values() if value is not None}
+        props = gd.nodes[node[1]].props
+        props["defined_in"] = sorted(origins)
+        props["redacted"] = redacted
+        if not redacted and len(values) == 1:
+            props["value"] = clip(values.pop())
+        for origin in sorted(origins):
+            kind, _, ref = origin.partition(" ")
+            if kind == "ConfigMap":
+                namespace, cm = ref.split("/", 1)
+                target = ("ConfigKey", ctx.id("ConfigKey", namespace, cm, name))
+                if target[1] in gd.nodes:
+                    gd.add_rel("DEFINED_BY", node, target)
+            elif kind == "Secret":
+                namespace, secret = ref.split("/", 1)
+                gd.add_rel("DEFINED_BY", node, gd.ref("Secret", ctx.id("Secret", namespace, secret), **ctx.base_props(kind="Secret", name=secret, namespace=namespace)))
+            elif kind == "Kustomization":
+                namespace, ks_name = ref.split(" ", 1)[0].split("/", 1)
+                gd.add_rel("DEFINED_BY", node, ("Kustomization", ctx.id("Kustomization", namespace, ks_name)))

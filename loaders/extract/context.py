@@ -1,0 +1,110 @@
+"""Shared state of one cluster's extraction: the GraphDoc being filled, id rules and
+lookups across objects (generated names, services, keys)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg.graphdoc import GraphDoc
+
+from ..model import ClusterRender, LoadWarning, Rendered, meta
+
+# kustomize's generator suffix: "-" and a 10-character hash
+_HASH_SUFFIX = re.compile(r"^(?P<name>.+)-[a-z0-9]{10}$")
+GENERATOR_KINDS = ("ConfigMapGenerator", "SecretGenerator")
+CLUSTER_SCOPED_KINDS = {
+    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass",
+    "PriorityClass", "ClusterIssuer", "ClusterSecretStore", "PersistentVolume", "IngressClass",
+    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService", "ClusterPolicy",
+    "GatewayClass", "RuntimeClass", "CSIDriver", "VolumeSnapshotClass",
+}
+MAX_VALUE_CHARS = 4096
+
+
+def logical_name(rendered: Rendered) -> tuple[str, str]:
+    """(logical name, generated name) of an object; generated names carry a hash."""
+    name = rendered.name
+    if rendered.generated_by in GENERATOR_KINDS:
+        m = _HASH_SUFFIX.match(name)
+        if m:
+            return m.group("name"), name
+    return name, ""
+
+
+def clip(value: str) -> str:
+    return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
+
+
+@dataclass
+class ClusterContext:
+    repo: str
+    cluster: ClusterRender
+    gd: GraphDoc
+    warnings: list[LoadWarning] = field(default_factory=list)
+    # (kind, namespace, generated or logical name) -> logical name
+    names: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # (namespace, configmap logical name) -> key names
+    configmap_keys: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # (source node, service name, namespace) named by in-cluster URLs, linked at the end
+    pending_calls: list[tuple[tuple[str, str], str, str]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.cluster.name
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.repo}:{self.cluster.name}"
+
+    def id(self, kind: str, namespace: str | None, *names: str) -> str:
+        parts = [self.prefix, kind] + ([namespace] if namespace else []) + list(names)
+        return "/".join(parts)
+
+    def warn(self, file: str, reason: str) -> None:
+        self.warnings.append(LoadWarning(file, None, reason, self.cluster.name))
+
+    def base_props(self, rendered: Rendered | None = None, *, kind: str, name: str, namespace: str = "", source_file: str = "") -> dict[str, Any]:
+        return {
+            "name": name,
+            "kind": kind,
+            "repo": self.repo,
+            "cluster": self.cluster.name,
+            "namespace": namespace,
+            "source_file": source_file or (rendered.source_file if rendered else ""),
+        }
+
+    def namespace_of(self, rendered: Rendered) -> str:
+        if rendered.kind in CLUSTER_SCOPED_KINDS:
+            return ""
+        return rendered.namespace or "default"
+
+    def resolve_name(self, kind: str, namespace: str, name: str) -> str:
+        """Map a (possibly hashed) generated ConfigMap/Secret name to its logical name."""
+        return self.names.get((kind, namespace, name), name)
+
+    def namespace_node(self, namespace: str) -> tuple[str, str]:
+        node_id = self.id("Namespace", None, namespace)
+        if node_id not in self.gd.nodes:
+            self.gd.add_node("Namespace", node_id, **self.base_props(kind="Namespace", name=namespace), declared=False)
+        return ("Namespace", node_id)
+
+    def in_namespace(self, node: tuple[str, str], namespace: str) -> None:
+        if namespace:
+            self.gd.add_rel("IN_NAMESPACE", node, self.namespace_node(namespace))
+
+    def managed(self, rendered: Rendered, node: tuple[str, str]) -> None:
+        ks_namespace, ks_name = rendered.managed_by.split("/", 1)
+        owner = ("Kustomization", self.id("Kustomization", ks_namespace, ks_name))
+        if owner[1] != node[1]:
+            self.gd.add_rel("MANAGES", owner, node)
+
+
+def labels_of(obj: dict[str, Any]) -> dict[str, str]:
+    labels = meta(obj).get("labels")
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def pairs(mapping: dict[str, Any] | None) -> list[str]:
+    return [f"{k}={v}" for k, v in sorted((mapping or {}).items())] if isinstance(mapping, dict) else []

@@ -1,0 +1,162 @@
+"""Flux objects: Kustomizations (from the rendered tree), HelmReleases and sources."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, Rendered, api_group
+from .context import ClusterContext
+
+
+def _ref_namespace(ref: dict[str, Any], default: str) -> str:
+    return str(ref.get("namespace") or default)
+
+
+def add_kustomizations(ctx: ClusterContext) -> None:
+    gd = ctx.gd
+    for key, ks in ctx.cluster.kustomizations.items():
+        spec = ks.spec
+        ks_node = ("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name))
+        source_ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
+        post_build = ks.post_build or {}
+        depends = [d for d in spec.get("dependsOn") or [] if isinstance(d, dict) and d.get("name")]
+        substitute_from = [s for s in post_build.get("substituteFrom") or [] if isinstance(s, dict)]
+        gd.add_node(
+            "Kustomization",
+            ks_node[1],
+            **ctx.base_props(kind="Kustomization", name=ks.name, namespace=ks.namespace, source_file=ks.source_file),
+            path=str(spec.get("path") or "./"),
+            source_dir=ks.source_dir,
+            interval=spec.get("interval"),
+            prune=spec.get("prune"),
+            suspend=bool(spec.get("suspend", False)),
+            wait=spec.get("wait"),
+            timeout=spec.get("timeout"),
+            target_namespace=spec.get("targetNamespace"),
+            source_kind=source_ref.get("kind") or "GitRepository",
+            source_name=source_ref.get("name"),
+            depends_on=[f"{_ref_namespace(d, ks.namespace)}/{d['name']}" for d in depends],
+            substitute_from=[f"{s.get('kind')}/{s.get('name')}" for s in substitute_from],
+            unresolved_vars=ks.unresolved_vars,
+            render_error=ks.render_error,
+            resources=len(ks.objects),
+            root=not ks.parent,
+        )
+        ctx.in_namespace(ks_node, ks.namespace)
+        for dep in depends:
+            target = ctx.gd.ref(
+                "Kustomization",
+                ctx.id("Kustomization", _ref_namespace(dep, ks.namespace), dep["name"]),
+                **ctx.base_props(kind="Kustomization", name=dep["name"], namespace=_ref_namespace(dep, ks.namespace)),
+            )
+            gd.add_rel("DEPENDS_ON", ks_node, target)
+        if source_ref.get("name"):
+            source_kind = source_ref.get("kind") or "GitRepository"
+            source_ns = _ref_namespace(source_ref, ks.namespace)
+            target = gd.ref(
+                "Source",
+                ctx.id(source_kind, source_ns, source_ref["name"]),
+                **ctx.base_props(kind=source_kind, name=source_ref["name"], namespace=source_ns),
+            )
+            gd.add_rel("FROM_SOURCE", ks_node, target)
+        for ref in substitute_from:
+            kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
+            name = str(ref.get("name") or "")
+            target = gd.ref(kind, ctx.id(kind, ks.namespace, name), **ctx.base_props(kind=kind, name=name, namespace=ks.namespace))
+            gd.add_rel("SUBSTITUTES_FROM", ks_node, target, optional=bool(ref.get("optional", False)))
+        if not ks.parent:
+            gd.add_rel("ROOT", ("Cluster", ctx.prefix), ks_node)
+        else:
+            parent_ns, parent_name = ks.parent.split("/", 1)
+            gd.add_rel("MANAGES", ("Kustomization", ctx.id("Kustomization", parent_ns, parent_name)), ks_node)
+
+
+def add_flux_object(ctx: ClusterContext, rendered: Rendered) -> bool:
+    """Sources and HelmReleases. Returns True when the object was handled."""
+    obj, group = rendered.obj, api_group(rendered.obj)
+    if group == FLUX_SOURCE_GROUP and rendered.kind in SOURCE_KINDS:
+        _add_source(ctx, rendered)
+        return True
+    if group == FLUX_HELM_GROUP and rendered.kind == "HelmRelease":
+        _add_helm_release(ctx, rendered)
+        return True
+    return False
+
+
+def _add_source(ctx: ClusterContext, rendered: Rendered) -> None:
+    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
+    namespace = ctx.namespace_of(rendered)
+    ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+    ref_text = ", ".join(f"{k}={v}" for k, v in sorted(ref.items()) if isinstance(v, (str, int)))
+    node = ("Source", ctx.id(rendered.kind, namespace, rendered.name))
+    ctx.gd.add_node(
+        "Source",
+        node[1],
+        **ctx.base_props(rendered, kind=rendered.kind, name=rendered.name, namespace=namespace),
+        url=spec.get("url") or spec.get("endpoint"),
+        ref=ref_text,
+        source_type=spec.get("type"),
+        interval=spec.get("interval"),
+    )
+    ctx.in_namespace(node, namespace)
+    ctx.managed(rendered, node)
+
+
+def release_name(name: str, target_namespace: str | None, explicit: str | None) -> str:
+    """Flux's default release name: `[targetNamespace-]name`, shortened past 53 characters
+    to the first 40 characters, a dash and 12 hex digits of its SHA-256."""
+    if explicit:
+        return explicit
+    full = f"{target_namespace}-{name}" if target_namespace else name
+    if len(full) > 53:
+        full = f"{full[:40]}-{hashlib.sha256(full.encode()).hexdigest()[:12]}"
+    return full
+
+
+def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
+    gd = ctx.gd
+    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
+    namespace = ctx.namespace_of(rendered)
+    chart_spec = ((spec.get("chart") or {}).get("spec") or {}) if isinstance(spec.get("chart"), dict) else {}
+    source_ref = chart_spec.get("sourceRef") if isinstance(chart_spec.get("sourceRef"), dict) else None
+    chart_ref = spec.get("chartRef") if isinstance(spec.get("chartRef"), dict) else None
+    ref = source_ref or chart_ref or {}
+    target_ns = spec.get("targetNamespace")
+    node = ("HelmRelease", ctx.id("HelmRelease", namespace, rendered.name))
+    depends = [d for d in spec.get("dependsOn") or [] if isinstance(d, dict) and d.get("name")]
+    gd.add_node(
+        "HelmRelease",
+        node[1],
+        **ctx.base_props(rendered, kind="HelmRelease", name=rendered.name, namespace=namespace),
+        chart=chart_spec.get("chart") or (chart_ref or {}).get("name"),
+        chart_version=chart_spec.get("version"),
+        chart_source=ref.get("name"),
+        chart_source_kind=ref.get("kind"),
+        release_name=release_name(rendered.name, target_ns, spec.get("releaseName")),
+        target_namespace=target_ns,
+        storage_namespace=spec.get("storageNamespace"),
+        deploys_to=target_ns or namespace,
+        interval=spec.get("interval"),
+        suspend=bool(spec.get("suspend", False)),
+        depends_on=[f"{_ref_namespace(d, namespace)}/{d['name']}" for d in depends],
+    )
+    ctx.in_namespace(node, namespace)
+    ctx.managed(rendered, node)
+    if ref.get("name"):
+        kind = ref.get("kind") or "HelmRepository"
+        ref_ns = _ref_namespace(ref, namespace)
+        # chartRef may name a HelmChart: also a source object, kept under the Source label
+        target = gd.ref("Source", ctx.id(kind, ref_ns, ref["name"]), **ctx.base_props(kind=kind, name=ref["name"], namespace=ref_ns))
+        gd.add_rel("FROM_SOURCE", node, target)
+    for dep in depends:
+        dep_ns = _ref_namespace(dep, namespace)
+        target = gd.ref("HelmRelease", ctx.id("HelmRelease", dep_ns, dep["name"]), **ctx.base_props(kind="HelmRelease", name=dep["name"], namespace=dep_ns))
+        gd.add_rel("DEPENDS_ON", node, target)
+    for values_from in spec.get("valuesFrom") or []:
+        if not isinstance(values_from, dict) or values_from.get("kind") not in ("ConfigMap", "Secret"):
+            continue
+        kind, name = values_from["kind"], str(values_from.get("name") or "")
+        logical = ctx.resolve_name(kind, namespace, name)
+        target = gd.ref(kind, ctx.id(kind, namespace, logical), **ctx.base_props(kind=kind, name=logical, namespace=namespace))
+        gd.add_rel("VALUES_FROM", node, target, rel_key=str(values_from.get("valuesKey") or ""), values_key=values_from.get("valuesKey"))

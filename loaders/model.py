@@ -1,0 +1,136 @@
+"""Small typed records shared by the loader stages."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+FLUX_SOURCE_GROUP = "source.toolkit.fluxcd.io"
+FLUX_HELM_GROUP = "helm.toolkit.fluxcd.io"
+SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart")
+
+
+@dataclass(frozen=True, order=True)
+class LoadWarning:
+    """One problem in the input: where it is and why it was skipped or not followed."""
+
+    file: str  # repo-relative path ("" when not tied to a file)
+    line: int | None
+    reason: str
+    cluster: str = ""
+
+    def __str__(self) -> str:
+        where = self.file or "<repo>"
+        if self.line:
+            where += f":{self.line}"
+        prefix = f"[{self.cluster}] " if self.cluster else ""
+        return f"{prefix}{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ObjRef:
+    """A namespaced object reference (kind, namespace, name)."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+
+def api_group(obj: dict[str, Any]) -> str:
+    api_version = str(obj.get("apiVersion") or "")
+    return api_version.split("/", 1)[0] if "/" in api_version else ""
+
+
+def meta(obj: dict[str, Any]) -> dict[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, dict) else {}
+
+
+def is_flux_kustomization(obj: dict[str, Any]) -> bool:
+    return obj.get("kind") == "Kustomization" and api_group(obj) == FLUX_KUSTOMIZE_GROUP
+
+
+@dataclass
+class Rendered:
+    """One object as Flux would apply it, with where it came from."""
+
+    obj: dict[str, Any]  # after post-build substitution
+    raw: dict[str, Any]  # as built by kustomize, before substitution
+    source_file: str  # repo-relative
+    managed_by: str  # "namespace/name" of the applying Flux Kustomization
+    generated_by: str = ""  # e.g. "ConfigMapGenerator" for generator outputs
+    unresolved_vars: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()  # ${vars} referenced by the raw object
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind") or "")
+
+    @property
+    def name(self) -> str:
+        return str(meta(self.obj).get("name") or "")
+
+    @property
+    def namespace(self) -> str:
+        return str(meta(self.obj).get("namespace") or "")
+
+
+@dataclass
+class FluxKustomization:
+    """A Flux Kustomization CR as applied (after its parent's substitution)."""
+
+    name: str
+    namespace: str
+    spec: dict[str, Any]
+    source_file: str
+    parent: str = ""  # "namespace/name" of the Kustomization that applies it ("" for the root)
+    # filled in by rendering
+    source_dir: str | None = None  # repo-relative directory the path resolves to
+    render_error: str = ""
+    objects: list[Rendered] = field(default_factory=list)
+    unresolved_vars: list[str] = field(default_factory=list)
+    variables_used: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def post_build(self) -> dict[str, Any] | None:
+        pb = self.spec.get("postBuild")
+        return pb if isinstance(pb, dict) else None
+
+
+@dataclass
+class ClusterRender:
+    """Everything rendered for one cluster entry point."""
+
+    name: str
+    root_file: str  # repo-relative file holding the root GitRepository/Kustomization
+    root_path: str  # spec.path of the root Kustomization
+    kustomizations: dict[str, FluxKustomization] = field(default_factory=dict)
+    warnings: list[LoadWarning] = field(default_factory=list)
+    # variable name -> (source description, value or None when redacted)
+    variable_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def objects(self) -> list[Rendered]:
+        out: list[Rendered] = []
+        for ks in self.kustomizations.values():
+            out.extend(ks.objects)
+        return out
+
+
+def normalize_repo_path(path: str) -> str | None:
+    """A Flux `spec.path` (relative to the source root, `./` optional) as a normalized
+    repo-relative path; "" for the root; None when it points outside the root."""
+    norm = posixpath.normpath((path or "").strip() or ".").lstrip("/")
+    if norm in ("", "."):
+        return ""
+    if norm == ".." or norm.startswith("../"):
+        return None
+    return norm
