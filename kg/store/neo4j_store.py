@@ -1,0 +1,207 @@
+"""The Neo4j store: connection with readable errors, idempotent schema, atomic
+scoped writes of a GraphDoc, and read queries for `kg ask` / `kg export`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+import neo4j
+from neo4j import GraphDatabase
+from neo4j import exceptions as neo4j_errors
+
+from kg import cypher_text
+from kg.config import Neo4jSettings
+from kg.errors import DatabaseAuthError, DatabaseError, DatabaseNotFound, DatabaseUnavailable
+from kg.graphdoc import GraphDoc
+from kg.schema import NODE_TYPES
+
+BATCH_SIZE = 1000
+
+# The driver logs its retries as warnings; kg reports failures itself, in one line.
+_driver_log = logging.getLogger("neo4j")
+_driver_log.addHandler(logging.NullHandler())
+_driver_log.propagate = False
+
+
+def _first_line(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+    return text.strip().splitlines()[0]
+
+
+@contextlib.contextmanager
+def translate_errors(settings: Neo4jSettings) -> Iterator[None]:
+    """Turn driver exceptions into one-line KgErrors that name the server."""
+    try:
+        yield
+    except neo4j_errors.AuthError as exc:
+        raise DatabaseAuthError(
+            f"Neo4j at {settings.uri} refused the credentials of user {settings.user!r} "
+            f"(set NEO4J_USER/NEO4J_PASSWORD or --user/--password): {_first_line(exc)}"
+        ) from None
+    except neo4j_errors.ServiceUnavailable as exc:
+        raise DatabaseUnavailable(
+            f"cannot reach Neo4j at {settings.uri} ({_connection_reason(exc)}) "
+            "(start it with `scripts/neo4j-local start` or `docker compose up -d`, or set NEO4J_URI)"
+        ) from None
+    except neo4j_errors.ConfigurationError as exc:
+        raise DatabaseUnavailable(
+            f"invalid Neo4j address {settings.uri!r}: use bolt://host:port or neo4j://host:port (+s/+ssc for TLS)"
+        ) from None
+    except neo4j_errors.Neo4jError as exc:
+        code = getattr(exc, "code", "") or ""
+        if "DatabaseNotFound" in code:
+            raise DatabaseNotFound(
+                f"database {settings.database!r} does not exist on Neo4j at {settings.uri} (set NEO4J_DATABASE or --database)"
+            ) from None
+        if "Security" in code:
+            raise DatabaseError(f"Neo4j at {settings.uri} refused the operation: {_first_line(exc)}") from None
+        raise DatabaseError(f"Neo4j error {code}: {_first_line(exc)}") from None
+    except neo4j_errors.DriverError as exc:
+        raise DatabaseUnavailable(f"Neo4j at {settings.uri}: {_first_line(exc)}") from None
+    except (OSError, ValueError) as exc:
+        # the driver raises plain ValueError for malformed URIs
+        raise DatabaseUnavailable(f"cannot use Neo4j at {settings.uri}: {_first_line(exc)}") from None
+
+
+def _connection_reason(exc: BaseException) -> str:
+    text = str(exc)
+    for needle, reason in (("Connection refused", "connection refused"), ("timed out", "timed out"),
+                           ("Name or service not known", "unknown host"), ("Temporary failure in name resolution", "unknown host")):
+        if needle in text:
+            return reason
+    return _first_line(exc).rstrip(":")
+
+
+def _plain(value: Any) -> Any:
+    """Driver values -> plain Python (nodes to property dicts, paths kept as Path)."""
+    if isinstance(value, neo4j.graph.Node):
+        return dict(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Neo4jStore:
+    def __init__(self, settings: Neo4jSettings):
+        self.settings = settings
+        self._verified = False
+        with translate_errors(settings):
+            self.driver = GraphDatabase.driver(
+                settings.uri,
+                auth=(settings.user, settings.password),
+                connection_timeout=5.0,
+                max_transaction_retry_time=15.0,
+                # server notifications (deprecations, hints) are for query authors, not users
+                notifications_min_severity="OFF",
+            )
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> "Neo4jStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _session(self, read: bool = False) -> neo4j.Session:
+        if not self._verified:
+            self.verify()
+        mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
+        return self.driver.session(database=self.settings.database, default_access_mode=mode)
+
+    # -- reads -----------------------------------------------------------------
+    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read query; rows as dicts (nodes become property dicts, paths stay Paths)."""
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            result = tx.run(text, params or {})
+            return [{k: _plain(v) for k, v in record.items()} for record in result]
+
+        with translate_errors(self.settings), self._session(read=True) as session:
+            return session.execute_read(work)
+
+    def verify(self) -> None:
+        """Fail fast and clearly (no retries) when the server, credentials or database are wrong."""
+        with translate_errors(self.settings):
+            self.driver.verify_connectivity()
+            self._verified = True
+            with self._session(read=True) as session:
+                session.run("RETURN 1").consume()
+
+    def status(self) -> dict[str, Any]:
+        components = self.query(cypher_text.read("db/components.cypher"))
+        return {
+            "address": self.settings.uri,
+            "database": self.settings.database or "(server default)",
+            "server": components[0] if components else {},
+            "nodes": {r["label"]: r["count"] for r in self.query(cypher_text.read("db/node_counts.cypher"))},
+            "relationships": {r["type"]: r["count"] for r in self.query(cypher_text.read("db/relationship_counts.cypher"))},
+            "repos": self.query(cypher_text.read("db/repos.cypher")),
+        }
+
+    # -- writes ----------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        """Constraints and indexes, created idempotently (IF NOT EXISTS)."""
+        statements = []
+        for label in NODE_TYPES:
+            for path in ("store/constraint_id.cypher", "store/index_name.cypher", "store/index_scope.cypher"):
+                statements.append(cypher_text.template(path, label=label))
+        with translate_errors(self.settings), self._session() as session:
+            for statement in statements:
+                session.run(statement).consume()
+
+    def write(self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Write a GraphDoc for one scope (a repo, or some of its clusters) atomically:
+        upsert everything with a fresh load tag, then sweep what the previous load of
+        the same scope wrote and this one did not, all in one transaction. A failure
+        anywhere rolls back and leaves the previous graph as it was."""
+        tag = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+        node_batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for node in gd.sorted_nodes():
+            props = dict(node.props, load_tag=tag)
+            if node.label == "Repo":
+                props.update(repo_props or {}, loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            node_batches[node.label].append({"id": node.id, "props": props})
+        rel_batches: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for rel in gd.sorted_rels():
+            props = dict(rel.props, rel_key=rel.rel_key, load_tag=tag)
+            rel_batches[(rel.type, rel.start_label, rel.end_label)].append(
+                {"start": rel.start, "end": rel.end, "rel_key": rel.rel_key, "props": props}
+            )
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for label, rows in node_batches.items():
+                statement = cypher_text.template("store/merge_nodes.cypher", label=label)
+                for i in range(0, len(rows), BATCH_SIZE):
+                    tx.run(statement, rows=rows[i : i + BATCH_SIZE]).consume()
+            for (rel_type, start_label, end_label), rows in rel_batches.items():
+                statement = cypher_text.template(
+                    "store/merge_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label
+                )
+                for i in range(0, len(rows), BATCH_SIZE):
+                    tx.run(statement, rows=rows[i : i + BATCH_SIZE]).consume()
+            scope = {"repo": repo, "clusters": clusters, "tag": tag}
+            for label in NODE_TYPES:
+                tx.run(cypher_text.template("store/sweep_rels.cypher", label=label), scope).consume()
+            for label in NODE_TYPES:
+                tx.run(cypher_text.template("store/sweep_nodes.cypher", label=label), scope).consume()
+
+        start = time.perf_counter()
+        with translate_errors(self.settings), self._session() as session:
+            session.execute_write(work)
+        return {
+            "load_tag": tag,
+            "nodes": len(gd.nodes),
+            "relationships": len(gd.rels),
+            "seconds": time.perf_counter() - start,
+        }
+
+    def delete_repo(self, repo: str) -> None:
+        with translate_errors(self.settings), self._session() as session:
+            session.run(cypher_text.read("store/delete_repo.cypher"), repo=repo).consume()
