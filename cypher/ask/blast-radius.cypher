@@ -1,0 +1,59 @@
+// question: blast-radius
+// summary: Everything impacted downstream if NAME fails, each row with the kind of impact and the path that explains it.
+// param name: what fails: a Kustomization, HelmRelease, SecretBackend (e.g. vault), Service, ConfigMap, Secret, ... by name
+// param cluster: only this cluster (optional)
+// columns: cluster, impact, kind, name, namespace, reason, evidence
+// evidence: the shortest path from the impacted object to NAME
+//
+// Impact travels against dependency edges and along ownership edges:
+// - delivery: a Flux object that waits on NAME through dependsOn (transitively), and
+//   every object applied by NAME or by such a waiting Kustomization (MANAGES, nested):
+//   reconciliation is blocked, running objects keep running but stop receiving changes;
+// - runtime: a workload that mounts a SecretProviderClass whose secret backend is NAME,
+//   is served by NAME, or is served by something NAME applies; and anything that uses,
+//   mounts, reads, calls or takes values from NAME directly.
+// Depth is bounded (10 dependsOn hops, 5 MANAGES levels); each (object, impact) is
+// listed once, with its shortest explaining path.
+MATCH (t)
+WHERE t.name = $name
+  AND ($cluster IS NULL OR t.cluster = $cluster)
+  AND ($repo IS NULL OR t.repo = $repo)
+CALL {
+  WITH t
+  MATCH p = (x)-[:DEPENDS_ON*1..10]->(t)
+  RETURN x, p, 'delivery' AS impact, 'waits on ' + t.kind + ' ' + t.name + ' (dependsOn)' AS reason
+  UNION
+  WITH t
+  MATCH p = (x)<-[:MANAGES*1..5]-(k)-[:DEPENDS_ON*0..10]->(t)
+  WHERE k:Kustomization
+  RETURN x, p, 'delivery' AS impact, 'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason
+  UNION
+  WITH t
+  MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(t)
+  RETURN x, p, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' backed by ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(t)
+  RETURN x, p, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
+  RETURN x, p, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + h.name + ', applied by ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x)-[:USES|MOUNTS|READS_KEY|CALLS|VALUES_FROM|SUBSTITUTES_FROM]->(t)
+  RETURN x, p, 'runtime' AS impact, 'uses ' + t.kind + ' ' + t.name + ' directly' AS reason
+}
+WITH t, x, p, impact, reason
+WHERE x <> t
+WITH x, impact, reason, p
+ORDER BY length(p), reason
+WITH x, impact, head(collect(reason)) AS reason, head(collect(p)) AS evidence
+RETURN x.cluster AS cluster,
+       impact,
+       x.kind AS kind,
+       x.name AS name,
+       x.namespace AS namespace,
+       reason,
+       evidence
+ORDER BY cluster, impact, kind, name, namespace

@@ -1,0 +1,26 @@
+// question: where
+// summary: Where a service runs: cluster, namespace, workload, the Flux Kustomization that applies it, its path and the source file.
+// param name: workload, service (app label) or HelmRelease name
+// param cluster: only this cluster (optional)
+// columns: cluster, namespace, kind, workload, service, kustomization, path, source_file, evidence
+// evidence: the chain of Flux objects from the cluster root to the workload
+MATCH (w)
+WHERE (w:Workload OR w:HelmRelease)
+  AND (w.name = $name OR w.service = $name)
+  AND ($cluster IS NULL OR w.cluster = $cluster)
+  AND ($repo IS NULL OR w.repo = $repo)
+OPTIONAL MATCH (k:Kustomization)-[:MANAGES]->(w)
+OPTIONAL MATCH p = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*1..20]->(w)
+WITH w, k, p
+ORDER BY length(p)
+WITH w, k, head(collect(p)) AS evidence
+RETURN w.cluster AS cluster,
+       w.namespace AS namespace,
+       w.kind AS kind,
+       w.name AS workload,
+       coalesce(w.service, w.name) AS service,
+       k.name AS kustomization,
+       k.path AS path,
+       w.source_file AS source_file,
+       evidence
+ORDER BY cluster, namespace, workload

@@ -1,0 +1,254 @@
+"""The `kg` command line.
+
+Exit codes: 0 success; 1 nothing usable loaded / target not found or ambiguous;
+2 usage; 3 Neo4j unreachable; 4 credentials refused; 5 unknown database;
+6 other database refusal.
+"""
+
+
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from kg import __version__
+from kg.config import Neo4jSettings
+from kg.errors import KgError, UsageError
+from kg.loaders import LoadError, load_repo
+from kg.loaders.kustomize import KustomizeNotFound
+
+app = typer.Typer(
+    help="flux-kg: a Flux CD GitOps repository as a Neo4j knowledge graph, and the on-call answers in it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Inspect the Neo4j database kg uses.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI [env NEO4J_URI; default bolt://127.0.0.1:7687]", show_default=False)]
+UserOpt = Annotated[Optional[str], typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user [env NEO4J_USER; default neo4j]", show_default=False)]
+PasswordOpt = Annotated[Optional[str], typer.Option("--password", envvar="NEO4J_PASSWORD", help="Neo4j password [env NEO4J_PASSWORD]", show_default=False)]
+DatabaseOpt = Annotated[Optional[str], typer.Option("--database", envvar="NEO4J_DATABASE", help="Database name [env NEO4J_DATABASE; default: the server's default]", show_default=False)]
+ClusterOpt = Annotated[Optional[str], typer.Option("--cluster", "-c", help="Only this cluster.")]
+RepoOpt = Annotated[Optional[str], typer.Option("--repo", help="Only this loaded repository (needed when several are loaded).")]
+FORMATS = ("table", "json", "csv")
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"kg: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Expected failures become one line on stderr and a documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KgError as exc:
+            _fail(str(exc), exc.exit_code)
+        except LoadError as exc:
+            _fail(str(exc), 1)
+        except KustomizeNotFound as exc:
+            _fail(str(exc), 1)
+
+    return wrapper
+
+
+def _store(uri: str | None, user: str | None, password: str | None, database: str | None):
+    from kg.store import Neo4jStore
+
+    return Neo4jStore(Neo4jSettings.resolve(uri, user, password, database))
+
+
+@app.callback(invoke_without_command=True)
+def root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+    if version:
+        typer.echo(f"kg {__version__}")
+        raise typer.Exit()
+
+
+# -- load ------------------------------------------------------------------------
+@app.command()
+@handle_errors
+def load(
+    path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
+    cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Load only this cluster (repeatable). Default: all clusters found.")] = None,
+    repo_name: Annotated[Optional[str], typer.Option("--repo-name", help="Name of the repository in the graph [default: the folder name].")] = None,
+    warnings: Annotated[bool, typer.Option("--warnings", "-w", help="List every warning.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    uri: UriOpt = None,
+    user: UserOpt = None,
+    password: PasswordOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Render the repository as Flux would and write its graph into Neo4j.
+
+    Each load replaces the previous graph of the same scope (the repository, or the
+    clusters named with --cluster) atomically: a failed load changes nothing."""
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, not {fmt!r}")
+    started = time.perf_counter()
+    with _store(uri, user, password, database) as store:
+        store.verify()  # fail fast, before the (longer) rendering
+        result = load_repo(path, repo_name=repo_name, clusters=cluster or None)
+        store.ensure_schema()
+        write_started = time.perf_counter()
+        written = store.write(
+            result.graph,
+            result.repo,
+            cluster or None,
+            repo_props={"git_revision": result.git_revision, "git_commit_time": result.git_commit_time},
+        )
+        result.timings["write"] = time.perf_counter() - write_started
+    total = time.perf_counter() - started
+    if fmt == "json":
+        typer.echo(
+            json.dumps(
+                {
+                    "repo": result.repo,
+                    "path": str(path),
+                    "database": store.settings.describe(),
+                    "clusters": [vars(c) for c in result.clusters],
+                    "nodes": written["nodes"],
+                    "relationships": written["relationships"],
+                    "load_tag": written["load_tag"],
+                    "warnings": [
+                        {"cluster": w.cluster, "file": w.file, "line": w.line, "reason": w.reason} for w in result.warnings
+                    ],
+                    "seconds": {k: round(v, 3) for k, v in {**result.timings, "total": total}.items()},
+                },
+                indent=2,
+            )
+        )
+        return
+    typer.echo(f"Loaded {result.repo} ({path}) into Neo4j at {store.settings.describe()} in {total:.1f} s")
+    header = f"{'cluster':<24} {'kustomizations':>14} {'failed':>6} {'helmreleases':>12} {'workloads':>9} {'objects':>7} {'warnings':>8}"
+    typer.echo(header)
+    for c in result.clusters:
+        typer.echo(
+            f"{c.name:<24} {c.kustomizations:>14} {c.kustomizations_failed:>6} {c.helm_releases:>12} {c.workloads:>9} {c.objects:>7} {c.warnings:>8}"
+        )
+    counts = ", ".join(f"{label} {n}" for label, n in result.graph.counts().items())
+    typer.echo(f"graph: {written['nodes']} nodes, {written['relationships']} relationships ({counts})")
+    if result.warnings:
+        if warnings:
+            typer.echo("warnings:")
+            for w in result.warnings:
+                typer.echo(f"  {w}")
+        else:
+            typer.echo(f"{len(result.warnings)} warning(s): run with --warnings to list them")
+
+
+# -- ask -------------------------------------------------------------------------
+ask_app = typer.Typer(help="Answer an on-call question from the graph (one canned Cypher query each).", no_args_is_help=True)
+app.add_typer(ask_app, name="ask")
+
+
+def _register_questions() -> None:
+    from kg.queries import catalogue
+
+    for question in catalogue().values():
+        _register(question)
+
+
+def _register(question: Any) -> None:
+    doc = question.summary
+    details = [f"  {p}: {d}" for p, d in question.params.items()]
+    epilog = "Columns: " + ", ".join(question.columns)
+    if question.evidence:
+        epilog += f"\n\nEvidence: {question.evidence}"
+    if question.notes:
+        epilog += "\n\n" + "\n".join(n for n in question.notes if n)
+
+    @handle_errors
+    def command(
+        name: Annotated[str, typer.Argument(help=question.params.get("name", "target name"), show_default=False)],
+        cluster: ClusterOpt = None,
+        repo: RepoOpt = None,
+        fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")] = None,
+        uri: UriOpt = None,
+        user: UserOpt = None,
+        password: PasswordOpt = None,
+        database: DatabaseOpt = None,
+    ) -> None:
+        from kg.queries import render, run_question
+
+        chosen = fmt or ("table" if sys.stdout.isatty() else "json")
+        if chosen not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
+        with _store(uri, user, password, database) as store:
+            frame = run_question(store, question.name, name, cluster=cluster, repo=repo)
+        typer.echo(render(frame, chosen))
+
+    command.__doc__ = doc + ("\n\n" + "\n".join(details) if details else "")
+    ask_app.command(name=question.name, epilog=epilog)(command)
+
+
+_register_questions()
+
+
+# -- export ----------------------------------------------------------------------
+@app.command()
+@handle_errors
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (the skill folders go inside).", show_default=False)],
+    repo: RepoOpt = None,
+    cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Only these clusters (repeatable).")] = None,
+    timestamp: Annotated[Optional[str], typer.Option("--timestamp", help="generatedAt value [default: SOURCE_DATE_EPOCH, else the repo's last commit time].")] = None,
+    uri: UriOpt = None,
+    user: UserOpt = None,
+    password: PasswordOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Write the flux-infra-guide skill's data files from the graph."""
+    from kg.export import build_files, write_files
+
+    with _store(uri, user, password, database) as store:
+        files = build_files(store, repo, cluster or None, timestamp)
+    for path in write_files(out, files):
+        typer.echo(f"wrote {path}")
+
+
+# -- db --------------------------------------------------------------------------
+@db_app.command("status")
+@handle_errors
+def db_status(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    uri: UriOpt = None,
+    user: UserOpt = None,
+    password: PasswordOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Server address, version, and node/relationship counts per label/type."""
+    with _store(uri, user, password, database) as store:
+        status = store.status()
+    if fmt == "json":
+        typer.echo(json.dumps(status, indent=2, default=str))
+        return
+    server = status["server"]
+    typer.echo(f"Neo4j {server.get('version', '?')} {server.get('edition', '')} at {status['address']}, database {status['database']}")
+    for repo in status["repos"]:
+        typer.echo(f"repo {repo['repo']}: clusters {', '.join(repo['clusters']) or '-'}; loaded {repo['loaded_at']} from {repo['path']}")
+    total_nodes = sum(status["nodes"].values())
+    total_rels = sum(status["relationships"].values())
+    typer.echo(f"nodes: {total_nodes}")
+    for label, n in status["nodes"].items():
+        typer.echo(f"  {label:<22} {n:>8}")
+    typer.echo(f"relationships: {total_rels}")
+    for rel_type, n in status["relationships"].items():
+        typer.echo(f"  {rel_type:<22} {n:>8}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
