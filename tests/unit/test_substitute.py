@@ -1,0 +1,59 @@
+"""Flux post-build substitution semantics (fluxcd/pkg/envsubst as kustomize-controller uses it)."""
+
+from kg.loaders.substitute import VarValue, referenced_variables, substitute
+
+VARS = {
+    "cluster_name": VarValue("platform-cluster-01", "ConfigMap flux-system/cluster-vars"),
+    "empty": VarValue("", "inline"),
+    "token": VarValue(None, "Secret flux-system/cluster-secrets", redacted=True),
+}
+
+
+def sub(text: str) -> str:
+    return substitute(text, VARS).text
+
+
+def test_plain_reference_is_replaced():
+    assert sub("name: ${cluster_name}-x") == "name: platform-cluster-01-x"
+
+
+def test_dollar_without_braces_is_left_alone():
+    assert sub("cmd: echo $cluster_name") == "cmd: echo $cluster_name"
+
+
+def test_double_dollar_escapes_a_reference():
+    assert sub("a: $${cluster_name}") == "a: ${cluster_name}"
+
+
+def test_defaults_distinguish_unset_from_empty():
+    assert sub("${missing:=d1} ${missing:-d2} ${missing=d3} ${missing-d4}") == "d1 d2 d3 d4"
+    # `:-`/`:=` also replace an empty value; `-`/`=` keep it
+    assert sub("[${empty:-d}] [${empty-d}] [${empty:=d}] [${empty=d}]") == "[d] [] [d] []"
+    assert sub("${cluster_name:-d}") == "platform-cluster-01"
+
+
+def test_default_may_reference_another_variable():
+    assert sub("${missing:=${cluster_name}}") == "platform-cluster-01"
+
+
+def test_undefined_variable_becomes_empty_and_is_reported():
+    result = substitute("url: https://${subdomain}.example.com", VARS)
+    assert result.text == "url: https://.example.com"
+    assert result.unresolved == ["subdomain"]
+
+
+def test_secret_variable_stays_symbolic_and_is_reported_redacted():
+    result = substitute("password: ${token}\nhost: ${cluster_name}", VARS)
+    assert "${token}" in result.text
+    assert "platform-cluster-01" in result.text
+    assert result.redacted == ["token"]
+    assert result.unresolved == []
+
+
+def test_case_functions():
+    assert sub("${cluster_name^^}") == "PLATFORM-CLUSTER-01"
+    assert sub("${cluster_name^}") == "Platform-cluster-01"
+
+
+def test_referenced_variables_excludes_escapes():
+    assert referenced_variables("${a} $${b} ${c:-${d}} $e") == ["a", "c", "d"]
