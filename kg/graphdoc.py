@@ -9,7 +9,7 @@ properties. Everything is kept in deterministic order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from kg.schema import NODE_TYPES, REL_TYPES
 
@@ -146,18 +146,3 @@ class GraphDoc:
         for n in self.nodes.values():
             out[n.label] = out.get(n.label, 0) + 1
         return dict(sorted(out.items()))
-
-    def merge(self, other: "GraphDoc") -> None:
-        for n in other.nodes.values():
-            self.add_node(n.label, n.id, **{k: v for k, v in n.props.items() if k != "id"})
-        for r in other.rels.values():
-            self.add_rel(r.type, (r.start_label, r.start), (r.end_label, r.end), r.rel_key, **r.props)
-        for node_id, (label, props) in other._stubs.items():
-            self.ref(label, node_id, **props)
-
-
-def extend_unique(target: list, items: Iterable) -> list:
-    for item in items:
-        if item not in target:
-            target.append(item)
-    return target

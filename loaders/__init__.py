@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kg.graphdoc import GraphDoc
 
-from .discover import ClusterEntry, discover_clusters
+from .discover import discover_clusters
 from .extract import extract_cluster
 from .kustomize import WorkingCopy, kustomize_command
 from .model import ClusterRender, LoadWarning

@@ -29,18 +29,6 @@ class LoadWarning:
         return f"{prefix}{where}: {self.reason}"
 
 
-@dataclass(frozen=True)
-class ObjRef:
-    """A namespaced object reference (kind, namespace, name)."""
-
-    kind: str
-    namespace: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
-
-
 def api_group(obj: dict[str, Any]) -> str:
     api_version = str(obj.get("apiVersion") or "")
     return api_version.split("/", 1)[0] if "/" in api_version else ""

@@ -18,12 +18,10 @@ from typing import Any
 from .discover import ClusterEntry
 from .kustomize import WorkingCopy
 from .model import (
-    FLUX_SOURCE_GROUP,
     ClusterRender,
     FluxKustomization,
     LoadWarning,
     Rendered,
-    api_group,
     is_flux_kustomization,
     meta,
     normalize_repo_path,
@@ -200,8 +198,7 @@ class ClusterRenderer:
             text = dump(raw)
             referenced = referenced_variables(text)
             obj, unresolved = raw, []
-            disabled = DISABLED_KEY in (meta(raw).get("labels") or {}) and meta(raw)["labels"][DISABLED_KEY] == "disabled"
-            disabled = disabled or (meta(raw).get("annotations") or {}).get(DISABLED_KEY) == "disabled"
+            disabled = substitution_disabled(raw)
             if post_build is not None and not disabled and "$" in text:
                 sub = substitute(text, variables)
                 unresolved = sub.unresolved
@@ -234,8 +231,14 @@ class ClusterRenderer:
         ks.variables_used = used_all if post_build is not None else []
 
 
-def is_source(obj: dict[str, Any]) -> bool:
-    return api_group(obj) == FLUX_SOURCE_GROUP
+def substitution_disabled(obj: dict[str, Any]) -> bool:
+    """The `kustomize.toolkit.fluxcd.io/substitute: disabled` label or annotation."""
+    m = meta(obj)
+    for field_name in ("labels", "annotations"):
+        values = m.get(field_name)
+        if isinstance(values, dict) and values.get(DISABLED_KEY) == "disabled":
+            return True
+    return False
 
 
 def render_cluster(entry: ClusterEntry, working_copy: WorkingCopy) -> ClusterRender:

@@ -49,7 +49,7 @@ def translate_errors(settings: Neo4jSettings) -> Iterator[None]:
             f"cannot reach Neo4j at {settings.uri} ({_connection_reason(exc)}) "
             "(start it with `scripts/neo4j-local start` or `docker compose up -d`, or set NEO4J_URI)"
         ) from None
-    except neo4j_errors.ConfigurationError as exc:
+    except neo4j_errors.ConfigurationError:
         raise DatabaseUnavailable(
             f"invalid Neo4j address {settings.uri!r}: use bolt://host:port or neo4j://host:port (+s/+ssc for TLS)"
         ) from None

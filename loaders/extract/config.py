@@ -17,19 +17,15 @@ def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
     raw_data = rendered.raw.get("data") if isinstance(rendered.raw.get("data"), dict) else {}
     binary = rendered.obj.get("binaryData") if isinstance(rendered.obj.get("binaryData"), dict) else {}
     keys = sorted({str(k) for k in data} | {str(k) for k in binary})
-    node = ("ConfigMap", ctx.id("ConfigMap", namespace, name))
-    generated_by = "kustomization" if rendered.generated_by else "manifest"
-    gd.add_node(
+    node = ctx.object_node(
         "ConfigMap",
-        node[1],
-        **ctx.base_props(rendered, kind="ConfigMap", name=name, namespace=namespace),
+        rendered,
+        name=name,
         generated_name=generated,
-        generated_by=generated_by,
+        generated_by="kustomization" if rendered.generated_by else "manifest",
         generator=rendered.generated_by,
         keys=keys,
     )
-    ctx.in_namespace(node, namespace)
-    ctx.managed(rendered, node)
     # rendered.variables is empty unless Flux substitutes this object (postBuild set, not opted out)
     substituted = bool(rendered.variables)
     for key in keys:

@@ -94,6 +94,17 @@ class ClusterContext:
         if namespace:
             self.gd.add_rel("IN_NAMESPACE", node, self.namespace_node(namespace))
 
+    def object_node(self, label: str, rendered: Rendered, *, name: str | None = None, **props: Any) -> tuple[str, str]:
+        """The node of a rendered object: scoped id, common properties, its namespace and
+        the Kustomization that applies it."""
+        name = name or rendered.name
+        namespace = self.namespace_of(rendered)
+        node = (label, self.id(rendered.kind, namespace, name))
+        self.gd.add_node(label, node[1], **self.base_props(rendered, kind=rendered.kind, name=name, namespace=namespace), **props)
+        self.in_namespace(node, namespace)
+        self.managed(rendered, node)
+        return node
+
     def managed(self, rendered: Rendered, node: tuple[str, str]) -> None:
         ks_namespace, ks_name = rendered.managed_by.split("/", 1)
         owner = ("Kustomization", self.id("Kustomization", ks_namespace, ks_name))

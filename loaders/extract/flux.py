@@ -74,7 +74,7 @@ def add_kustomizations(ctx: ClusterContext) -> None:
 
 def add_flux_object(ctx: ClusterContext, rendered: Rendered) -> bool:
     """Sources and HelmReleases. Returns True when the object was handled."""
-    obj, group = rendered.obj, api_group(rendered.obj)
+    group = api_group(rendered.obj)
     if group == FLUX_SOURCE_GROUP and rendered.kind in SOURCE_KINDS:
         _add_source(ctx, rendered)
         return True
@@ -86,21 +86,16 @@ def add_flux_object(ctx: ClusterContext, rendered: Rendered) -> bool:
 
 def _add_source(ctx: ClusterContext, rendered: Rendered) -> None:
     spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
-    namespace = ctx.namespace_of(rendered)
     ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
     ref_text = ", ".join(f"{k}={v}" for k, v in sorted(ref.items()) if isinstance(v, (str, int)))
-    node = ("Source", ctx.id(rendered.kind, namespace, rendered.name))
-    ctx.gd.add_node(
+    ctx.object_node(
         "Source",
-        node[1],
-        **ctx.base_props(rendered, kind=rendered.kind, name=rendered.name, namespace=namespace),
+        rendered,
         url=spec.get("url") or spec.get("endpoint"),
         ref=ref_text,
         source_type=spec.get("type"),
         interval=spec.get("interval"),
     )
-    ctx.in_namespace(node, namespace)
-    ctx.managed(rendered, node)
 
 
 def release_name(name: str, target_namespace: str | None, explicit: str | None) -> str:
@@ -123,12 +118,10 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
     chart_ref = spec.get("chartRef") if isinstance(spec.get("chartRef"), dict) else None
     ref = source_ref or chart_ref or {}
     target_ns = spec.get("targetNamespace")
-    node = ("HelmRelease", ctx.id("HelmRelease", namespace, rendered.name))
     depends = [d for d in spec.get("dependsOn") or [] if isinstance(d, dict) and d.get("name")]
-    gd.add_node(
+    node = ctx.object_node(
         "HelmRelease",
-        node[1],
-        **ctx.base_props(rendered, kind="HelmRelease", name=rendered.name, namespace=namespace),
+        rendered,
         chart=chart_spec.get("chart") or (chart_ref or {}).get("name"),
         chart_version=chart_spec.get("version"),
         chart_source=ref.get("name"),
@@ -141,8 +134,6 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         suspend=bool(spec.get("suspend", False)),
         depends_on=[f"{_ref_namespace(d, namespace)}/{d['name']}" for d in depends],
     )
-    ctx.in_namespace(node, namespace)
-    ctx.managed(rendered, node)
     if ref.get("name"):
         kind = ref.get("kind") or "HelmRepository"
         ref_ns = _ref_namespace(ref, namespace)

@@ -17,7 +17,6 @@ SPC_GROUP = "secrets-store.csi.x-k8s.io"
 def add_secret(ctx: ClusterContext, rendered: Rendered) -> None:
     """A Secret node: key names only. The data values are never read."""
     obj = rendered.obj
-    namespace = ctx.namespace_of(rendered)
     name, generated = logical_name(rendered)
     keys = sorted({str(k) for field_name in ("data", "stringData") if isinstance(obj.get(field_name), dict) for k in obj[field_name]})
     if "sops" in obj:
@@ -26,18 +25,7 @@ def add_secret(ctx: ClusterContext, rendered: Rendered) -> None:
         origin = "secretGenerator"
     else:
         origin = "manifest"
-    node = ("Secret", ctx.id("Secret", namespace, name))
-    ctx.gd.add_node(
-        "Secret",
-        node[1],
-        **ctx.base_props(rendered, kind="Secret", name=name, namespace=namespace),
-        keys=keys,
-        origin=origin,
-        generated_name=generated,
-        secret_type=obj.get("type"),
-    )
-    ctx.in_namespace(node, namespace)
-    ctx.managed(rendered, node)
+    ctx.object_node("Secret", rendered, name=name, keys=keys, origin=origin, generated_name=generated, secret_type=obj.get("type"))
 
 
 def normalize_vault_path(path: str) -> str:
@@ -88,11 +76,9 @@ def add_secret_provider_class(ctx: ClusterContext, rendered: Rendered) -> None:
         except yaml.YAMLError as exc:
             ctx.warn(rendered.source_file, f"SecretProviderClass {namespace}/{rendered.name}: parameters.objects is not valid YAML: {str(exc).splitlines()[0]}")
     objects = [o for o in objects if isinstance(o, dict)]
-    node = ("SecretProviderClass", ctx.id("SecretProviderClass", namespace, rendered.name))
-    gd.add_node(
+    node = ctx.object_node(
         "SecretProviderClass",
-        node[1],
-        **ctx.base_props(rendered, kind="SecretProviderClass", name=rendered.name, namespace=namespace),
+        rendered,
         provider=provider,
         vault_address=params.get("vaultAddress"),
         vault_role=params.get("roleName"),
@@ -100,8 +86,6 @@ def add_secret_provider_class(ctx: ClusterContext, rendered: Rendered) -> None:
         vault_namespace=params.get("vaultNamespace"),
         object_names=[str(o.get("objectName")) for o in objects if o.get("objectName")],
     )
-    ctx.in_namespace(node, namespace)
-    ctx.managed(rendered, node)
     if provider == "vault":
         if params.get("vaultAddress"):
             gd.add_rel("BACKED_BY", node, _backend(ctx, str(params["vaultAddress"])))

@@ -47,27 +47,21 @@ def add_namespace(ctx: ClusterContext, rendered: Rendered) -> None:
 
 def add_service(ctx: ClusterContext, rendered: Rendered) -> None:
     spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
-    namespace = ctx.namespace_of(rendered)
     ports = [
         f"{p.get('port')}/{p.get('protocol') or 'TCP'}" + (f" ({p['name']})" if p.get("name") else "")
         for p in spec.get("ports") or []
         if isinstance(p, dict)
     ]
-    node = ("Service", ctx.id("Service", namespace, rendered.name))
-    ctx.gd.add_node(
+    ctx.object_node(
         "Service",
-        node[1],
-        **ctx.base_props(rendered, kind="Service", name=rendered.name, namespace=namespace),
+        rendered,
         selector=pairs(spec.get("selector")),
         ports=ports,
         service_type=spec.get("type") or "ClusterIP",
     )
-    ctx.in_namespace(node, namespace)
-    ctx.managed(rendered, node)
 
 
 def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
-    gd = ctx.gd
     obj = rendered.obj
     namespace = ctx.namespace_of(rendered)
     template = pod_template(obj)
@@ -77,11 +71,9 @@ def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
     service_name = next((pod_labels[k] for k in SERVICE_LABEL_KEYS if pod_labels.get(k)), rendered.name)
     containers = list(_containers(pod_spec))
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-    node = ("Workload", ctx.id(rendered.kind, namespace, rendered.name))
-    gd.add_node(
+    node = ctx.object_node(
         "Workload",
-        node[1],
-        **ctx.base_props(rendered, kind=rendered.kind, name=rendered.name, namespace=namespace),
+        rendered,
         images=[str(c.get("image")) for c in containers if c.get("image")],
         containers=[str(c.get("name")) for c in containers if c.get("name")],
         replicas=spec.get("replicas") if isinstance(spec.get("replicas"), int) else None,
@@ -91,8 +83,6 @@ def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
         description=next((str(annotations[k]) for k in DESCRIPTION_KEYS if isinstance(annotations, dict) and annotations.get(k)), None),
         pod_labels=pairs(pod_labels),
     )
-    ctx.in_namespace(node, namespace)
-    ctx.managed(rendered, node)
     _add_pod_references(ctx, node, namespace, pod_spec, containers)
 
 

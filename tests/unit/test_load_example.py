@@ -213,5 +213,5 @@ def test_no_secret_value_is_recorded(tmp_path, example_repo):
     assert secret_node.props["keys"] == ["api_token", "db_password"]
     var = node(result.graph, "Variable", "db_password")
     assert var.props["redacted"] is True and "value" not in var.props
-    key = result.graph.nodes[f"repo:platform-cluster/ConfigKey/backend-services/papi-env-vars-cm/DB_URL"]
+    key = result.graph.nodes["repo:platform-cluster/ConfigKey/backend-services/papi-env-vars-cm/DB_URL"]
     assert key.props["value"] == "postgres://app:${db_password}@db:5432/app"

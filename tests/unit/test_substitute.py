@@ -57,3 +57,29 @@ def test_case_functions():
 
 def test_referenced_variables_excludes_escapes():
     assert referenced_variables("${a} $${b} ${c:-${d}} $e") == ["a", "c", "d"]
+
+
+def test_opt_out_label_keeps_the_object_raw(tmp_path, example_repo):
+    """An object labelled kustomize.toolkit.fluxcd.io/substitute: disabled is applied as written."""
+    import shutil
+
+    import yaml
+
+    from kg.loaders import load_repo
+
+    repo = tmp_path / "repo"
+    shutil.copytree(example_repo, repo)
+    cm = {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "raw-config", "labels": {"kustomize.toolkit.fluxcd.io/substitute": "disabled"}},
+        "data": {"URL": "https://git.${subdomain}.${domain}"},
+    }
+    (repo / "apps/gitservice/raw-config.yaml").write_text(yaml.safe_dump(cm))
+    kfile = repo / "apps/gitservice/kustomization.yaml"
+    k = yaml.safe_load(kfile.read_text())
+    k["resources"].append("raw-config.yaml")
+    kfile.write_text(yaml.safe_dump(k))
+    gd = load_repo(repo).graph
+    key = gd.nodes["repo:platform-cluster/ConfigKey/gitservice/raw-config/URL"]
+    assert key.props["value"] == "https://git.${subdomain}.${domain}"
+    assert "variables" not in key.props
