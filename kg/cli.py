@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 nothing usable loaded / target not found or ambiguous;
 """
 
 
+import contextlib
 import functools
 import json
 import sys
@@ -75,11 +76,24 @@ def root(version: Annotated[bool, typer.Option("--version", help="Print the vers
 
 
 # -- load ------------------------------------------------------------------------
+@contextlib.contextmanager
+def _status(enabled: bool):
+    """A one-line progress display on an interactive terminal (stderr); silent otherwise."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not (enabled and console.is_terminal):
+        yield lambda message: None
+        return
+    with console.status("discovering clusters") as status:
+        yield lambda message: status.update(message)
+
+
 @app.command()
 @handle_errors
 def load(
     path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
-    cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Load only this cluster (repeatable). Default: all clusters found.")] = None,
+    cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Load only this cluster: a cluster name or a folder of the repository (repeatable). Default: every cluster found.")] = None,
     repo_name: Annotated[Optional[str], typer.Option("--repo-name", help="Name of the repository in the graph [default: the folder name].")] = None,
     warnings: Annotated[bool, typer.Option("--warnings", "-w", help="List every warning.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
@@ -95,9 +109,10 @@ def load(
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     started = time.perf_counter()
-    with _store(uri, user, password, database) as store:
+    with _store(uri, user, password, database) as store, _status(fmt == "text") as status:
         store.verify()  # fail fast, before the (longer) rendering
-        result = load_repo(path, repo_name=repo_name, clusters=cluster or None)
+        result = load_repo(path, repo_name=repo_name, clusters=cluster or None, progress=status)
+        status(f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to Neo4j")
         store.ensure_schema()
         write_started = time.perf_counter()
         written = store.write(

@@ -48,7 +48,7 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType(
             "Source",
             "A Flux source: GitRepository, OCIRepository, HelmRepository or Bucket (`kind`).",
-            ("url", "ref", "source_type", "interval"),
+            ("url", "ref", "source_type", "interval", "maps_to", "assumed"),
         ),
         NodeType(
             "Kustomization",
@@ -65,6 +65,7 @@ NODE_TYPES: dict[str, NodeType] = {
             (
                 "chart", "chart_version", "chart_source", "chart_source_kind", "release_name",
                 "target_namespace", "storage_namespace", "deploys_to", "interval", "suspend", "depends_on",
+                "values",
             ),
         ),
         NodeType("Namespace", "A Kubernetes namespace (`declared`: a Namespace object exists in the repo).", ("declared",)),

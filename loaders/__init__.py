@@ -12,12 +12,13 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from kg.graphdoc import GraphDoc
 
-from .discover import discover_clusters
+from .discover import discover_clusters, entry_for_path
 from .extract import extract_cluster
-from .kustomize import WorkingCopy, kustomize_command
+from .kustomize import kustomize_command
 from .model import ClusterRender, LoadWarning
 from .render import render_cluster
 
@@ -61,8 +62,30 @@ def _git(path: Path, *args: str) -> str:
     return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
-def load_repo(path: Path, repo_name: str | None = None, clusters: list[str] | None = None) -> LoadResult:
-    """Render every cluster of the repository (or the named ones) and extract its graph."""
+def _select(path: Path, repo: str, entries: list, wanted: list[str]) -> list:
+    """--cluster values: cluster names, or folders of the repository (rule 3 of discover)."""
+    by_name = {e.name: e for e in entries}
+    chosen = []
+    for value in wanted:
+        if value in by_name:
+            chosen.append(by_name[value])
+            continue
+        entry = entry_for_path(path, value, repo)
+        if entry is None:
+            found = ", ".join(sorted(by_name)) or "none"
+            raise LoadError(f"cluster {value!r} is neither a cluster of {path} (found: {found}) nor a folder in it")
+        chosen.append(by_name.get(entry.name, entry))
+    return list({e.name: e for e in chosen}.values())
+
+
+Progress = Callable[[str], None]
+
+
+def load_repo(
+    path: Path, repo_name: str | None = None, clusters: list[str] | None = None, progress: Progress | None = None
+) -> LoadResult:
+    """Render every cluster of the repository (or the named ones) and extract its graph.
+    `progress` receives short status lines while rendering (for a terminal display)."""
     path = Path(path)
     if not path.is_dir():
         raise LoadError(f"{path}: not a directory")
@@ -70,13 +93,10 @@ def load_repo(path: Path, repo_name: str | None = None, clusters: list[str] | No
     kustomize_command()  # fail early and clearly when kustomize is missing
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    entries, warnings = discover_clusters(path)
+    entries, warnings = discover_clusters(path, repo)
     if clusters:
-        unknown = sorted(set(clusters) - {e.name for e in entries})
-        if unknown:
-            found = ", ".join(e.name for e in entries) or "none"
-            raise LoadError(f"cluster(s) {', '.join(unknown)} not found in {path} (found: {found})")
-        entries = [e for e in entries if e.name in clusters]
+        entries = _select(path, repo, entries, clusters)
+        warnings = [w for w in warnings if w.cluster in {e.name for e in entries}]
     if not entries:
         raise LoadError(
             f"{path}: no Flux cluster entry point found (a GitRepository and the Kustomization that syncs from it, "
@@ -86,9 +106,13 @@ def load_repo(path: Path, repo_name: str | None = None, clusters: list[str] | No
 
     start = time.perf_counter()
     renders: list[ClusterRender] = []
-    with WorkingCopy(path) as working_copy:
-        for entry in entries:
-            renders.append(render_cluster(entry, working_copy))
+    for entry in entries:
+        if progress:
+            progress(f"cluster {entry.name}: preparing the source")
+        render, stage_timings = render_cluster(entry, path, progress=progress)
+        renders.append(render)
+        for stage, seconds in stage_timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
     timings["render"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -115,6 +139,9 @@ def load_repo(path: Path, repo_name: str | None = None, clusters: list[str] | No
         )
     gd.finalize()
     timings["extract"] = time.perf_counter() - start
+    if not any(s.kustomizations > s.kustomizations_failed for s in summaries):
+        problems = "; ".join(str(w) for w in warnings[:3])
+        raise LoadError(f"{path}: no Kustomization could be rendered ({problems})")
     return LoadResult(
         repo=repo,
         path=path,

@@ -1,24 +1,37 @@
 """Building a Flux Kustomization's path with the real kustomize.
 
-Flux (fluxcd/pkg/kustomize) works on a copy of the source artifact: when the path has
-no kustomization file it generates one, then it edits that file in place to add the
-Kustomization CR's targetNamespace, patches, images, ... and builds it with load
-restrictions off (files anywhere inside the source root may be referenced). We do
-the same on a private working copy of the repository, and add
-`buildMetadata: [originAnnotations]` to learn each object's source file.
+Flux works on the source *artifact*, not on the checkout: source-controller packs the
+repository without ignored files (its default exclusions, `.sourceignore` files and
+the GitRepository's `spec.ignore`), and kustomize-controller, for each Kustomization,
+generates a kustomization file when the path has none, edits it with the CR's
+targetNamespace, patches, images, ... and builds it with load restrictions off. We do
+the same in a private workspace:
+
+- the repository is copied once, as source-controller would pack it, into a tree
+  per parallel worker (kustomization files are edited in place during a build);
+- offline preparation: remote resources (which Flux would fetch) are removed and
+  generator inputs that are missing get an empty placeholder, each with a warning;
+- other trees (ExternalArtifacts assembled by an ArtifactGenerator) are laid out
+  beside it from the prepared copy;
+- `buildMetadata: [originAnnotations]` gives each object its source file.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pathspec
 import yaml
 
 from .model import LoadWarning
@@ -26,6 +39,17 @@ from .yamlio import kubernetes_objects, load_documents, read_yaml_file
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+REPO_TREE = "repo"
+# source-controller's default exclusions (fluxcd/pkg sourceignore)
+DEFAULT_IGNORE = (
+    ".git/", ".gitignore", ".gitmodules", ".gitattributes",
+    "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip",
+    ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml",
+    "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
+    "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
+)
+_REMOTE = re.compile(r"^(https?://|git@|ssh://|git::|(github|gitlab|bitbucket)\.(com|org)/)|\?ref=|\.git(//|$)")
+_KLOG_PREFIX = re.compile(r'^[EWI]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=<?\s*')
 
 
 class KustomizeNotFound(RuntimeError):
@@ -59,53 +83,275 @@ class BuildResult:
     objects: list[tuple[dict[str, Any], str, str]]  # (object, repo-relative source file, generator kind)
     warnings: list[LoadWarning]
     error: str = ""
+    seconds: float = 0.0  # time spent in kustomize
 
 
-def _ignore_vcs(_dir: str, names: list[str]) -> list[str]:
-    return [n for n in names if n in (".git", ".hg", ".svn")]
+# -- what source-controller would pack ------------------------------------------------
+def _scoped(pattern: str, domain: str) -> str:
+    """A pattern of `<domain>/.sourceignore`, rewritten relative to the root."""
+    if not domain:
+        return pattern
+    negate, body = (True, pattern[1:]) if pattern.startswith("!") else (False, pattern)
+    anchored = "/" in body.rstrip("/")
+    body = f"{domain}/{body.lstrip('/')}" if anchored else f"{domain}/**/{body}"
+    return ("!" if negate else "") + body
 
 
-class WorkingCopy:
-    """A private copy of the repository, so that kustomization files can be generated
-    and edited per build as Flux does, without touching the user's checkout."""
+def ignore_spec(repo_root: Path, extra: str | None = None) -> pathspec.GitIgnoreSpec:
+    """Flux's exclusions: defaults, every `.sourceignore` (scoped to its folder), and
+    the GitRepository's `spec.ignore`, later patterns winning as in gitignore."""
+    lines = list(DEFAULT_IGNORE)
+    for current, dirnames, filenames in os.walk(repo_root):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        if ".sourceignore" in filenames:
+            domain = Path(current).relative_to(repo_root).as_posix()
+            domain = "" if domain == "." else domain
+            for line in (Path(current) / ".sourceignore").read_text(errors="replace").splitlines():
+                if line.strip() and not line.startswith("#"):
+                    lines.append(_scoped(line.rstrip(), domain))
+    for line in (extra or "").splitlines():
+        if line.strip() and not line.startswith("#"):
+            lines.append(line.rstrip())
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
-    def __init__(self, repo_root: Path):
+
+def copy_source(repo_root: Path, target: Path, spec: pathspec.GitIgnoreSpec) -> list[LoadWarning]:
+    """Copy the files Flux would pack. Links that leave the repository are refused."""
+    warnings: list[LoadWarning] = []
+    root = repo_root.resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    for current, dirnames, filenames in os.walk(repo_root):
+        here = Path(current)
+        rel_here = here.relative_to(repo_root).as_posix()
+        rel_here = "" if rel_here == "." else rel_here
+        kept = []
+        for d in sorted(dirnames):
+            rel = f"{rel_here}/{d}" if rel_here else d
+            if spec.match_file(rel + "/"):
+                continue
+            if (here / d).is_symlink():
+                target_dir = (here / d).resolve()
+                if not target_dir.is_relative_to(root):
+                    warnings.append(LoadWarning(rel, None, "symbolic link out of the repository: not followed"))
+                continue  # links inside the repo: the real folder is copied anyway
+            kept.append(d)
+        dirnames[:] = kept
+        for filename in filenames:
+            rel = f"{rel_here}/{filename}" if rel_here else filename
+            if spec.match_file(rel):
+                continue
+            source = here / filename
+            if source.is_symlink() and not source.resolve().is_relative_to(root):
+                warnings.append(LoadWarning(rel, None, "symbolic link out of the repository: not read"))
+                continue
+            destination = target / rel
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                shutil.copyfile(source, destination)
+            except OSError as exc:
+                warnings.append(LoadWarning(rel, None, f"cannot read file: {exc.strerror or exc}"))
+    return warnings
+
+
+def _offline_generator_entry(entry: Any, kdir: Path, tree: Path, rel_file: str, generator: str, warnings: list[LoadWarning]) -> bool:
+    """Make one configMapGenerator/secretGenerator entry buildable offline: a remote file
+    source becomes an empty local placeholder, a missing local input an empty file.
+    Returns True when the entry was rewritten."""
+    if not isinstance(entry, dict):
+        return False
+    changed = False
+    files = entry.get("files")
+    for i, item in enumerate(files if isinstance(files, list) else []):
+        if not isinstance(item, str):
+            continue
+        key, sep, path = item.partition("=")
+        path = path if sep else item
+        if _REMOTE.search(path):
+            placeholder = f".kg-offline/{re.sub(r'[^A-Za-z0-9._-]', '_', path)[-80:]}"
+            (kdir / placeholder).parent.mkdir(parents=True, exist_ok=True)
+            (kdir / placeholder).write_text("")
+            files[i] = f"{key if sep else _url_basename(path)}={placeholder}"
+            warnings.append(LoadWarning(rel_file, None, f"{generator} remote file {path} not fetched: rendered empty (kg renders offline)"))
+            changed = True
+            continue
+        _placeholder_if_missing(kdir, tree, path, rel_file, generator, warnings)
+    envs = list(entry.get("envs") or []) + ([entry["env"]] if isinstance(entry.get("env"), str) else [])
+    for path in envs:
+        if isinstance(path, str) and not _REMOTE.search(path):
+            _placeholder_if_missing(kdir, tree, path, rel_file, generator, warnings)
+    return changed
+
+
+def _url_basename(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or "file"
+
+
+def _placeholder_if_missing(kdir: Path, tree: Path, path: str, rel_file: str, generator: str, warnings: list[LoadWarning]) -> None:
+    target = (kdir / path).resolve()
+    if not target.is_relative_to(tree.resolve()):
+        warnings.append(LoadWarning(rel_file, None, f"{generator} input {path} is outside the repository: refused"))
+        return
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("")
+        warnings.append(LoadWarning(rel_file, None, f"{generator} input {path} is missing: rendered empty (Flux would fail to build it)"))
+
+
+def prepare_offline(tree: Path) -> list[LoadWarning]:
+    """Make every kustomization buildable offline, reporting each change: remote
+    resources are removed (Flux fetches them; kg renders without network) and missing
+    generator inputs get an empty placeholder (kustomize would fail on them)."""
+    warnings: list[LoadWarning] = []
+    for current, dirnames, filenames in os.walk(tree):
+        dirnames.sort()
+        for filename in filenames:
+            if filename not in KUSTOMIZATION_FILES:
+                continue
+            kfile = Path(current) / filename
+            rel_file = kfile.relative_to(tree).as_posix()
+            try:
+                content = yaml.safe_load(kfile.read_text(errors="replace"))
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                warnings.append(LoadWarning(rel_file, mark.line + 1 if mark else None, f"invalid kustomization file: {getattr(exc, 'problem', exc)}"))
+                continue
+            if not isinstance(content, dict):
+                continue
+            changed = False
+            for field_name in ("resources", "bases", "components"):
+                entries = content.get(field_name)
+                if not isinstance(entries, list):
+                    continue
+                kept = []
+                for entry in entries:
+                    if isinstance(entry, str) and _REMOTE.search(entry.strip()):
+                        warnings.append(LoadWarning(rel_file, None, f"remote {field_name[:-1]} {entry} not fetched (kg renders offline; Flux would fetch it)"))
+                        changed = True
+                    else:
+                        kept.append(entry)
+                content[field_name] = kept
+            for generator in ("configMapGenerator", "secretGenerator"):
+                entries = content.get(generator)
+                for entry in entries if isinstance(entries, list) else []:
+                    changed |= _offline_generator_entry(entry, Path(current), tree, rel_file, generator, warnings)
+            if changed:
+                kfile.write_text(yaml.safe_dump(content, sort_keys=False))
+    return warnings
+
+
+# -- trees other than the repository (ExternalArtifacts) ---------------------------
+@dataclass
+class Tree:
+    """A directory builds read from, and how its paths map back onto the repository."""
+
+    name: str
+    files: dict[str, str] = field(default_factory=dict)  # tree path -> repo path (empty: identity)
+    dirs: dict[str, str] = field(default_factory=dict)  # tree dir prefix -> repo dir prefix
+
+    def repo_path(self, path: str) -> str:
+        if not self.files and not self.dirs:
+            return path
+        if path in self.files:
+            return self.files[path]
+        for prefix in sorted(self.dirs, key=len, reverse=True):
+            if path == prefix or path.startswith(prefix + "/") or prefix == "":
+                rest = path[len(prefix):].lstrip("/")
+                base = self.dirs[prefix]
+                return f"{base}/{rest}".strip("/") if rest else base
+        return f"{self.name}:{path}"
+
+
+class Workspace:
+    """The prepared source trees of one cluster, with one copy per parallel worker."""
+
+    def __init__(self, repo_root: Path, ignore: str | None = None, workers: int = 1):
         self.repo_root = repo_root.resolve()
         self._tmp = tempfile.TemporaryDirectory(prefix="kg-render-")
-        self.root = Path(self._tmp.name) / "repo"
-        shutil.copytree(self.repo_root, self.root, symlinks=True, ignore=_ignore_vcs)
-        self._lock = threading.Lock()
+        base = Path(self._tmp.name)
+        first = base / "w0"
+        self.warnings = copy_source(self.repo_root, first / REPO_TREE, ignore_spec(self.repo_root, ignore))
+        # about kustomization files; worth reporting only for those a build can reach
+        self.offline_warnings = prepare_offline(first / REPO_TREE)
+        self.trees: dict[str, Tree] = {REPO_TREE: Tree(REPO_TREE)}
+        self._slots: queue.Queue[Path] = queue.Queue()
+        self._copies = [first]
+        for i in range(1, max(1, workers)):
+            copy = base / f"w{i}"
+            shutil.copytree(first, copy, symlinks=True)
+            self._copies.append(copy)
+        for copy in self._copies:
+            self._slots.put(copy)
+        self._cache: dict[tuple, Future] = {}
+        self._cache_lock = threading.Lock()
+        self.kustomize_seconds = 0.0
+
+    @property
+    def workers(self) -> int:
+        return len(self._copies)
 
     def close(self) -> None:
         self._tmp.cleanup()
 
-    def __enter__(self) -> "WorkingCopy":
+    def __enter__(self) -> "Workspace":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root.resolve()).as_posix()
+    # -- trees -----------------------------------------------------------------------
+    def repo_dir_exists(self, rel_dir: str) -> bool:
+        return (self._copies[0] / REPO_TREE / rel_dir).is_dir()
 
-    def build(self, rel_dir: str, flux_spec: dict[str, Any]) -> BuildResult:
-        """Build repo-relative `rel_dir` with the Flux CR's spec applied."""
-        # One build at a time per copy: the kustomization file is edited in place.
-        with self._lock:
-            return self._build(rel_dir, flux_spec)
+    def repo_files(self) -> list[str]:
+        root = self._copies[0] / REPO_TREE
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
-    def _build(self, rel_dir: str, flux_spec: dict[str, Any]) -> BuildResult:
+    def add_tree(self, tree: Tree) -> None:
+        """Lay out an artifact tree (tree path -> repo path) in every worker copy."""
+        for copy in self._copies:
+            for tree_path, repo_path in tree.files.items():
+                destination = copy / _tree_dir(tree.name) / tree_path
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(copy / REPO_TREE / repo_path, destination)
+        self.trees[tree.name] = tree
+
+    def tree_dir_exists(self, tree: str, rel_dir: str) -> bool:
+        return (self._copies[0] / _tree_dir(tree) / rel_dir).is_dir()
+
+    # -- builds ----------------------------------------------------------------------
+    def build(self, tree: str, rel_dir: str, flux_spec: dict[str, Any]) -> BuildResult:
+        """Build `rel_dir` of a tree with the Flux CR's spec applied. The same build asked
+        twice (same tree, path and overlay) runs once."""
+        key = (tree, rel_dir, yaml.safe_dump({k: flux_spec.get(k) for k in OVERLAY_FIELDS}, sort_keys=True))
+        with self._cache_lock:
+            future = self._cache.get(key)
+            owner = future is None
+            if owner:
+                future = self._cache[key] = Future()
+        if owner:
+            slot = self._slots.get()
+            try:
+                future.set_result(self._build(slot, tree, rel_dir, flux_spec))
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+                future.set_exception(exc)
+            finally:
+                self._slots.put(slot)
+        return future.result()
+
+    def _build(self, copy: Path, tree_name: str, rel_dir: str, flux_spec: dict[str, Any]) -> BuildResult:
+        tree = self.trees[tree_name]
+        tree_root = copy / _tree_dir(tree_name)
         warnings: list[LoadWarning] = []
-        directory = (self.root / rel_dir).resolve()
+        directory = tree_root / rel_dir
         if not directory.is_dir():
-            return BuildResult([], warnings, f"path not found: {rel_dir}")
+            return BuildResult([], warnings, f"path not found: {tree.repo_path(rel_dir) if rel_dir else '.'}")
         kfile = find_kustomization_file(directory)
         created = kfile is None
         original = None if created else kfile.read_bytes()
         if created:
             kfile = directory / "kustomization.yaml"
-            resources, gen_warnings = generate_resources(directory, self.root)
-            warnings.extend(gen_warnings)
+            resources, gen_warnings = generate_resources(directory, tree_root)
+            warnings.extend(LoadWarning(tree.repo_path(w.file), w.line, w.reason) for w in gen_warnings)
             content: dict[str, Any] = {
                 "apiVersion": "kustomize.config.k8s.io/v1beta1",
                 "kind": "Kustomization",
@@ -115,42 +361,70 @@ class WorkingCopy:
             try:
                 content = yaml.safe_load(original) or {}
             except yaml.YAMLError as exc:
-                return BuildResult([], warnings, f"invalid kustomization file {self.relative(kfile)}: {exc}")
+                return BuildResult([], warnings, f"invalid kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())}: {exc}")
             if not isinstance(content, dict):
-                return BuildResult([], warnings, f"kustomization file {self.relative(kfile)} is not a mapping")
+                return BuildResult([], warnings, f"kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())} is not a mapping")
         apply_flux_spec(content, flux_spec)
         try:
             kfile.write_text(yaml.safe_dump(content, sort_keys=False))
-            return self._run(directory, warnings)
+            return self._run(copy, tree, directory, rel_dir, warnings)
         finally:
             if created:
                 kfile.unlink(missing_ok=True)
             else:
                 kfile.write_bytes(original)
 
-    def _run(self, directory: Path, warnings: list[LoadWarning]) -> BuildResult:
+    def _run(self, copy: Path, tree: Tree, directory: Path, rel_dir: str, warnings: list[LoadWarning]) -> BuildResult:
         cmd = kustomize_command() + ["--load-restrictor", "LoadRestrictionsNone", str(directory)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=self.root)
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=copy)
+        seconds = time.perf_counter() - started
+        with self._cache_lock:
+            self.kustomize_seconds += seconds
         if proc.returncode != 0:
-            message = proc.stderr.strip().replace(str(self.root) + "/", "").replace(str(self.root), ".")
-            return BuildResult([], warnings, message.splitlines()[-1] if message else "kustomize failed")
-        docs, doc_warnings = load_documents(proc.stdout, self.relative(directory))
+            return BuildResult([], warnings, clean_error(proc.stderr, copy, tree), seconds)
+        docs, doc_warnings = load_documents(proc.stdout, tree.repo_path(rel_dir))
         warnings.extend(doc_warnings)
-        objs, _ = kubernetes_objects(docs, self.relative(directory))
-        rel_dir = self.relative(directory)
+        objs, _ = kubernetes_objects(docs, tree.repo_path(rel_dir))
         out = []
         for _line, obj in objs:
             source_file, generator = _pop_origin(obj, rel_dir)
-            out.append((obj, source_file, generator))
-        return BuildResult(out, warnings)
+            out.append((obj, source_file if "//" in source_file else tree.repo_path(source_file), generator))
+        return BuildResult(out, warnings, "", seconds)
+
+
+# the Kustomization CR fields that change a build's output
+OVERLAY_FIELDS = (
+    "targetNamespace", "namePrefix", "nameSuffix", "patches", "patchesStrategicMerge",
+    "patchesJson6902", "images", "components", "commonMetadata",
+)
+
+
+def _tree_dir(tree: str) -> str:
+    return REPO_TREE if tree == REPO_TREE else "trees/" + re.sub(r"[^A-Za-z0-9._-]", "_", tree)
+
+
+def clean_error(stderr: str, copy: Path, tree: Tree) -> str:
+    """kustomize's error in one readable line, with repo-relative paths."""
+    # kustomize prints deprecation notes ("# Warning: ...") before the error
+    text = " ".join(line.strip() for line in stderr.strip().splitlines() if not line.startswith("# Warning"))
+    text = _KLOG_PREFIX.sub("", text).rstrip(" >")
+    tree_root = str(copy / _tree_dir(tree.name))
+    text = text.replace(tree_root + "/", "").replace(tree_root, ".").replace(str(copy) + "/", "")
+    text = text.replace("Error: ", "")
+    # the chain "accumulating resources ...: <cause>": keep what was accumulated and the cause
+    if len(text) > 400:
+        text = text[:150] + " … " + text[-240:]
+    return text or "kustomize failed"
 
 
 def _pop_origin(obj: dict[str, Any], rel_dir: str) -> tuple[str, str]:
-    """Read and remove kustomize's origin annotation: (repo-relative file, generator kind)."""
-    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    """Read and remove kustomize's origin annotation: (tree-relative file, generator kind)."""
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
     origin_text = annotations.pop(ORIGIN_ANNOTATION, None)
-    if not annotations and isinstance(obj.get("metadata"), dict) and "annotations" in obj["metadata"]:
-        del obj["metadata"]["annotations"]
+    if "annotations" in metadata and not annotations:
+        del metadata["annotations"]
     if not origin_text:
         return rel_dir, ""
     try:

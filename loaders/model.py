@@ -103,8 +103,12 @@ class ClusterRender:
     root_path: str  # spec.path of the root Kustomization
     kustomizations: dict[str, FluxKustomization] = field(default_factory=dict)
     warnings: list[LoadWarning] = field(default_factory=list)
-    # variable name -> (source description, value or None when redacted)
+    # variable name -> {"origins": {origin description: value, or None when redacted}}
     variable_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # "Kind/namespace/name" of a source -> the repo folder (or artifact layout) it maps onto
+    source_roots: dict[str, str] = field(default_factory=dict)
+    root_source: dict[str, Any] = field(default_factory=dict)  # the root's GitRepository object
+    assumed_root: bool = False  # the root was not committed: flux bootstrap's was assumed
 
     def objects(self) -> list[Rendered]:
         out: list[Rendered] = []

@@ -2,26 +2,44 @@
 
 Order of work, per cluster:
 1. Start from the root Kustomization of the entry point.
-2. Level by level: build every Kustomization of the level with kustomize, then apply
-   post-build substitution; Flux Kustomizations found in the output are the next
-   level (with everything their parent patched or substituted into them).
+2. Level by level: build the Kustomizations of the level with kustomize (in parallel),
+   then apply post-build substitution; Flux Kustomizations found in the output are the
+   next level, with everything their parent patched or substituted into them.
 3. When the tree is complete, substitute every Kustomization once more with all the
    ConfigMaps/Secrets the cluster renders, so a `substituteFrom` source rendered by a
    sibling or a deeper Kustomization is found, whatever the walk order.
+
+Source mapping (which folder of the repository a Kustomization reads):
+- GitRepository: the cluster's own (the root's sourceRef) and any other GitRepository
+  with the same URL read the repository root. Other GitRepositories are another
+  repository: unresolved.
+- OCIRepository: an artifact pushed from this repository (`flux push artifact`) packs
+  one of its folders. It is mapped onto the nearest folder, among the cluster folder
+  and its parents up to the root, in which the Kustomization's path exists; the first
+  mapping found for a source holds for all Kustomizations reading it.
+- ExternalArtifact: produced by an ArtifactGenerator rendered in the cluster; its copy
+  rules (loaders/artifacts.py) assemble the artifact from sources mapped as above.
+- Bucket and anything else: unresolved, reported, never guessed.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import posixpath
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from .artifacts import artifact_tree, find_artifact
 from .discover import ClusterEntry
-from .kustomize import WorkingCopy
+from .kustomize import REPO_TREE, BuildResult, Workspace
 from .model import (
     ClusterRender,
     FluxKustomization,
     LoadWarning,
     Rendered,
+    api_group,
     is_flux_kustomization,
     meta,
     normalize_repo_path,
@@ -30,28 +48,42 @@ from .substitute import DISABLED_KEY, VAR_NAME, VarValue, referenced_variables, 
 from .yamlio import dump, load_documents
 
 MAX_DEPTH = 20
+ARTIFACT_GROUP = "source.extensions.fluxcd.io"
+Objects = list[tuple[dict[str, Any], str, str]]
 
 
-def _key(obj: dict[str, Any]) -> str:
-    m = meta(obj)
-    return f"{m.get('namespace') or ''}/{m.get('name') or ''}"
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class ClusterRenderer:
-    def __init__(self, entry: ClusterEntry, copy_: WorkingCopy):
+    def __init__(self, entry: ClusterEntry, workspace: Workspace, progress=None):
         self.entry = entry
-        self.copy = copy_
+        self.progress = progress
+        self.workspace = workspace
         self.result = ClusterRender(
             name=entry.name,
             root_file=entry.root_file,
             root_path=str((entry.kustomization.get("spec") or {}).get("path") or "./"),
+            root_source=entry.git_repository or {},
+            assumed_root=entry.assumed,
         )
-        # (kind, namespace, name) -> rendered object, for sources and substituteFrom
-        self._built: dict[tuple[str, str, str], list[tuple[dict[str, Any], str, str]]] = {}
-        self._raw: dict[str, list[tuple[dict[str, Any], str, str]]] = {}
+        # (kind, namespace, name) -> every rendered object of that identity, in walk order
+        self._built: dict[tuple[str, str, str], Objects] = {}
+        self._raw: dict[str, Objects] = {}
         root_repo = entry.git_repository or {}
-        self.root_source = ("GitRepository", meta(root_repo).get("namespace") or "", meta(root_repo).get("name") or "")
+        self.root_source = ("GitRepository", meta(root_repo).get("namespace") or "flux-system", meta(root_repo).get("name") or "flux-system")
         self.root_url = str((root_repo.get("spec") or {}).get("url") or "")
+        root_dir = normalize_repo_path(self.result.root_path) or ""
+        self.cluster_folders = []  # the cluster folder and its parents, nearest first
+        folder = root_dir
+        while True:
+            self.cluster_folders.append(folder)
+            if not folder:
+                break
+            folder = posixpath.dirname(folder)
+        self.source_roots: dict[tuple[str, str, str], str] = {self.root_source: ""}
+        self.substitute_seconds = 0.0
 
     def warn(self, file: str, reason: str, line: int | None = None) -> None:
         self.result.warnings.append(LoadWarning(file, line, reason, self.entry.name))
@@ -68,19 +100,28 @@ class ClusterRenderer:
         level = [root]
         self.result.kustomizations[root.key] = root
         depth = 0
-        while level and depth < MAX_DEPTH:
-            for ks in level:
-                self._build(ks)
-            next_level: list[FluxKustomization] = []
-            for ks in level:
-                self._substitute(ks)
-                next_level.extend(self._children(ks))
-            level = next_level
-            depth += 1
+        with ThreadPoolExecutor(max_workers=self.workspace.workers) as pool:
+            while level and depth < MAX_DEPTH:
+                if self.progress:
+                    done = len(self.result.kustomizations) - len(level)
+                    self.progress(f"cluster {self.entry.name}: rendering {len(level)} Kustomization(s) at depth {depth} ({done} done)")
+                # sources are resolved in walk order (deterministic), builds run in parallel
+                targets = [(ks, self._resolve(ks)) for ks in level]
+                futures = [pool.submit(self.workspace.build, t[0], t[1], ks.spec) if t else None for ks, t in targets]
+                for (ks, target), future in zip(targets, futures):
+                    if future is not None:
+                        self._record(ks, target, future.result())
+                next_level: list[FluxKustomization] = []
+                for ks in level:
+                    self._substitute(ks)
+                    next_level.extend(self._children(ks))
+                level = next_level
+                depth += 1
         if level:
             self.warn(self.entry.root_file, f"Kustomization tree deeper than {MAX_DEPTH} levels: stopped")
         for ks in self.result.kustomizations.values():
             self._substitute(ks, final=True)
+        self.result.source_roots = {f"{k[0]}/{k[1]}/{k[2]}": v for k, v in self.source_roots.items()}
         return self.result
 
     def _children(self, ks: FluxKustomization) -> list[FluxKustomization]:
@@ -90,11 +131,11 @@ class ClusterRenderer:
             if not is_flux_kustomization(obj):
                 continue
             name = meta(obj).get("name") or ""
-            namespace = meta(obj).get("namespace") or ""
+            namespace = meta(obj).get("namespace") or ks.namespace
             key = f"{namespace}/{name}"
             if key in self.result.kustomizations:
                 existing = self.result.kustomizations[key]
-                if existing is not ks and existing.parent != ks.key and key != ks.key:
+                if key != ks.key and existing.parent != ks.key:
                     self.warn(rendered.source_file, f"Kustomization {key} is applied by both {existing.parent or 'the cluster root'} and {ks.key}; the first wins")
                 continue
             child = FluxKustomization(
@@ -108,44 +149,90 @@ class ClusterRenderer:
             children.append(child)
         return children
 
-    # -- building --------------------------------------------------------------
-    def _resolve_dir(self, ks: FluxKustomization) -> str | None:
+    # -- sources ---------------------------------------------------------------
+    def _fail(self, ks: FluxKustomization, reason: str) -> None:
+        ks.render_error = reason
+        self.warn(ks.source_file, f"Kustomization {ks.key}: {reason}")
+
+    def _resolve(self, ks: FluxKustomization) -> tuple[str, str] | None:
+        """(tree, path in the tree) the Kustomization builds, or None (reported)."""
         spec = ks.spec
         ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
         kind = ref.get("kind") or "GitRepository"
         ref_key = (kind, ref.get("namespace") or ks.namespace, ref.get("name") or "")
-        if not self._source_is_this_repo(ref_key):
-            ks.render_error = f"source {kind}/{ref_key[1]}/{ref_key[2]} is not this repository: not rendered"
-            self.warn(ks.source_file, f"Kustomization {ks.key}: {ks.render_error}")
+        path = normalize_repo_path(str(spec.get("path") or ""))
+        if path is None:
+            self._fail(ks, f"path {spec.get('path')!r} points outside the source: refused")
             return None
-        rel = normalize_repo_path(str(spec.get("path") or ""))
-        if rel is None:
-            ks.render_error = f"path {spec.get('path')!r} points outside the repository: refused"
-            self.warn(ks.source_file, f"Kustomization {ks.key}: {ks.render_error}")
+        if kind == "ExternalArtifact":
+            tree = self._artifact(ks, ref_key)
+            if tree is None:
+                return None
+            if not self.workspace.tree_dir_exists(tree, path):
+                self._fail(ks, f"path {spec.get('path')!r} not found in {kind} {ref_key[1]}/{ref_key[2]}")
+                return None
+            ks.source_dir = self.workspace.trees[tree].repo_path(path)
+            return (tree, path)
+        root = self._source_root(ref_key, path)
+        if root is None:
+            self._fail(ks, f"source {kind} {ref_key[1]}/{ref_key[2]} is not built from this repository: not rendered")
             return None
-        return rel
+        rel = posixpath.join(root, path) if root and path else (root or path)
+        ks.source_dir = rel
+        return (REPO_TREE, rel)
 
-    def _source_is_this_repo(self, ref_key: tuple[str, str, str]) -> bool:
-        if ref_key == self.root_source:
-            return True
-        if ref_key[0] != "GitRepository" or not self.root_url:
-            return False
-        for obj, _file, _gen in self._built.get(ref_key, []):
-            if str((obj.get("spec") or {}).get("url") or "") == self.root_url:
-                return True
-        return False
+    def _source_root(self, ref_key: tuple[str, str, str], path: str) -> str | None:
+        """The repo folder a GitRepository/OCIRepository stands for, or None."""
+        if ref_key in self.source_roots:
+            return self.source_roots[ref_key]
+        found = self._built.get(ref_key)
+        obj = found[0][0] if found else None
+        if ref_key[0] == "GitRepository":
+            url = str(((obj or {}).get("spec") or {}).get("url") or "")
+            if obj is not None and self.root_url and url == self.root_url:
+                self.source_roots[ref_key] = ""
+                return ""
+            return None
+        if ref_key[0] == "OCIRepository" and obj is not None:
+            for folder in self.cluster_folders:
+                if self.workspace.repo_dir_exists(posixpath.join(folder, path) if folder else path):
+                    self.source_roots[ref_key] = folder
+                    return folder
+        return None
 
-    def _build(self, ks: FluxKustomization) -> None:
-        rel_dir = self._resolve_dir(ks)
-        if rel_dir is None:
-            return
-        ks.source_dir = rel_dir
-        result = self.copy.build(rel_dir, ks.spec)
+    def _artifact(self, ks: FluxKustomization, ref_key: tuple[str, str, str]) -> str | None:
+        tree_name = f"ExternalArtifact/{ref_key[1]}/{ref_key[2]}"
+        if tree_name in self.workspace.trees:
+            return tree_name
+        generators = [o for (kind, ns, _), objs in sorted(self._built.items()) if kind == "ArtifactGenerator" and ns == ref_key[1] for o, _, _ in objs[:1] if api_group(o) == ARTIFACT_GROUP]
+        found = find_artifact(generators, ref_key[2])
+        if found is None:
+            self._fail(ks, f"ExternalArtifact {ref_key[1]}/{ref_key[2]}: no ArtifactGenerator in this cluster produces it")
+            return None
+        generator, artifact = found
+        aliases: dict[str, str | None] = {}
+        for source in (generator.get("spec") or {}).get("sources") or []:
+            if isinstance(source, dict) and source.get("alias"):
+                key = (source.get("kind") or "GitRepository", source.get("namespace") or meta(generator).get("namespace") or "", source.get("name") or "")
+                aliases[source["alias"]] = self._source_root(key, "")
+        tree, problems = artifact_tree(tree_name, artifact, aliases, self.workspace.repo_files())
+        for problem in problems:
+            self.warn(ks.source_file, f"ArtifactGenerator {meta(generator).get('name')}, artifact {ref_key[2]}: {problem}")
+        if tree is None:
+            self._fail(ks, f"ExternalArtifact {ref_key[1]}/{ref_key[2]} could not be assembled from this repository")
+            return None
+        self.workspace.add_tree(tree)
+        self.source_roots[("ExternalArtifact", ref_key[1], ref_key[2])] = "; ".join(
+            f"{dest or '.'} <- {src or '.'}" for dest, src in sorted(tree.dirs.items())
+        )
+        return tree_name
+
+    # -- building --------------------------------------------------------------
+    def _record(self, ks: FluxKustomization, target: tuple[str, str], result: BuildResult) -> None:
         for w in result.warnings:
             self.result.warnings.append(LoadWarning(w.file, w.line, w.reason, self.entry.name))
         if result.error:
-            ks.render_error = result.error
-            self.warn(ks.source_file, f"Kustomization {ks.key}: kustomize build of {rel_dir or '.'} failed: {result.error}")
+            self._fail(ks, f"kustomize build of {ks.source_dir or '.'} failed: {result.error}")
             return
         self._raw[ks.key] = result.objects
         for obj, file, gen in result.objects:
@@ -165,19 +252,23 @@ class ClusterRenderer:
             found = self._built.get((kind, ks.namespace, name))
             if not found:
                 if final and not ref.get("optional"):
-                    self.warn(ks.source_file, f"Kustomization {ks.key}: substituteFrom {kind} {ks.namespace}/{name} not found in this cluster")
+                    self.warn(ks.source_file, f"Kustomization {ks.key}: substituteFrom {kind} {ks.namespace}/{name} not found in this cluster (Flux would fail to reconcile it)")
                 continue
-            obj, file, _gen = found[0]
+            obj, _file, _gen = found[0]
             origin = f"{kind} {ks.namespace}/{name}"
             if kind == "Secret":
-                keys = list((obj.get("data") or {}).keys()) + list((obj.get("stringData") or {}).keys())
-                for k in keys:
-                    variables[str(k)] = VarValue(None, origin, redacted=True)
+                # never read a Secret's values: its keys become redacted variables
+                for field_name in ("data", "stringData"):
+                    values = obj.get(field_name)
+                    for k in values if isinstance(values, dict) else []:
+                        variables[str(k)] = VarValue(None, origin, redacted=True)
             else:
-                for k, v in (obj.get("data") or {}).items():
-                    variables[str(k)] = VarValue(str(v).replace("\n", ""), origin)
-        for k, v in (post_build.get("substitute") or {}).items():
-            variables[str(k)] = VarValue(str(v).replace("\n", ""), f"Kustomization {ks.key} (inline)")
+                data = obj.get("data")
+                for k, v in (data.items() if isinstance(data, dict) else []):
+                    variables[str(k)] = VarValue("" if v is None else str(v).replace("\n", ""), origin)
+        inline = post_build.get("substitute")
+        for k, v in (inline.items() if isinstance(inline, dict) else []):
+            variables[str(k)] = VarValue("" if v is None else str(v).replace("\n", ""), f"Kustomization {ks.key} (inline)")
         bad = [k for k in variables if not VAR_NAME.match(k)]
         if bad and final:
             self.warn(ks.source_file, f"Kustomization {ks.key}: invalid variable names {bad}: Flux refuses to substitute")
@@ -188,6 +279,7 @@ class ClusterRenderer:
         return variables
 
     def _substitute(self, ks: FluxKustomization, final: bool = False) -> None:
+        started = time.perf_counter()
         raw_objects = self._raw.get(ks.key, [])
         post_build = ks.post_build
         variables = self._variables(ks, final) if post_build is not None else {}
@@ -196,10 +288,10 @@ class ClusterRenderer:
         used_all: list[str] = []
         for raw, file, gen in raw_objects:
             text = dump(raw)
-            referenced = referenced_variables(text)
+            active = post_build is not None and not substitution_disabled(raw)
+            referenced = referenced_variables(text) if active and "${" in text else []
             obj, unresolved = raw, []
-            disabled = substitution_disabled(raw)
-            if post_build is not None and not disabled and "$" in text:
+            if active and "$" in text:
                 sub = substitute(text, variables)
                 unresolved = sub.unresolved
                 docs, doc_warnings = load_documents(sub.text, file)
@@ -223,12 +315,18 @@ class ClusterRenderer:
                     managed_by=ks.key,
                     generated_by=gen,
                     unresolved_vars=tuple(unresolved),
-                    variables=tuple(referenced if post_build is not None and not disabled else ()),
+                    variables=tuple(referenced),
                 )
             )
         ks.objects = rendered
-        ks.unresolved_vars = unresolved_all if post_build is not None else []
-        ks.variables_used = used_all if post_build is not None else []
+        ks.unresolved_vars = unresolved_all
+        ks.variables_used = used_all
+        self.substitute_seconds += time.perf_counter() - started
+
+
+def _key(obj: dict[str, Any]) -> str:
+    m = meta(obj)
+    return f"{m.get('namespace') or ''}/{m.get('name') or ''}"
 
 
 def substitution_disabled(obj: dict[str, Any]) -> bool:
@@ -241,5 +339,23 @@ def substitution_disabled(obj: dict[str, Any]) -> bool:
     return False
 
 
-def render_cluster(entry: ClusterEntry, working_copy: WorkingCopy) -> ClusterRender:
-    return ClusterRenderer(entry, working_copy).render()
+def render_cluster(entry: ClusterEntry, repo_root, workers: int | None = None, progress=None) -> tuple[ClusterRender, dict[str, float]]:
+    """Render one cluster in its own workspace. Returns the render and stage timings."""
+    ignore = str(((entry.git_repository or {}).get("spec") or {}).get("ignore") or "") or None
+    started = time.perf_counter()
+    with Workspace(repo_root, ignore=ignore, workers=workers or default_workers()) as workspace:
+        prepared = time.perf_counter() - started
+        renderer = ClusterRenderer(entry, workspace, progress)
+        for w in workspace.warnings:
+            renderer.warn(w.file, w.reason, w.line)
+        result = renderer.render()
+        rendered_dirs = {ks.source_dir for ks in result.kustomizations.values() if ks.source_dir is not None and not ks.render_error}
+        for w in workspace.offline_warnings:
+            if any(d == "" or w.file.startswith(d + "/") for d in rendered_dirs):
+                renderer.warn(w.file, w.reason, w.line)
+        timings = {
+            "prepare": prepared,
+            "kustomize": workspace.kustomize_seconds,
+            "substitute": renderer.substitute_seconds,
+        }
+    return result, timings

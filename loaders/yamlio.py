@@ -26,10 +26,21 @@ def _construct_unknown(loader: yaml.Loader, tag_suffix: str, node: yaml.Node) ->
     return loader.construct_mapping(node, deep=True)
 
 
-TolerantLoader.add_multi_constructor("!", _construct_unknown)
-TolerantLoader.add_multi_constructor("tag:", _construct_unknown)
-# A bare `=` scalar is the YAML "value" type, which SafeLoader refuses; read it as text.
-TolerantLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+class AnchorTolerantLoader(yaml.SafeLoader):
+    """Pure-Python fallback that accepts a redefined anchor (later definition wins, as
+    in YAML 1.2 and Go's yaml used by kustomize and Flux); libyaml refuses it."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        if not isinstance(event, yaml.AliasEvent) and getattr(event, "anchor", None) is not None:
+            self.anchors.pop(event.anchor, None)
+        return super().compose_node(parent, index)
+
+
+for _loader in (TolerantLoader, AnchorTolerantLoader):
+    _loader.add_multi_constructor("!", _construct_unknown)
+    _loader.add_multi_constructor("tag:", _construct_unknown)
+    _loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
 _DOC_START = re.compile(r"^---(?:[ \t]+(.*))?$")
@@ -69,7 +80,12 @@ def load_documents(text: str, rel_path: str) -> tuple[list[tuple[int, Any]], lis
         if not chunk.strip():
             continue
         try:
-            doc = yaml.load(chunk, Loader=TolerantLoader)  # noqa: S506 - safe loader subclass
+            try:
+                doc = yaml.load(chunk, Loader=TolerantLoader)  # noqa: S506 - safe loader subclass
+            except yaml.composer.ComposerError as exc:
+                if "duplicate anchor" not in str(exc):
+                    raise
+                doc = yaml.load(chunk, Loader=AnchorTolerantLoader)  # noqa: S506
         except yaml.YAMLError as exc:
             reason = str(getattr(exc, "problem", None) or exc).strip().splitlines()[0]
             warnings.append(LoadWarning(rel_path, _error_line(exc, first_line), f"invalid YAML: {reason}"))

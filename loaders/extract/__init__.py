@@ -7,7 +7,7 @@ from kg.graphdoc import GraphDoc
 from ..model import ClusterRender, LoadWarning, Rendered, api_group
 from .config import add_configmap, add_variables
 from .context import GENERATOR_KINDS, ClusterContext, logical_name
-from .flux import add_flux_object, add_kustomizations
+from .flux import add_flux_object, add_kustomizations, add_sources_without_objects
 from .secrets import SPC_GROUP, add_secret, add_secret_provider_class
 from .workloads import WORKLOAD_KINDS, add_namespace, add_service, add_workload, link_calls, link_services
 
@@ -29,6 +29,7 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
     objects = cluster.objects()
     _index_generated_names(ctx, objects)
     add_kustomizations(ctx)
+    add_sources_without_objects(ctx)
     stats = {"objects": len(objects), "modelled": 0, "other": 0}
     # ConfigMaps first: workloads that read them through envFrom need their keys.
     ordered = sorted(objects, key=lambda r: 0 if r.kind == "ConfigMap" else 1)

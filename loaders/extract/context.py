@@ -33,8 +33,8 @@ def logical_name(rendered: Rendered) -> tuple[str, str]:
     return name, ""
 
 
-def clip(value: str) -> str:
-    return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
+def clip(value: str, limit: int = MAX_VALUE_CHARS) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"
 
 
 @dataclass

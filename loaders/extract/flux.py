@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
-from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, Rendered, api_group
-from .context import ClusterContext
+from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, Rendered, api_group, meta
+from .context import ClusterContext, clip
+
+# inline Helm values, as applied (after substitution), for "what value does X have"
+MAX_VALUES_CHARS = 16384
 
 
 def _ref_namespace(ref: dict[str, Any], default: str) -> str:
     return str(ref.get("namespace") or default)
+
+
+def add_sources_without_objects(ctx: ClusterContext) -> None:
+    """Sources the cluster uses that no rendered object defines: the root GitRepository
+    when flux bootstrap's was assumed, and ExternalArtifacts (made by ArtifactGenerators)."""
+    root = ctx.cluster.root_source
+    if root and ctx.cluster.assumed_root:
+        namespace = meta(root).get("namespace") or "flux-system"
+        name = meta(root).get("name") or "flux-system"
+        ctx.gd.add_node(
+            "Source", ctx.id("GitRepository", namespace, name),
+            **ctx.base_props(kind="GitRepository", name=name, namespace=namespace, source_file=ctx.cluster.root_file),
+            assumed=True, maps_to=".",
+        )
+    for key, layout in ctx.cluster.source_roots.items():
+        kind, namespace, name = key.split("/", 2)
+        if kind == "ExternalArtifact":
+            ctx.gd.add_node(
+                "Source", ctx.id(kind, namespace, name),
+                **ctx.base_props(kind=kind, name=name, namespace=namespace), maps_to=layout,
+            )
 
 
 def add_kustomizations(ctx: ClusterContext) -> None:
@@ -92,6 +117,7 @@ def _add_source(ctx: ClusterContext, rendered: Rendered) -> None:
         "Source",
         rendered,
         url=spec.get("url") or spec.get("endpoint"),
+        maps_to=ctx.cluster.source_roots.get(f"{rendered.kind}/{ctx.namespace_of(rendered)}/{rendered.name}"),
         ref=ref_text,
         source_type=spec.get("type"),
         interval=spec.get("interval"),
@@ -133,6 +159,7 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         interval=spec.get("interval"),
         suspend=bool(spec.get("suspend", False)),
         depends_on=[f"{_ref_namespace(d, namespace)}/{d['name']}" for d in depends],
+        values=clip(json.dumps(spec["values"], sort_keys=True, default=str), MAX_VALUES_CHARS) if isinstance(spec.get("values"), dict) else None,
     )
     if ref.get("name"):
         kind = ref.get("kind") or "HelmRepository"

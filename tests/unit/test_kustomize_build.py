@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-import pytest
 import yaml
 
-from kg.loaders.kustomize import WorkingCopy, find_kustomization_file, kustomize_command
+from kg.loaders.kustomize import REPO_TREE, Workspace, find_kustomization_file, kustomize_command
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
 
@@ -36,8 +35,8 @@ def test_generated_kustomization_follows_flux_rules(tmp_path):
     _write(tmp_path, "apps/sub/ignored.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ignored}\n")
     _write(tmp_path, "apps/notes.txt", "not yaml")
     _write(tmp_path, "apps/lint.yaml", "rules: {line-length: disable}\n")
-    with WorkingCopy(tmp_path) as wc:
-        result = wc.build("apps", {})
+    with Workspace(tmp_path) as ws:
+        result = ws.build(REPO_TREE, "apps", {})
     assert result.error == ""
     names = sorted(obj["metadata"]["name"] for obj, _, _ in result.objects)
     assert names == ["a", "b", "deep"]
@@ -60,8 +59,8 @@ def test_flux_spec_is_applied_and_origin_recorded(tmp_path):
         "patches": [{"target": {"kind": "Deployment"}, "patch": "- op: add\n  path: /spec/replicas\n  value: 3\n"}],
     }
     original = (tmp_path / "app/kustomization.yaml").read_text()
-    with WorkingCopy(tmp_path) as wc:
-        result = wc.build("app", spec)
+    with Workspace(tmp_path) as ws:
+        result = ws.build(REPO_TREE, "app", spec)
     assert result.error == ""
     (obj, source_file, generator), = result.objects
     assert obj["metadata"]["name"] == "p-web"
@@ -75,8 +74,8 @@ def test_flux_spec_is_applied_and_origin_recorded(tmp_path):
 
 def test_generated_configmap_points_at_its_kustomization(tmp_path):
     _write(tmp_path, "cfg/kustomization.yaml", yaml.safe_dump({"configMapGenerator": [{"name": "env", "literals": ["A=1"]}]}))
-    with WorkingCopy(tmp_path) as wc:
-        result = wc.build("cfg", {})
+    with Workspace(tmp_path) as ws:
+        result = ws.build(REPO_TREE, "cfg", {})
     (obj, source_file, generator), = result.objects
     assert obj["metadata"]["name"].startswith("env-")
     assert source_file == "cfg/kustomization.yaml"
@@ -84,14 +83,72 @@ def test_generated_configmap_points_at_its_kustomization(tmp_path):
 
 
 def test_missing_path_is_an_error_not_a_crash(tmp_path):
-    with WorkingCopy(tmp_path) as wc:
-        result = wc.build("nope", {})
+    with Workspace(tmp_path) as ws:
+        result = ws.build(REPO_TREE, "nope", {})
     assert "path not found" in result.error
 
 
-@pytest.mark.parametrize("bad", ["resources: [missing.yaml]\n", "resources: [https://example.invalid/x.yaml]\n"])
-def test_failing_build_reports_kustomize_error(tmp_path, bad):
-    _write(tmp_path, "x/kustomization.yaml", bad)
-    with WorkingCopy(tmp_path) as wc:
-        result = wc.build("x", {})
-    assert result.error and result.objects == []
+def test_failing_build_reports_kustomize_error(tmp_path):
+    _write(tmp_path, "x/kustomization.yaml", "resources: [missing.yaml]\n")
+    with Workspace(tmp_path) as ws:
+        result = ws.build(REPO_TREE, "x", {})
+    assert result.objects == []
+    assert "missing.yaml" in result.error
+    assert "\n" not in result.error and str(tmp_path) not in result.error
+
+
+def test_source_ignore_rules_like_source_controller(tmp_path):
+    """Flux's default exclusions, .sourceignore files (scoped to their folder) and the
+    GitRepository's spec.ignore decide what a build can see."""
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\n"
+    _write(tmp_path, "apps/a.yaml", cm % "a")
+    _write(tmp_path, "apps/skip-me.yaml", cm % "skipped-by-sourceignore")
+    _write(tmp_path, "apps/.sourceignore", "skip-me.yaml\n")
+    _write(tmp_path, "apps/drop/b.yaml", cm % "dropped-by-spec-ignore")
+    _write(tmp_path, "apps/.github/c.yaml", cm % "dropped-by-default")
+    with Workspace(tmp_path, ignore="/apps/drop/\n") as ws:
+        result = ws.build(REPO_TREE, "apps", {})
+    assert sorted(obj["metadata"]["name"] for obj, _, _ in result.objects) == ["a"]
+
+
+def test_two_builds_of_the_same_path_and_overlay_run_once(tmp_path):
+    _write(tmp_path, "app/kustomization.yaml", "resources: [cm.yaml]\n")
+    _write(tmp_path, "app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    with Workspace(tmp_path, workers=2) as ws:
+        first = ws.build(REPO_TREE, "app", {"interval": "1m"})
+        second = ws.build(REPO_TREE, "app", {"interval": "5m"})  # interval does not change the output
+        third = ws.build(REPO_TREE, "app", {"targetNamespace": "x"})
+    assert first is second
+    assert third is not first and third.objects[0][0]["metadata"]["namespace"] == "x"
+
+
+def test_artifact_copy_rules():
+    from kg.loaders.artifacts import artifact_tree
+
+    files = [
+        "apps/base/podinfo/kustomization.yaml", "apps/base/podinfo/release.yaml",
+        "apps/production/kustomization.yaml", "apps/staging/kustomization.yaml",
+        "infrastructure/configs/issuer.yaml", "infrastructure/controllers/kustomization.yaml",
+        "infrastructure/README.md",
+    ]
+    apps, problems = artifact_tree("EA/apps", {"copy": [
+        {"from": "@monorepo/apps/base/**", "to": "@artifact/base/"},
+        {"from": "@monorepo/apps/production/**", "to": "@artifact/production/"},
+    ]}, {"monorepo": ""}, files)
+    assert problems == []
+    assert apps.files == {
+        "base/podinfo/kustomization.yaml": "apps/base/podinfo/kustomization.yaml",
+        "base/podinfo/release.yaml": "apps/base/podinfo/release.yaml",
+        "production/kustomization.yaml": "apps/production/kustomization.yaml",
+    }
+    assert apps.repo_path("production") == "apps/production"
+    infra, _ = artifact_tree("EA/infra", {"copy": [
+        {"from": "@monorepo/infrastructure/**", "to": "@artifact/", "exclude": ["**/*.md"]},
+        {"from": "@monorepo/apps/staging/kustomization.yaml", "to": "@artifact/extra/"},
+    ]}, {"monorepo": ""}, files)
+    assert "README.md" not in infra.files
+    assert infra.files["configs/issuer.yaml"] == "infrastructure/configs/issuer.yaml"
+    assert infra.files["extra/kustomization.yaml"] == "apps/staging/kustomization.yaml"
+    assert infra.repo_path("configs") == "infrastructure/configs"
+    _, problems = artifact_tree("EA/x", {"copy": [{"from": "@other/x/**", "to": "@artifact/"}]}, {"other": None}, files)
+    assert problems == ["source @other is not this repository"]
