@@ -83,17 +83,41 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType(
             "ConfigKey",
             "One key of a ConfigMap with its raw value (as in git) and its value after substitution.",
-            ("key", "configmap", "value_raw", "value", "binary", "variables", "unresolved_vars"),
+            ("key", "configmap", "value_raw", "value", "binary", "variables", "unresolved_vars", "redacted_vars"),
         ),
-        NodeType("Secret", "A Kubernetes Secret: names and key names only, never values.", ("keys", "origin", "generated_name", "secret_type")),
+        NodeType(
+            "Secret",
+            "A Kubernetes Secret: names and key names only, never values. `origin`: sops, secretGenerator, manifest, "
+            "`SecretProviderClass <name>`, `ExternalSecret <name>`, or `reference: ...` (only named, e.g. by valuesFrom).",
+            ("keys", "origin", "generated_name", "secret_type"),
+        ),
         NodeType(
             "SecretProviderClass",
             "A Secrets Store CSI SecretProviderClass.",
-            ("provider", "vault_address", "vault_role", "vault_mount_path", "vault_namespace", "object_names"),
+            (
+                "provider", "vault_address", "vault_address_raw", "vault_role", "vault_mount_path", "vault_mount_path_raw",
+                "vault_namespace", "object_names",
+            ),
         ),
-        NodeType("VaultPath", "A secret location in Vault.", ("path",)),
-        NodeType("ExternalSecret", "An External Secrets Operator ExternalSecret.", ("target",)),
-        NodeType("SecretStore", "An ESO SecretStore or ClusterSecretStore (`kind`).", ("provider", "server")),
+        NodeType(
+            "VaultPath",
+            "A secret location on one Vault server: `path` is `mount/path` without the KV v2 `data/` segment "
+            "(docs/secrets.md), `api_path` the HTTP API form.",
+            ("path", "api_path", "mount", "kv_version", "vault_namespace", "backend"),
+        ),
+        NodeType(
+            "ExternalSecret",
+            "An External Secrets Operator ExternalSecret; `remote_keys` names what it reads (never values).",
+            ("target", "store", "store_kind", "refresh_interval", "remote_keys"),
+        ),
+        NodeType(
+            "SecretStore",
+            "An ESO SecretStore or ClusterSecretStore (`kind`).",
+            (
+                "provider", "server", "server_raw", "mount", "kv_version", "vault_namespace", "vault_role",
+                "vault_auth_mount_path", "auth_method",
+            ),
+        ),
         NodeType("SecretBackend", "A secret server, e.g. the Vault an SPC or store talks to.", ("address", "service", "service_namespace", "backend_type")),
         NodeType(
             "Variable",
@@ -126,23 +150,31 @@ REL_TYPES: dict[str, RelType] = {
             "A pod volume with the secrets-store CSI driver names the SPC.", ("mount_path", "volume"),
         ),
         RelType(
-            "USES", ("Workload",), ("ConfigMap", "Secret"),
-            "envFrom, env valueFrom, volumes or imagePullSecrets reference it.", ("via", "secret_key"),
+            "USES", ("Workload", "SecretStore"), ("ConfigMap", "Secret"),
+            "envFrom, env valueFrom, volumes or imagePullSecrets reference it (a store: its auth credentials).",
+            ("via", "keys", "env", "volume", "mount_path"),
         ),
         RelType("READS_KEY", ("Workload",), ("ConfigKey",), "The workload reads this key (env or envFrom).", ("env", "via")),
         RelType("HAS_KEY", ("ConfigMap",), ("ConfigKey",), "A key of the ConfigMap."),
         RelType(
             "FETCHES", ("SecretProviderClass", "ExternalSecret"), ("VaultPath",),
-            "Reads a secret from that Vault location.", ("object_name", "key"),
+            "Reads a secret from that Vault location (`key`: the secret's key or ESO property).",
+            ("object_name", "key", "via", "match"),
         ),
-        RelType("BACKED_BY", ("SecretProviderClass", "SecretStore"), ("SecretBackend",), "Talks to that secret server."),
+        RelType(
+            "BACKED_BY", ("SecretProviderClass", "SecretStore", "VaultPath"), ("SecretBackend",),
+            "Talks to that secret server (a VaultPath: lives on it).",
+        ),
         RelType("SYNCS", ("SecretProviderClass", "ExternalSecret"), ("Secret",), "Creates/updates that Kubernetes Secret."),
         RelType("VIA", ("ExternalSecret",), ("SecretStore",), "secretStoreRef."),
         RelType(
             "SUBSTITUTES_FROM", ("Kustomization",), ("ConfigMap", "Secret"),
             "postBuild.substituteFrom.", ("optional",),
         ),
-        RelType("USES_VAR", ("ConfigKey", "Kustomization"), ("Variable",), "Its value references ${var}."),
+        RelType(
+            "USES_VAR", ("ConfigKey", "Kustomization"), ("Variable",),
+            "Its value references ${var}; `origin`: where the substituted value came from for it.", ("origin", "redacted"),
+        ),
         RelType("DEFINED_BY", ("Variable",), ("ConfigKey", "Secret", "Kustomization"), "Where the variable's value comes from."),
         RelType("VALUES_FROM", ("HelmRelease",), ("ConfigMap", "Secret"), "spec.valuesFrom.", ("values_key",)),
         RelType("SELECTS", ("Service",), ("Workload",), "The Service's selector matches the pod labels."),

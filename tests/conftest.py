@@ -16,6 +16,7 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_REPO = PROJECT_ROOT / "examples" / "platform"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 CORPORA = Path(os.environ.get("KG_CORPORA", PROJECT_ROOT.parent / "shared" / "corpora"))
 
 
@@ -37,6 +38,14 @@ def example_load():
     from kg.loaders import load_repo
 
     return load_repo(EXAMPLE_REPO)
+
+
+@pytest.fixture(scope="session")
+def eso_vault_load():
+    """tests/fixtures/eso-vault rendered once (no database): ESO, SPC, Vault in-cluster."""
+    from kg.loaders import load_repo
+
+    return load_repo(FIXTURES / "eso-vault")
 
 
 def _docker_answers() -> bool:

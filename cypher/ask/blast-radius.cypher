@@ -9,9 +9,10 @@
 // - delivery: a Flux object that waits on NAME through dependsOn (transitively), and
 //   every object applied by NAME or by such a waiting Kustomization (MANAGES, nested):
 //   reconciliation is blocked, running objects keep running but stop receiving changes;
-// - runtime: a workload that mounts a SecretProviderClass whose secret backend is NAME,
-//   is served by NAME, or is served by something NAME applies; and anything that uses,
-//   mounts, reads, calls or takes values from NAME directly.
+// - runtime: a workload that mounts a SecretProviderClass, or uses a Secret synced by an
+//   ExternalSecret through a SecretStore, whose secret backend is NAME, is served by NAME,
+//   or is served by something NAME applies; and anything that uses, mounts, reads, calls
+//   or takes values from NAME directly.
 // Depth is bounded (10 dependsOn hops, 5 MANAGES levels); each (object, impact) is
 // listed once, with its shortest explaining path.
 MATCH (t)
@@ -39,6 +40,18 @@ CALL {
   WITH t
   MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
   RETURN x, p, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + h.name + ', applied by ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(:SecretStore)-[:BACKED_BY]->(t)
+  RETURN x, p, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(:SecretStore)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(t)
+  RETURN x, p, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(:SecretStore)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
+  RETURN x, p, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + h.name + ', applied by ' + t.name AS reason
   UNION
   WITH t
   MATCH p = (x)-[:USES|MOUNTS|READS_KEY|CALLS|VALUES_FROM|SUBSTITUTES_FROM]->(t)

@@ -8,7 +8,8 @@ from ..model import ClusterRender, LoadWarning, Rendered, api_group
 from .config import add_configmap, add_variables
 from .context import GENERATOR_KINDS, ClusterContext, logical_name
 from .flux import add_flux_object, add_kustomizations, add_sources_without_objects
-from .secrets import SPC_GROUP, add_secret, add_secret_provider_class
+from .external_secrets import ESO_GROUP, ESO_KINDS, add_external_secrets
+from .secrets import SPC_GROUP, add_secret, add_secret_provider_class, finish_secrets
 from .workloads import WORKLOAD_KINDS, add_namespace, add_service, add_workload, link_calls, link_services
 
 
@@ -33,6 +34,7 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
     stats = {"objects": len(objects), "modelled": 0, "other": 0}
     # ConfigMaps first: workloads that read them through envFrom need their keys.
     ordered = sorted(objects, key=lambda r: 0 if r.kind == "ConfigMap" else 1)
+    external_secrets: list[Rendered] = []  # after the loop: ExternalSecrets need their stores
     for rendered in ordered:
         kind, group = rendered.kind, api_group(rendered.obj)
         if add_flux_object(ctx, rendered):
@@ -49,13 +51,17 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
             add_secret(ctx, rendered)
         elif kind == "SecretProviderClass" and group == SPC_GROUP:
             add_secret_provider_class(ctx, rendered)
+        elif kind in ESO_KINDS and group == ESO_GROUP:
+            external_secrets.append(rendered)
         elif kind == "Kustomization":
             pass  # Flux Kustomizations come from the rendered tree (add_kustomizations)
         else:
             stats["other"] += 1
             continue
         stats["modelled"] += 1
+    add_external_secrets(ctx, external_secrets)
     add_variables(ctx)
     link_services(ctx)
     link_calls(ctx)
+    finish_secrets(ctx)
     return stats, ctx.warnings

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..model import Rendered
 from ..substitute import referenced_variables
 from .context import ClusterContext, clip, logical_name
-from .workloads import in_cluster_hosts
+from .workloads import called_services
 
 
 def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
@@ -32,6 +32,7 @@ def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
         raw_value = "" if key in binary else str(raw_data.get(key, data.get(key, "")))
         value = "" if key in binary else str(data.get(key, ""))
         variables = referenced_variables(raw_value) if substituted else []
+        origins = {var: variable_origin(ctx, rendered.managed_by, var) for var in variables}
         key_node = ("ConfigKey", ctx.id("ConfigKey", namespace, name, key))
         gd.add_node(
             "ConfigKey",
@@ -44,13 +45,33 @@ def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
             binary=key in binary or None,
             variables=variables,
             unresolved_vars=[v for v in variables if v in rendered.unresolved_vars],
+            # a Secret-sourced reference stays `${var}` in `value`: that part is redacted
+            redacted_vars=[v for v in variables if origins[v] and origins[v][1]],
         )
         gd.add_rel("HAS_KEY", node, key_node)
         for var in variables:
-            gd.add_rel("USES_VAR", key_node, variable_node(ctx, var))
-        for service, svc_namespace in in_cluster_hosts(value):
+            origin, redacted = origins[var] or (None, None)
+            gd.add_rel("USES_VAR", key_node, variable_node(ctx, var), origin=origin, redacted=redacted)
+        for service, svc_namespace in called_services(value, namespace, key):
             ctx.pending_calls.append((key_node, service, svc_namespace))
     ctx.configmap_keys[(namespace, name)] = keys
+
+
+def variable_origin(ctx: ClusterContext, ks_key: str, var: str) -> tuple[str, bool] | None:
+    """(origin, redacted) of the value a Kustomization substitutes for `var`: as in
+    Flux, inline `substitute` wins, then the last `substituteFrom` source defining it.
+    None when the Kustomization does not define it (unresolved, or its default used)."""
+    ks = ctx.cluster.kustomizations.get(ks_key)
+    origins = (ctx.cluster.variable_sources.get(var) or {}).get("origins") or {}
+    if ks is None or ks.post_build is None:
+        return None
+    refs = [r for r in ks.post_build.get("substituteFrom") or [] if isinstance(r, dict)]
+    # the origin spellings of render.py's variable_sources
+    candidates = [f"Kustomization {ks.key} (inline)"] + [f"{r.get('kind')} {ks.namespace}/{r.get('name')}" for r in reversed(refs)]
+    for origin in candidates:
+        if origin in origins:
+            return origin, origins[origin] is None
+    return None
 
 
 def variable_node(ctx: ClusterContext, name: str) -> tuple[str, str]:
@@ -67,7 +88,8 @@ def add_variables(ctx: ClusterContext) -> None:
     for ks in ctx.cluster.kustomizations.values():
         ks_node = ("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name))
         for var in ks.variables_used:
-            gd.add_rel("USES_VAR", ks_node, variable_node(ctx, var))
+            origin, redacted = variable_origin(ctx, ks.key, var) or (None, None)
+            gd.add_rel("USES_VAR", ks_node, variable_node(ctx, var), origin=origin, redacted=redacted)
     for name, info in sorted(ctx.cluster.variable_sources.items()):
         node = variable_node(ctx, name)
         origins = info["origins"]

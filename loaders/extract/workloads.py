@@ -5,7 +5,7 @@ and the individual ConfigMap keys it reads."""
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..model import Rendered
 from .context import ClusterContext, labels_of, pairs
@@ -14,8 +14,17 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 SERVICE_LABEL_KEYS = ("app", "app.kubernetes.io/name", "k8s-app", "name")
 DESCRIPTION_KEYS = ("kubernetes.io/description", "description")
-# name.namespace.svc[.cluster.local][:port] inside any URL or host string
-IN_CLUSTER_HOST = re.compile(r"(?<![\w.-])([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?\b")
+_LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
+# name.namespace.svc[.cluster.local]: an in-cluster name wherever it appears
+SVC_FQDN = re.compile(rf"(?<![\w.-])({_LABEL})\.({_LABEL})\.svc(?:\.cluster\.local)?(?![\w-])")
+# the host of a URL (scheme://[user@]host[:port]) inside any text
+_URL_HOST = re.compile(r"(?<![\w.+-])[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?([a-z0-9][a-z0-9.-]*)", re.IGNORECASE)
+# a whole value that is a host or host:port
+_HOST_VALUE = re.compile(r"^([a-z0-9][a-z0-9.-]*)(:\d{1,5})?$", re.IGNORECASE)
+# key or env names whose bare-word value is a host name (REDIS_HOST=redis); not
+# *SERVICE_NAME, which usually names the workload itself (OTEL_SERVICE_NAME=papi)
+_HOST_HINT = re.compile(r"host|addr|server|endpoint|url|uri", re.IGNORECASE)
+_SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def pod_template(obj: dict[str, Any]) -> dict[str, Any]:
@@ -33,9 +42,27 @@ def _containers(pod_spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield c
 
 
-def in_cluster_hosts(text: str) -> list[tuple[str, str]]:
-    """(service, namespace) pairs named by in-cluster DNS names in a text."""
-    return [(m.group(1), m.group(3)) for m in IN_CLUSTER_HOST.finditer(text or "")]
+def called_services(text: str, namespace: str, hint: str = "") -> list[tuple[str, str]]:
+    """(service, namespace) pairs a configuration value may call, in order:
+    `name.ns.svc[.cluster.local]` anywhere; `name.ns` and a bare `name` (in `namespace`)
+    only as the host of a URL or as the whole value with a port, or, for a bare name
+    without port, when the key's name says it holds a host (`hint`). These are
+    candidates: link_calls keeps those naming a Service the cluster has."""
+    text = text or ""
+    found = [(m.group(1), m.group(2)) for m in SVC_FQDN.finditer(text)]
+    hosts = [m.group(1) for m in _URL_HOST.finditer(text)]
+    whole = _HOST_VALUE.match(text.strip())
+    if whole and (whole.group(2) or "." in whole.group(1) or _HOST_HINT.search(hint)):
+        hosts.append(whole.group(1))
+    for host in hosts:
+        labels = host.lower().rstrip(".").split(".")
+        if labels[0] == "localhost":
+            continue
+        if len(labels) == 1 and _SERVICE_NAME.match(labels[0]):
+            found.append((labels[0], namespace))
+        elif len(labels) == 2 and _SERVICE_NAME.match(labels[0]):
+            found.append((labels[0], labels[1]))
+    return list(dict.fromkeys(found))
 
 
 def add_namespace(ctx: ClusterContext, rendered: Rendered) -> None:
@@ -91,21 +118,50 @@ def _ref(ctx: ClusterContext, kind: str, namespace: str, name: str) -> tuple[str
     return ctx.gd.ref(kind, ctx.id(kind, namespace, logical), **ctx.base_props(kind=kind, name=logical, namespace=namespace))
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _item_keys(source: dict[str, Any]) -> list[str]:
+    """The keys a configMap/secret volume projects (`items`); none listed means all."""
+    return [str(i["key"]) for i in source.get("items") or [] if isinstance(i, dict) and i.get("key")]
+
+
 def _add_pod_references(
     ctx: ClusterContext, node: tuple[str, str], namespace: str, pod_spec: dict[str, Any], containers: list[dict[str, Any]]
 ) -> None:
+    """MOUNTS, USES and READS_KEY from one pod template. References to one object by
+    one route (env, envFrom, a volume, imagePullSecrets) are one USES relationship
+    listing the keys and env names, so no key read is lost to a merge."""
     gd = ctx.gd
-    volumes = [v for v in pod_spec.get("volumes") or [] if isinstance(v, dict)]
     mounts: dict[str, str] = {}
     for c in containers:
         for m in c.get("volumeMounts") or []:
             if isinstance(m, dict) and m.get("name") and m.get("mountPath"):
                 mounts.setdefault(str(m["name"]), str(m["mountPath"]))
-    for volume in volumes:
+    uses: dict[tuple[tuple[str, str], str], dict[str, Any]] = {}
+
+    def use(kind: str, name: Any, via: str, rel_key: str = "", keys: Iterable[str] = (), env: str = "", volume: str = "") -> tuple[str, str] | None:
+        if not name:
+            return None
+        target = _ref(ctx, kind, namespace, str(name))
+        entry = uses.setdefault(
+            (target, rel_key or via), {"via": via, "keys": [], "env": [], "volume": volume, "mount_path": mounts.get(volume)}
+        )
+        for key in keys:
+            if key and key not in entry["keys"]:
+                entry["keys"].append(key)
+        if env and env not in entry["env"]:
+            entry["env"].append(env)
+        return target
+
+    for volume in pod_spec.get("volumes") or []:
+        if not isinstance(volume, dict):
+            continue
         vname = str(volume.get("name") or "")
-        csi = volume.get("csi") if isinstance(volume.get("csi"), dict) else None
-        if csi and csi.get("driver") == CSI_DRIVER:
-            spc = str((csi.get("volumeAttributes") or {}).get("secretProviderClass") or "")
+        csi = _dict(volume.get("csi"))
+        if csi.get("driver") == CSI_DRIVER:
+            spc = str(_dict(csi.get("volumeAttributes")).get("secretProviderClass") or "")
             if spc:
                 target = gd.ref(
                     "SecretProviderClass",
@@ -113,44 +169,38 @@ def _add_pod_references(
                     **ctx.base_props(kind="SecretProviderClass", name=spc, namespace=namespace),
                 )
                 gd.add_rel("MOUNTS", node, target, rel_key=vname, volume=vname, mount_path=mounts.get(vname))
-        if isinstance(volume.get("configMap"), dict) and volume["configMap"].get("name"):
-            gd.add_rel("USES", node, _ref(ctx, "ConfigMap", namespace, str(volume["configMap"]["name"])), rel_key="volume", via="volume")
-        if isinstance(volume.get("secret"), dict) and volume["secret"].get("secretName"):
-            gd.add_rel("USES", node, _ref(ctx, "Secret", namespace, str(volume["secret"]["secretName"])), rel_key="volume", via="volume")
-        for source in ((volume.get("projected") or {}).get("sources") or []) if isinstance(volume.get("projected"), dict) else []:
-            if not isinstance(source, dict):
-                continue
+        if csi:
+            # credentials the CSI provider authenticates with (e.g. Azure Key Vault)
+            use("Secret", _dict(csi.get("nodePublishSecretRef")).get("name"), "csi nodePublishSecretRef", f"volume:{vname}", volume=vname)
+        config_map, secret = _dict(volume.get("configMap")), _dict(volume.get("secret"))
+        use("ConfigMap", config_map.get("name"), "volume", f"volume:{vname}", _item_keys(config_map), volume=vname)
+        use("Secret", secret.get("secretName"), "volume", f"volume:{vname}", _item_keys(secret), volume=vname)
+        for source in _dict(volume.get("projected")).get("sources") or []:
             for kind, field_name in (("ConfigMap", "configMap"), ("Secret", "secret")):
-                if isinstance(source.get(field_name), dict) and source[field_name].get("name"):
-                    gd.add_rel("USES", node, _ref(ctx, kind, namespace, str(source[field_name]["name"])), rel_key="volume", via="projected volume")
+                ref = _dict(_dict(source).get(field_name))
+                use(kind, ref.get("name"), "projected volume", f"volume:{vname}", _item_keys(ref), volume=vname)
     for secret in pod_spec.get("imagePullSecrets") or []:
-        if isinstance(secret, dict) and secret.get("name"):
-            gd.add_rel("USES", node, _ref(ctx, "Secret", namespace, str(secret["name"])), rel_key="imagePullSecrets", via="imagePullSecrets")
+        use("Secret", _dict(secret).get("name"), "imagePullSecrets")
     for c in containers:
         for env_from in c.get("envFrom") or []:
-            if not isinstance(env_from, dict):
-                continue
-            cm = env_from.get("configMapRef") if isinstance(env_from.get("configMapRef"), dict) else None
-            if cm and cm.get("name"):
-                target = _ref(ctx, "ConfigMap", namespace, str(cm["name"]))
-                gd.add_rel("USES", node, target, rel_key="envFrom", via="envFrom")
-                logical = ctx.resolve_name("ConfigMap", namespace, str(cm["name"]))
+            env_from = _dict(env_from)
+            use("Secret", _dict(env_from.get("secretRef")).get("name"), "envFrom")
+            cm_name = _dict(env_from.get("configMapRef")).get("name")
+            if use("ConfigMap", cm_name, "envFrom"):
+                logical = ctx.resolve_name("ConfigMap", namespace, str(cm_name))
                 for key in ctx.configmap_keys.get((namespace, logical), []):
                     key_node = ("ConfigKey", ctx.id("ConfigKey", namespace, logical, key))
                     gd.add_rel("READS_KEY", node, key_node, rel_key=key, env=str(env_from.get("prefix") or "") + key, via="envFrom")
-            sec = env_from.get("secretRef") if isinstance(env_from.get("secretRef"), dict) else None
-            if sec and sec.get("name"):
-                gd.add_rel("USES", node, _ref(ctx, "Secret", namespace, str(sec["name"])), rel_key="envFrom", via="envFrom")
         for env in c.get("env") or []:
-            if not isinstance(env, dict):
-                continue
-            value_from = env.get("valueFrom") if isinstance(env.get("valueFrom"), dict) else {}
-            cm_key = value_from.get("configMapKeyRef") if isinstance(value_from.get("configMapKeyRef"), dict) else None
-            if cm_key and cm_key.get("name"):
-                target = _ref(ctx, "ConfigMap", namespace, str(cm_key["name"]))
-                gd.add_rel("USES", node, target, rel_key="env", via="env")
-                logical = target[1].rsplit("/", 1)[1]
-                key = str(cm_key.get("key") or "")
+            env = _dict(env)
+            env_name = str(env.get("name") or "")
+            value_from = _dict(env.get("valueFrom"))
+            sec_key = _dict(value_from.get("secretKeyRef"))
+            use("Secret", sec_key.get("name"), "env", keys=[str(sec_key.get("key") or "")], env=env_name)
+            cm_key = _dict(value_from.get("configMapKeyRef"))
+            key = str(cm_key.get("key") or "")
+            if use("ConfigMap", cm_key.get("name"), "env", keys=[key], env=env_name):
+                logical = ctx.resolve_name("ConfigMap", namespace, str(cm_key["name"]))
                 key_node = gd.ref(
                     "ConfigKey",
                     ctx.id("ConfigKey", namespace, logical, key),
@@ -158,20 +208,20 @@ def _add_pod_references(
                     key=key,
                     configmap=logical,
                 )
-                gd.add_rel("READS_KEY", node, key_node, rel_key=key, env=env.get("name"), via="env")
-            sec_key = value_from.get("secretKeyRef") if isinstance(value_from.get("secretKeyRef"), dict) else None
-            if sec_key and sec_key.get("name"):
-                gd.add_rel("USES", node, _ref(ctx, "Secret", namespace, str(sec_key["name"])), rel_key="env", via="env", secret_key=sec_key.get("key"))
+                gd.add_rel("READS_KEY", node, key_node, rel_key=key, env=env_name, via="env")
             if isinstance(env.get("value"), str):
-                for service, svc_namespace in in_cluster_hosts(env["value"]):
+                for service, svc_namespace in called_services(env["value"], namespace, env_name):
                     ctx.pending_calls.append((node, service, svc_namespace))
+    for (target, rel_key), entry in uses.items():
+        gd.add_rel("USES", node, target, rel_key=rel_key, **entry)
 
 
 def link_services(ctx: ClusterContext) -> None:
     """Service -[:SELECTS]-> Workload when the selector matches the pod labels."""
     gd = ctx.gd
-    workloads = gd.by_label("Workload")
-    for service in gd.by_label("Service"):
+    mine = ctx.prefix + "/"  # the GraphDoc holds every cluster of the repo
+    workloads = [w for w in gd.by_label("Workload") if w.id.startswith(mine)]
+    for service in [s for s in gd.by_label("Service") if s.id.startswith(mine)]:
         selector = set(service.props.get("selector") or [])
         if not selector:
             continue
@@ -185,7 +235,7 @@ def link_calls(ctx: ClusterContext) -> None:
     Charts are not rendered, so a secret backend whose Service would come from a chart
     is linked to the HelmRelease deploying into that namespace whose release name
     starts its service name (`vault` serves vault.vault.svc)."""
-    releases = ctx.gd.by_label("HelmRelease")
+    releases = [r for r in ctx.gd.by_label("HelmRelease") if r.id.startswith(ctx.prefix + "/")]
     for source, service, namespace in ctx.pending_calls:
         target_id = ctx.id("Service", namespace, service)
         if target_id in ctx.gd.nodes:

@@ -85,7 +85,7 @@ def test_vault_papi_fetches_the_seed_objects_and_is_mounted(example_load):
     assert spc.props["provider"] == "vault"
     assert spc.props["vault_role"] == "shared_secrets"
     assert spc.props["vault_mount_path"] == "kubernetes-platform-cluster-01"
-    fetched = sorted((r.props["object_name"], gd.nodes[r.end].props["path"], r.props["key"]) for r in gd.rels_from(spc.id, "FETCHES"))
+    fetched = sorted((r.props["object_name"], gd.nodes[r.end].props["api_path"], r.props["key"]) for r in gd.rels_from(spc.id, "FETCHES"))
     assert fetched == [
         ("gitlab_oauth_app_client_id", "shared/data/gitlab_oauth", "SOCIAL_ACCOUNT_PROVIDERS_GITLAB_APP_CLIENT_ID"),
         ("gitlab_oauth_app_client_secret", "shared/data/gitlab_oauth", "SOCIAL_ACCOUNT_PROVIDERS_GITLAB_APP_CLIENT_SECRET"),
