@@ -261,6 +261,12 @@ def db_status(
         typer.echo(f"  {rel_type:<22} {n:>8}")
 
 
+# -- browser ---------------------------------------------------------------------
+from kg.browser import browser_command  # noqa: E402
+
+app.command("browser")(handle_errors(browser_command))
+
+
 def main() -> None:
     app()
 

@@ -87,6 +87,9 @@ def neo4j_settings():
     from testcontainers.neo4j import Neo4jContainer
 
     with Neo4jContainer("neo4j:5.26-community", password="kg-password") as container:
+        # the Browser test finds the container's Browser on its mapped HTTP port
+        http_port = container.get_exposed_port(7474)
+        os.environ.setdefault("KG_BROWSER_URL", f"http://{container.get_container_host_ip()}:{http_port}/browser/")
         yield Neo4jSettings(uri=container.get_connection_url(), user="neo4j", password="kg-password", database=None)
 
 
