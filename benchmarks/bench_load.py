@@ -25,6 +25,23 @@ def peak_rss_mb() -> tuple[float, float]:
     return own / 1024, child / 1024
 
 
+def sample_target(store, question, repo: str) -> tuple[str | None, str | None]:
+    """A target for the question in this repo: the best-connected node of its first kind
+    that exists (the on-call case is a busy service, not a leaf)."""
+    for label in question.targets:
+        rows = store.query(
+            f"MATCH (n:{label}) WHERE n.repo = $repo AND n.missing IS NULL "
+            "OPTIONAL MATCH (n)-[r]-() WITH n, count(r) AS degree "
+            "RETURN n.kind AS kind, n.namespace AS ns, n.name AS name, n.cluster AS cluster ORDER BY degree DESC, n.id LIMIT 1",
+            {"repo": repo},
+        )
+        if rows:
+            row = rows[0]
+            target = f"{row['kind']}/{row['ns']}/{row['name']}" if row["ns"] and label != "VaultPath" else f"{label}/{row['name']}"
+            return target, row["cluster"]
+    return None, None
+
+
 def main(paths: list[Path]) -> None:
     from kg.loaders import LoadError, load_repo
 
@@ -59,19 +76,22 @@ def main(paths: list[Path]) -> None:
             written = store.write(result.graph, name, None)
             print(f"  {'write':<10} {written['seconds'] * 1000:8.0f} ms")
             from kg.errors import NotFound
-            from kg.queries import catalogue, run_question
+            from kg.queries import ask, catalogue
 
-            targets = {"where": "papi", "blast-radius": "vault"}
-            for question in catalogue():
+            for question in catalogue().values():
+                target, cluster = sample_target(store, question, name)
+                if question.takes_target and target is None:
+                    print(f"  ask {question.name:<14} (no target of kinds {', '.join(question.targets)})")
+                    continue
                 samples = []
-                for _ in range(5):
+                for _ in range(7):
                     t = time.perf_counter()
                     try:
-                        run_question(store, question, targets.get(question, "papi"), repo=name)
+                        rows = len(ask(store, question.name, target, cluster=cluster, repo=name).frame)
                     except NotFound:
-                        pass
+                        rows = -1
                     samples.append(time.perf_counter() - t)
-                print(f"  ask {question:<14} median {statistics.median(samples) * 1000:6.1f} ms")
+                print(f"  ask {question.name:<14} median {statistics.median(samples) * 1000:6.1f} ms  ({target or '-'}: {rows} rows)")
             store.delete_repo(name)
         own, child = peak_rss_mb()
         print(f"  peak RSS   {own:8.0f} MB (kg), {child:.0f} MB (largest kustomize run)")

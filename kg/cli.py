@@ -162,8 +162,30 @@ def load(
 
 
 # -- ask -------------------------------------------------------------------------
-ask_app = typer.Typer(help="Answer an on-call question from the graph (one canned Cypher query each).", no_args_is_help=True)
+ask_app = typer.Typer(
+    help="Answer an on-call question from the graph (one canned Cypher query each). `kg ask --list` lists them.",
+    invoke_without_command=True,
+)
 app.add_typer(ask_app, name="ask")
+
+
+@ask_app.callback()
+def ask_root(
+    ctx: typer.Context,
+    list_questions: Annotated[bool, typer.Option("--list", help="List the questions, one line each.")] = False,
+) -> None:
+    if list_questions:
+        from kg.queries import catalogue
+
+        questions = catalogue()
+        width = max(len(n) for n in questions)
+        for name, question in questions.items():
+            usage = f"{name} NAME" if question.takes_target else name
+            typer.echo(f"{usage:<{width + 5}}  {question.summary}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
 
 
 def _register_questions() -> None:
@@ -173,36 +195,56 @@ def _register_questions() -> None:
         _register(question)
 
 
+def _answer(question_name: str, name: Optional[str], cluster, repo, fmt, uri, user, password, database) -> None:
+    from kg.queries import ask, render
+
+    chosen = fmt or ("table" if sys.stdout.isatty() else "json")
+    if chosen not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
+    with _store(uri, user, password, database) as store:
+        answer = ask(store, question_name, name, cluster=cluster, repo=repo)
+    if answer.frame.empty and chosen == "table":
+        typer.echo(f"(no rows: {answer.empty_message})")
+        return
+    typer.echo(render(answer.frame, chosen))
+
+
 def _register(question: Any) -> None:
-    doc = question.summary
     details = [f"  {p}: {d}" for p, d in question.params.items()]
-    epilog = "Columns: " + ", ".join(question.columns)
+    epilog = "Columns: " + ", ".join(c for c in question.columns if c not in ("id", "parent_id"))
     if question.evidence:
         epilog += f"\n\nEvidence: {question.evidence}"
     if question.notes:
         epilog += "\n\n" + "\n".join(n for n in question.notes if n)
+    if question.targets:
+        epilog += "\n\nNAME may be: " + ", ".join(question.targets) + " (name, kind/name, namespace/name or kind/namespace/name)."
+    if question.takes_target:
+        @handle_errors
+        def command(
+            name: Annotated[str, typer.Argument(help=question.params.get("name", "target name"), show_default=False)],
+            cluster: ClusterOpt = None,
+            repo: RepoOpt = None,
+            fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")] = None,
+            uri: UriOpt = None,
+            user: UserOpt = None,
+            password: PasswordOpt = None,
+            database: DatabaseOpt = None,
+        ) -> None:
+            _answer(question.name, name, cluster, repo, fmt, uri, user, password, database)
+    else:
+        @handle_errors
+        def command(
+            cluster: ClusterOpt = None,
+            repo: RepoOpt = None,
+            fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")] = None,
+            uri: UriOpt = None,
+            user: UserOpt = None,
+            password: PasswordOpt = None,
+            database: DatabaseOpt = None,
+        ) -> None:
+            _answer(question.name, None, cluster, repo, fmt, uri, user, password, database)
 
-    @handle_errors
-    def command(
-        name: Annotated[str, typer.Argument(help=question.params.get("name", "target name"), show_default=False)],
-        cluster: ClusterOpt = None,
-        repo: RepoOpt = None,
-        fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")] = None,
-        uri: UriOpt = None,
-        user: UserOpt = None,
-        password: PasswordOpt = None,
-        database: DatabaseOpt = None,
-    ) -> None:
-        from kg.queries import render, run_question
-
-        chosen = fmt or ("table" if sys.stdout.isatty() else "json")
-        if chosen not in FORMATS:
-            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
-        with _store(uri, user, password, database) as store:
-            frame = run_question(store, question.name, name, cluster=cluster, repo=repo)
-        typer.echo(render(frame, chosen))
-
-    command.__doc__ = doc + ("\n\n" + "\n".join(details) if details else "")
+    command.__doc__ = question.summary + ("\n\n" + "\n".join(details) if details else "")
     ask_app.command(name=question.name, epilog=epilog)(command)
 
 

@@ -3,12 +3,19 @@ a header that documents it:
 
     // question: where
     // summary: one line
+    // targets: Workload, HelmRelease      labels NAME may resolve to (absent: no NAME)
+    // single: true                        NAME must resolve to one object per label
+    // shape: tree                         rows form a tree (columns id, parent_id)
+    // empty: what zero rows means
     // param name: what the parameter means
     // param cluster: ... (optional)
     // columns: a, b, c
     // evidence: what the evidence column shows
 
-Parameters always travel as query parameters; user input never reaches query text.
+Targets are resolved first (cypher/lookup/targets.cypher): NAME may be `name`,
+`kind/name`, `namespace/name` or `kind/namespace/name`; `--cluster`/`--repo` narrow it.
+The question then runs on the resolved node ids. Parameters always travel as query
+parameters; user input never reaches query text.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ import neo4j
 import pandas as pd
 
 from kg import cypher_text
-from kg.errors import NotFound
+from kg.errors import NotFound, UsageError
+from kg.schema import label_for_kind
 
 
 class QueryRunner(Protocol):
@@ -37,42 +45,137 @@ class Question:
     columns: list[str]
     evidence: str
     text: str
+    targets: list[str] = field(default_factory=list)
+    single: bool = False
+    shape: str = ""
+    empty: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
-    def optional_params(self) -> set[str]:
-        return {p for p, doc in self.params.items() if "(optional)" in doc}
-
-    @property
-    def required_params(self) -> list[str]:
-        return [p for p in self.params if p not in self.optional_params]
+    def takes_target(self) -> bool:
+        return "name" in self.params
 
 
 def parse_header(name: str, text: str) -> Question:
-    summary, evidence, columns, params, notes = "", "", [], {}, []
+    question = Question(name, "", {}, [], "", text)
     for line in text.splitlines():
         if not line.startswith("//"):
             break
         body = line[2:].strip()
         key, _, value = body.partition(":")
-        key = key.strip()
-        if key == "summary":
-            summary = value.strip()
-        elif key == "evidence":
-            evidence = value.strip()
+        key, value = key.strip(), value.strip()
+        if key in ("summary", "evidence", "shape", "empty"):
+            setattr(question, key, value)
         elif key == "columns":
-            columns = [c.strip() for c in value.split(",") if c.strip()]
+            question.columns = [c.strip() for c in value.split(",") if c.strip()]
+        elif key == "targets":
+            question.targets = [t.strip() for t in value.split(",") if t.strip()]
+        elif key == "single":
+            question.single = value.lower() == "true"
         elif key.startswith("param "):
-            params[key[len("param ") :].strip()] = value.strip()
+            question.params[key[len("param "):].strip()] = value
         elif key != "question":
-            notes.append(body)
-    return Question(name, summary, params, columns, evidence, text, notes)
+            question.notes.append(body)
+    return question
 
 
 def catalogue() -> dict[str, Question]:
     return {name: parse_header(name, cypher_text.read(f"ask/{name}.cypher")) for name in cypher_text.listing("ask")}
 
 
+# -- targets -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class TargetSpec:
+    name: str
+    label: str | None = None  # from a kind/label prefix
+    kind: str | None = None  # the exact kind when the prefix named one (Deployment)
+    namespace: str | None = None
+
+
+def parse_target(text: str) -> TargetSpec:
+    """`name`, `kind/name`, `namespace/name` or `kind/namespace/name`. A first segment
+    that names a kind or label is a kind; otherwise it is a namespace. Vault paths
+    (`shared/data/secrets`) are names with slashes: the lookup also tries the whole text."""
+    text = text.strip()
+    if not text:
+        raise UsageError("an empty name matches nothing")
+    parts = text.split("/")
+    if len(parts) >= 2 and label_for_kind(parts[0]):
+        label = label_for_kind(parts[0])
+        kind = parts[0] if parts[0].lower() != label.lower() else None
+        if len(parts) == 3 and label != "VaultPath":  # Vault paths hold slashes themselves
+            return TargetSpec(parts[2], label, kind, parts[1])
+        return TargetSpec("/".join(parts[1:]), label, kind)
+    if len(parts) == 2:
+        return TargetSpec(parts[1], namespace=parts[0])
+    return TargetSpec(text)
+
+
+@dataclass
+class Target:
+    ids: list[str]
+    candidates: list[dict[str, Any]]
+
+
+def _label_of(row: dict[str, Any]) -> str | None:
+    return label_for_kind(str(row.get("kind") or ""))
+
+
+def resolve_target(store: QueryRunner, question: Question, text: str, cluster: str | None, repo: str | None) -> Target:
+    spec = parse_target(text)
+    lookups = [spec] if spec.name == text else [spec, TargetSpec(text)]
+    rows: list[dict[str, Any]] = []
+    for candidate in lookups:
+        found = store.query(
+            cypher_text.read("lookup/targets.cypher"),
+            {"name": candidate.name, "namespace": candidate.namespace, "cluster": cluster, "repo": repo},
+        )
+        rows += [
+            r for r in found
+            if (candidate.label is None or _label_of(r) == candidate.label)
+            and (candidate.kind is None or str(r.get("kind") or "").lower() == candidate.kind.lower())
+        ]
+        if rows:
+            break
+    accepted = [r for r in rows if _label_of(r) in question.targets]
+    if not accepted:
+        _raise_not_found(store, question, text, rows, cluster, repo)
+    if question.single:
+        by_label: dict[str, list[dict[str, Any]]] = {}
+        for row in accepted:
+            by_label.setdefault(_label_of(row) or "", []).append(row)
+        clashing = [rs for rs in by_label.values() if len(rs) > 1]
+        if clashing:
+            listing = ", ".join(_describe(r) for r in sorted(clashing[0], key=lambda r: r["id"]))
+            raise NotFound(
+                f"{text!r} is ambiguous: {listing}; qualify it as kind/name, namespace/name or kind/namespace/name, or use --cluster/--repo"
+            )
+    return Target(sorted({r["id"] for r in accepted}), accepted)
+
+
+def _describe(row: dict[str, Any]) -> str:
+    scope = "/".join(p for p in (row.get("repo"), row.get("cluster")) if p)
+    where = f"{row['namespace']}/" if row.get("namespace") else ""
+    return f"{row.get('kind')} {where}{row.get('name')} ({scope})"
+
+
+def _raise_not_found(
+    store: QueryRunner, question: Question, text: str, rows: list[dict[str, Any]], cluster: str | None, repo: str | None
+) -> None:
+    if rows:
+        kinds = sorted({str(r.get("kind")) for r in rows})
+        raise NotFound(
+            f"{text!r} is a {', '.join(kinds)}; `kg ask {question.name}` takes a {', '.join(question.targets)}"
+        )
+    names = store.query(cypher_text.read("lookup/names.cypher"), {"cluster": cluster, "repo": repo})
+    known = sorted({r["name"] for r in names})
+    close = difflib.get_close_matches(parse_target(text).name, known, n=5, cutoff=0.6)
+    hint = f"; did you mean: {', '.join(close)}?" if close else ""
+    scope = f" in cluster {cluster}" if cluster else ""
+    raise NotFound(f"nothing named {text!r}{scope} in the graph{hint}")
+
+
+# -- answers -----------------------------------------------------------------------
 def format_path(path: Any) -> str:
     """A graph path as evidence text: Kind/name -[TYPE]-> Kind/name <-[TYPE]- ..."""
     if path is None:
@@ -104,33 +207,68 @@ def _cell(value: Any) -> Any:
     return value
 
 
+@dataclass
+class Answer:
+    question: Question
+    frame: pd.DataFrame
+    target: Target | None = None
+
+    @property
+    def empty_message(self) -> str:
+        return self.question.empty or "no rows"
+
+
 def run_question(
     store: QueryRunner, name: str, target: str | None, cluster: str | None = None, repo: str | None = None
 ) -> pd.DataFrame:
+    return ask(store, name, target, cluster, repo).frame
+
+
+def ask(store: QueryRunner, name: str, target: str | None, cluster: str | None = None, repo: str | None = None) -> Answer:
     questions = catalogue()
     if name not in questions:
-        raise NotFound(f"unknown question {name!r}; known: {', '.join(questions)}")
+        raise UsageError(f"unknown question {name!r}; known: {', '.join(questions)}")
     question = questions[name]
     params: dict[str, Any] = {"cluster": cluster, "repo": repo}
-    if "name" in question.params:
-        params["name"] = target
-    rows = store.query(question.text, params)
-    frame = pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows], columns=question.columns or None)
-    if frame.empty and "name" in question.params:
-        _raise_not_found(store, target or "", cluster, repo)
-    return frame
+    resolved = None
+    if question.takes_target:
+        if not target:
+            raise UsageError(f"`kg ask {name}` needs a NAME")
+        resolved = resolve_target(store, question, target, cluster, repo)
+        params["ids"] = resolved.ids
+    rows = [{k: _cell(v) for k, v in row.items()} for row in store.query(question.text, params)]
+    frame = pd.DataFrame(rows, columns=question.columns or None)
+    if question.shape == "tree":
+        frame = tree_order(frame)
+    return Answer(question, frame, resolved)
 
 
-def _raise_not_found(store: QueryRunner, target: str, cluster: str | None, repo: str | None) -> None:
-    """Zero rows for a named target: say whether the name exists at all, and suggest."""
-    names = store.query(cypher_text.read("lookup/names.cypher"), {"cluster": cluster, "repo": repo})
-    known = sorted({r["name"] for r in names})
-    if target in known:
-        return  # the target exists; the answer is simply empty
-    close = difflib.get_close_matches(target, known, n=5, cutoff=0.6)
-    hint = f"; did you mean: {', '.join(close)}?" if close else ""
-    scope = f" in cluster {cluster}" if cluster else ""
-    raise NotFound(f"nothing named {target!r}{scope} in the graph{hint}")
+def tree_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in depth-first order (parents before children, siblings by kind and name),
+    with the name indented by depth, as `flux tree` prints."""
+    if frame.empty:
+        return frame
+    children: dict[str, list[int]] = {}
+    ids = set(frame["id"])
+    for i, row in frame.iterrows():
+        parent = row["parent_id"] if row["parent_id"] in ids else ""
+        children.setdefault(parent, []).append(i)
+    order: list[int] = []
+    seen: set[str] = set()
+
+    def visit(parent: str) -> None:
+        for i in sorted(children.get(parent, []), key=lambda i: (str(frame.at[i, "kind"]), str(frame.at[i, "name"]))):
+            node_id = frame.at[i, "id"]
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            order.append(i)
+            visit(node_id)
+
+    visit("")
+    shaped = frame.loc[order].reset_index(drop=True)
+    shaped["name"] = ["  " * int(d - 1) + str(n) for d, n in zip(shaped["depth"], shaped["name"])]
+    return shaped
 
 
 def render(frame: pd.DataFrame, fmt: str, width: int = 100) -> str:
@@ -146,26 +284,36 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value))
 
 
+def _text(value: Any) -> str:
+    if _blank(value):
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 def render_table(frame: pd.DataFrame, width: int = 100) -> str:
-    """Plain table; long columns (evidence) are printed under each row so the table
-    stays readable at `width` columns."""
+    """Plain table; long columns (evidence, command) are printed under each row so the
+    table stays readable at `width` columns."""
     if frame.empty:
         return "(no rows)"
+    frame = frame.drop(columns=[c for c in ("id", "parent_id") if c in frame.columns])
     if len(frame) == 1:
         # one answer: one field per line, nothing truncated
         row = frame.iloc[0]
         label_width = max(len(str(c)) for c in frame.columns)
-        return "\n".join(f"{str(c):<{label_width}}  {'' if _blank(row[c]) else row[c]}" for c in frame.columns)
+        return "\n".join(f"{str(c):<{label_width}}  {_text(row[c])}" for c in frame.columns)
     # a column with one value for every row (often the cluster) becomes a header line
     lines: list[str] = []
-    if len(frame) > 1:
-        constant = [c for c in frame.columns if c != "evidence" and frame[c].astype(str).nunique() == 1]
-        if constant and len(constant) < len(frame.columns) - 1:
-            lines.append("  ".join(f"{c}: {frame[c].iloc[0]}" for c in constant))
-            frame = frame.drop(columns=constant)
-    long_columns = [c for c in frame.columns if c == "evidence"]
+    long_columns = [c for c in frame.columns if c in ("evidence", "command")]
+    constant = [c for c in frame.columns if c not in long_columns and frame[c].map(_text).nunique() == 1]
+    if constant and len(constant) < len(frame.columns) - len(long_columns):
+        shown = [c for c in constant if _text(frame[c].iloc[0])]
+        if shown:
+            lines.append("  ".join(f"{c}: {_text(frame[c].iloc[0])}" for c in shown))
+        frame = frame.drop(columns=constant)
     short = [c for c in frame.columns if c not in long_columns]
-    cells = [["" if _blank(v) else str(v) for v in row] for row in frame[short].itertuples(index=False)]
+    cells = [[_text(v) for v in row] for row in frame[short].itertuples(index=False)]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(short)]
     budget = max(width - 2 * (len(short) - 1), 20)
     while sum(widths) > budget and max(widths) > 12:
@@ -176,11 +324,10 @@ def render_table(frame: pd.DataFrame, width: int = 100) -> str:
 
     lines.append("  ".join(fit(c, w).ljust(w) for c, w in zip(short, widths)).rstrip())
     lines.append("  ".join("-" * w for w in widths))
-    for row, full in zip(cells, frame.itertuples(index=False)):
+    for row, (_, full) in zip(cells, frame.iterrows()):
         lines.append("  ".join(fit(v, w).ljust(w) for v, w in zip(row, widths)).rstrip())
         for column in long_columns:
-            value = getattr(full, column)
-            if value:
-                lines.append(f"    {column}: {value}")
+            if _text(full[column]):
+                lines.append(f"    {column}: {_text(full[column])}")
     lines.append(f"({len(frame)} row{'s' if len(frame) != 1 else ''})")
     return "\n".join(lines)

@@ -72,7 +72,7 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType(
             "Workload",
             "Deployment, StatefulSet, DaemonSet, CronJob or Job (`kind`).",
-            ("images", "containers", "replicas", "schedule", "app", "service", "description", "pod_labels"),
+            ("images", "containers", "replicas", "schedule", "app", "service", "description", "pod_labels", "label_selector"),
         ),
         NodeType("Service", "A Kubernetes Service.", ("selector", "ports", "service_type")),
         NodeType(
@@ -188,6 +188,22 @@ REL_TYPES: dict[str, RelType] = {
         ),
     )
 }
+
+
+# Kubernetes kinds that are stored under another label
+KIND_LABELS = {
+    **{k: "Workload" for k in ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")},
+    **{k: "Source" for k in ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact")},
+    "ClusterSecretStore": "SecretStore",
+}
+
+
+def label_for_kind(kind: str) -> str | None:
+    """The node label of a kind or label name, case-insensitive (None if unknown)."""
+    for name in list(KIND_LABELS) + list(NODE_TYPES):
+        if name.lower() == kind.lower():
+            return KIND_LABELS.get(name, name)
+    return None
 
 
 def check_identifier(name: str) -> str:

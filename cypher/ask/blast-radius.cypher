@@ -1,6 +1,8 @@
 // question: blast-radius
 // summary: Everything impacted downstream if NAME fails, each row with the kind of impact and the path that explains it.
-// param name: what fails: a Kustomization, HelmRelease, SecretBackend (e.g. vault), Service, ConfigMap, Secret, ... by name
+// targets: Kustomization, HelmRelease, SecretBackend, Service, Workload, ConfigMap, ConfigKey, Secret, SecretProviderClass, SecretStore, ExternalSecret, Source, Namespace, Variable, VaultPath
+// empty: nothing in the graph depends on it
+// param name: what fails: a Kustomization, HelmRelease, SecretBackend (e.g. vault), Service, ConfigMap, Secret, ... by name; every object of that name counts
 // param cluster: only this cluster (optional)
 // columns: cluster, impact, kind, name, namespace, reason, evidence
 // evidence: the shortest path from the impacted object to NAME
@@ -11,14 +13,14 @@
 //   reconciliation is blocked, running objects keep running but stop receiving changes;
 // - runtime: a workload that mounts a SecretProviderClass, or uses a Secret synced by an
 //   ExternalSecret through a SecretStore, whose secret backend is NAME, is served by NAME,
-//   or is served by something NAME applies; and anything that uses, mounts, reads, calls
-//   or takes values from NAME directly.
+//   or is served by something NAME applies; a workload whose SecretProviderClass or
+//   ExternalSecret reads NAME (a Vault path), or that reads a key whose value uses NAME
+//   (a variable); and anything that uses, mounts, reads, calls, fetches or takes values
+//   or variables from NAME directly.
 // Depth is bounded (10 dependsOn hops, 5 MANAGES levels); each (object, impact) is
 // listed once, with its shortest explaining path.
 MATCH (t)
-WHERE t.name = $name
-  AND ($cluster IS NULL OR t.cluster = $cluster)
-  AND ($repo IS NULL OR t.repo = $repo)
+WHERE t.id IN $ids
 CALL {
   WITH t
   MATCH p = (x)-[:DEPENDS_ON*1..10]->(t)
@@ -54,7 +56,19 @@ CALL {
   RETURN x, p, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + h.name + ', applied by ' + t.name AS reason
   UNION
   WITH t
-  MATCH p = (x)-[:USES|MOUNTS|READS_KEY|CALLS|VALUES_FROM|SUBSTITUTES_FROM]->(t)
+  MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:FETCHES]->(t)
+  RETURN x, p, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' that reads ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:FETCHES]->(t)
+  RETURN x, p, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x:Workload)-[:READS_KEY]->(k:ConfigKey)-[:USES_VAR]->(t)
+  RETURN x, p, 'runtime' AS impact, 'reads ' + k.configmap + '/' + k.key + ' whose value uses ' + t.name AS reason
+  UNION
+  WITH t
+  MATCH p = (x)-[:USES|MOUNTS|READS_KEY|CALLS|VALUES_FROM|SUBSTITUTES_FROM|USES_VAR|FETCHES]->(t)
   RETURN x, p, 'runtime' AS impact, 'uses ' + t.kind + ' ' + t.name + ' directly' AS reason
 }
 WITH t, x, p, impact, reason

@@ -1,14 +1,12 @@
 // question: where
 // summary: Where a service runs: cluster, namespace, workload, the Flux Kustomization that applies it, its path and the source file.
-// param name: workload, service (app label) or HelmRelease name
+// targets: Workload, HelmRelease
+// param name: workload, service (app label) or HelmRelease name; kind/name or namespace/name narrow it
 // param cluster: only this cluster (optional)
 // columns: cluster, namespace, kind, workload, service, kustomization, path, source_file, evidence
 // evidence: the chain of Flux objects from the cluster root to the workload
 MATCH (w)
-WHERE (w:Workload OR w:HelmRelease)
-  AND (w.name = $name OR w.service = $name)
-  AND ($cluster IS NULL OR w.cluster = $cluster)
-  AND ($repo IS NULL OR w.repo = $repo)
+WHERE w.id IN $ids
 OPTIONAL MATCH (k:Kustomization)-[:MANAGES]->(w)
 OPTIONAL MATCH p = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*1..20]->(w)
 WITH w, k, p

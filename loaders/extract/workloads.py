@@ -88,6 +88,13 @@ def add_service(ctx: ClusterContext, rendered: Rendered) -> None:
     )
 
 
+def _label_selector(spec: dict[str, Any], pod_labels: dict[str, str]) -> str:
+    """`kubectl -l` text for the workload's pods: its selector's matchLabels, else its pod labels."""
+    selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else {}
+    match = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), dict) else None
+    return ",".join(pairs(match if match else pod_labels))
+
+
 def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
     obj = rendered.obj
     namespace = ctx.namespace_of(rendered)
@@ -109,6 +116,7 @@ def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
         service=service_name,
         description=next((str(annotations[k]) for k in DESCRIPTION_KEYS if isinstance(annotations, dict) and annotations.get(k)), None),
         pod_labels=pairs(pod_labels),
+        label_selector=_label_selector(spec, pod_labels),
     )
     _add_pod_references(ctx, node, namespace, pod_spec, containers)
 
