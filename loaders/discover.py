@@ -46,12 +46,20 @@ class ClusterEntry:
     assumed: bool = False  # the root was not in the repo: kg assumed flux bootstrap's
 
 
-def iter_yaml_files(root: Path):
+def inside(path: Path, repo_root: Path) -> bool:
+    """Whether a path, symbolic links followed, stays in the repository."""
+    return path.resolve().is_relative_to(repo_root.resolve())
+
+
+def iter_yaml_files(root: Path, repo_root: Path | None = None):
+    """YAML files under `root` (os.walk does not enter linked folders); files that are
+    links leaving the repository are skipped, never read (rendering reports them)."""
     for current, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for filename in sorted(filenames):
-            if filename.endswith((".yaml", ".yml")):
-                yield Path(current) / filename
+            path = Path(current) / filename
+            if filename.endswith((".yaml", ".yml")) and (not path.is_symlink() or inside(path, repo_root or root)):
+                yield path
 
 
 def cluster_name(kustomization: dict[str, Any], rel_file: str, repo_name: str) -> str:
@@ -107,7 +115,7 @@ def _entries_in_file(path: Path, rel: str, repo_name: str) -> list[ClusterEntry]
     docs, _ = read_yaml_file(path, rel)  # broken files are reported by rendering
     objs, _ = kubernetes_objects(docs, rel)
     repos = {
-        (meta(o).get("namespace") or "", meta(o).get("name")): o
+        (str(meta(o).get("namespace") or ""), str(meta(o).get("name"))): o
         for _, o in objs
         if o.get("kind") == "GitRepository" and api_group(o) == FLUX_SOURCE_GROUP
     }
@@ -119,7 +127,7 @@ def _entries_in_file(path: Path, rel: str, repo_name: str) -> list[ClusterEntry]
         if not isinstance(source_ref, dict) or source_ref.get("kind", "GitRepository") != "GitRepository":
             continue
         namespace = meta(obj).get("namespace") or ""
-        git_repo = repos.get((source_ref.get("namespace") or namespace, source_ref.get("name")))
+        git_repo = repos.get((str(source_ref.get("namespace") or namespace), str(source_ref.get("name"))))
         if git_repo is None or not _is_bootstrap_root(obj, rel):
             continue
         entries.append(ClusterEntry(cluster_name(obj, rel, repo_name), rel, obj, git_repo))
@@ -129,7 +137,7 @@ def _entries_in_file(path: Path, rel: str, repo_name: str) -> list[ClusterEntry]
 def _placeholder_entry(flux_system_dir: Path, repo_root: Path, repo_name: str) -> ClusterEntry | None:
     """Rule 2: a flux-system folder of flux bootstrap whose sync file is not committed."""
     kfile = find_kustomization_file(flux_system_dir)
-    if kfile is None:
+    if kfile is None or not inside(kfile, repo_root):
         return None
     listed = kfile.read_text(errors="replace")
     if not any(name in listed for name in BOOTSTRAP_FILES):
@@ -186,9 +194,9 @@ def _unique(entries: list[ClusterEntry], warnings: list[LoadWarning]) -> list[Cl
 def entry_for_path(repo_root: Path, cluster_path: str, repo_name: str) -> ClusterEntry | None:
     """Rule 3: the entry point of a folder given by the user (None if outside the repo)."""
     rel = normalize_repo_path(cluster_path)
-    if rel is None or not (repo_root / rel).is_dir():
+    if rel is None or not (repo_root / rel).is_dir() or not inside(repo_root / rel, repo_root):
         return None
-    for path in iter_yaml_files(repo_root / rel) if rel else iter_yaml_files(repo_root):
+    for path in iter_yaml_files(repo_root / rel, repo_root):
         found = _entries_in_file(path, path.relative_to(repo_root).as_posix(), repo_name)
         if found:
             return found[0]

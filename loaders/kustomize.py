@@ -103,10 +103,11 @@ def ignore_spec(repo_root: Path, extra: str | None = None) -> pathspec.GitIgnore
     lines = list(DEFAULT_IGNORE)
     for current, dirnames, filenames in os.walk(repo_root):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        if ".sourceignore" in filenames:
+        ignore_file = Path(current) / ".sourceignore"
+        if ".sourceignore" in filenames and ignore_file.resolve().is_relative_to(repo_root.resolve()):
             domain = Path(current).relative_to(repo_root).as_posix()
             domain = "" if domain == "." else domain
-            for line in (Path(current) / ".sourceignore").read_text(errors="replace").splitlines():
+            for line in ignore_file.read_text(errors="replace").splitlines():
                 if line.strip() and not line.startswith("#"):
                     lines.append(_scoped(line.rstrip(), domain))
     for line in (extra or "").splitlines():
@@ -197,6 +198,65 @@ def _placeholder_if_missing(kdir: Path, tree: Path, path: str, rel_file: str, ge
         warnings.append(LoadWarning(rel_file, None, f"{generator} input {path} is missing: rendered empty (Flux would fail to build it)"))
 
 
+# kustomization fields holding file paths: kustomize builds with load restrictions off
+# (as Flux does), so any of them could read a file outside the repository
+_PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "transformers", "generators",
+               "validators", "patchesStrategicMerge")
+_PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # lists of {path: ...}
+
+
+def _outside(kdir: Path, root: Path, entry: str) -> bool:
+    """Whether a local path of a kustomization in `kdir` leaves `root`. Lexical: the
+    workspace holds no symbolic links (copy_source copies files, never links)."""
+    if _REMOTE.search(entry.strip()) or "\n" in entry:  # remote (handled offline) or an inline document
+        return False
+    target = os.path.normpath(os.path.join(kdir, entry.strip()))
+    return os.path.commonpath([target, os.path.normpath(root)]) != os.path.normpath(root)
+
+
+def refuse_outside(content: dict[str, Any], kdir: Path, root: Path, rel_file: str, warnings: list[LoadWarning]) -> bool:
+    """Drop every path of a kustomization that points outside the repository (`../..`
+    past its root, absolute paths), one warning each: such a file is never read.
+    Returns True when the kustomization changed."""
+    changed = False
+
+    def refused(field_name: str, entry: str) -> bool:
+        nonlocal changed
+        if not _outside(kdir, root, entry):
+            return False
+        warnings.append(LoadWarning(rel_file, None, f"{field_name} entry {entry!r} points outside the repository: refused, not read"))
+        changed = True
+        return True
+
+    for field_name in _PATH_LISTS:
+        if isinstance(content.get(field_name), list):
+            content[field_name] = [e for e in content[field_name] if not (isinstance(e, str) and refused(field_name, e))]
+    for field_name in _PATH_ITEMS:
+        if isinstance(content.get(field_name), list):
+            content[field_name] = [e for e in content[field_name]
+                                   if not (isinstance(e, dict) and isinstance(e.get("path"), str) and refused(field_name, e["path"]))]
+    for generator in ("configMapGenerator", "secretGenerator"):
+        for entry in content.get(generator) or [] if isinstance(content.get(generator), list) else []:
+            if not isinstance(entry, dict):
+                continue
+            if isinstance(entry.get("files"), list):
+                entry["files"] = [f for f in entry["files"] if not (isinstance(f, str) and refused(generator, f.partition("=")[2] or f))]
+            if isinstance(entry.get("envs"), list):
+                entry["envs"] = [f for f in entry["envs"] if not (isinstance(f, str) and refused(generator, f))]
+            if isinstance(entry.get("env"), str) and refused(generator, entry["env"]):
+                del entry["env"]
+    for field_name, holder, key in (("openapi", content.get("openapi"), "path"), ("helmGlobals", content.get("helmGlobals"), "chartHome")):
+        if isinstance(holder, dict) and isinstance(holder.get(key), str) and refused(field_name, holder[key]):
+            del holder[key]
+    for chart in content.get("helmCharts") or [] if isinstance(content.get("helmCharts"), list) else []:
+        if isinstance(chart, dict):
+            if isinstance(chart.get("valuesFile"), str) and refused("helmCharts", chart["valuesFile"]):
+                del chart["valuesFile"]
+            if isinstance(chart.get("additionalValuesFiles"), list):
+                chart["additionalValuesFiles"] = [f for f in chart["additionalValuesFiles"] if not (isinstance(f, str) and refused("helmCharts", f))]
+    return changed
+
+
 def prepare_offline(tree: Path) -> list[LoadWarning]:
     """Make every kustomization buildable offline, reporting each change: remote
     resources are removed (Flux fetches them; kg renders without network) and missing
@@ -230,6 +290,7 @@ def prepare_offline(tree: Path) -> list[LoadWarning]:
                     else:
                         kept.append(entry)
                 content[field_name] = kept
+            changed |= refuse_outside(content, Path(current), tree, rel_file, warnings)
             for generator in ("configMapGenerator", "secretGenerator"):
                 entries = content.get(generator)
                 for entry in entries if isinstance(entries, list) else []:
@@ -364,15 +425,48 @@ class Workspace:
                 return BuildResult([], warnings, f"invalid kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())}: {exc}")
             if not isinstance(content, dict):
                 return BuildResult([], warnings, f"kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())} is not a mapping")
+        # the Flux CR's components are paths too (its own file's were checked when prepared)
+        cr_paths = {"components": list(flux_spec.get("components") or [])}
+        if refuse_outside(cr_paths, directory, tree_root, tree.repo_path(rel_dir), warnings):
+            flux_spec = dict(flux_spec, components=cr_paths["components"])
         apply_flux_spec(content, flux_spec)
         try:
             kfile.write_text(yaml.safe_dump(content, sort_keys=False))
-            return self._run(copy, tree, directory, rel_dir, warnings)
+            result = self._run(copy, tree, directory, rel_dir, warnings)
+            if created and result.error:
+                result = self._without_unbuildable(copy, tree, directory, rel_dir, kfile, content, warnings) or result
+            return result
         finally:
             if created:
                 kfile.unlink(missing_ok=True)
             else:
                 kfile.write_bytes(original)
+
+    def _without_unbuildable(
+        self, copy: Path, tree: Tree, directory: Path, rel_dir: str, kfile: Path, content: dict[str, Any], warnings: list[LoadWarning]
+    ) -> BuildResult | None:
+        """A generated kustomization failed to build: find the files that kustomize cannot
+        build even alone (duplicate keys, objects without a name, wrong field types...),
+        leave them out with one warning each, as for files Flux cannot decode, and build
+        the rest. None when no file alone is to blame (then the failure stands)."""
+        unbuildable = []
+        for resource in content.get("resources") or []:
+            kfile.write_text(yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [resource]}))
+            alone = self._run(copy, tree, directory, rel_dir, [])
+            if alone.error:
+                unbuildable.append((resource, alone.error))
+        if not unbuildable:
+            return None
+        left_out = {resource for resource, _ in unbuildable}
+        kfile.write_text(yaml.safe_dump(dict(content, resources=[r for r in content["resources"] if r not in left_out]), sort_keys=False))
+        result = self._run(copy, tree, directory, rel_dir, warnings)
+        if result.error:
+            return None
+        tree_root = copy / _tree_dir(tree.name)
+        for resource, error in unbuildable:
+            rel = tree.repo_path((directory / resource).resolve().relative_to(tree_root.resolve()).as_posix())
+            result.warnings.append(LoadWarning(rel, None, f"left out of the generated kustomization: kustomize cannot build it ({error})"))
+        return result
 
     def _run(self, copy: Path, tree: Tree, directory: Path, rel_dir: str, warnings: list[LoadWarning]) -> BuildResult:
         cmd = kustomize_command() + ["--load-restrictor", "LoadRestrictionsNone", str(directory)]
@@ -463,8 +557,11 @@ def generate_resources(directory: Path, root: Path) -> tuple[list[str], list[Loa
             docs, doc_warnings = read_yaml_file(path, rel)
             objs, obj_warnings = kubernetes_objects(docs, rel)
             if doc_warnings or obj_warnings:
-                warnings.extend(doc_warnings + obj_warnings)
-                warnings.append(LoadWarning(rel, None, "left out of the generated kustomization: Flux cannot decode it as Kubernetes YAML"))
+                # one warning per bad document, saying what happens to the file
+                warnings.extend(
+                    LoadWarning(w.file, w.line, f"{w.reason}: file left out of the generated kustomization (Flux cannot decode it as Kubernetes YAML)")
+                    for w in doc_warnings + obj_warnings
+                )
                 continue
             if objs:
                 resources.append("./" + path.relative_to(directory).as_posix())

@@ -106,21 +106,21 @@ class ClusterRenderer:
                     done = len(self.result.kustomizations) - len(level)
                     self.progress(f"cluster {self.entry.name}: rendering {len(level)} Kustomization(s) at depth {depth} ({done} done)")
                 # sources are resolved in walk order (deterministic), builds run in parallel
-                targets = [(ks, self._resolve(ks)) for ks in level]
+                targets = [(ks, self._safely(ks, self._resolve, ks)) for ks in level]
                 futures = [pool.submit(self.workspace.build, t[0], t[1], ks.spec) if t else None for ks, t in targets]
                 for (ks, target), future in zip(targets, futures):
                     if future is not None:
-                        self._record(ks, target, future.result())
+                        self._safely(ks, lambda: self._record(ks, target, future.result()))
                 next_level: list[FluxKustomization] = []
                 for ks in level:
-                    self._substitute(ks)
-                    next_level.extend(self._children(ks))
+                    self._safely(ks, self._substitute, ks)
+                    next_level.extend(self._safely(ks, self._children, ks) or [])
                 level = next_level
                 depth += 1
         if level:
             self.warn(self.entry.root_file, f"Kustomization tree deeper than {MAX_DEPTH} levels: stopped")
         for ks in self.result.kustomizations.values():
-            self._substitute(ks, final=True)
+            self._safely(ks, self._substitute, ks, True)
         self.result.source_roots = {f"{k[0]}/{k[1]}/{k[2]}": v for k, v in self.source_roots.items()}
         return self.result
 
@@ -148,6 +148,16 @@ class ClusterRenderer:
             self.result.kustomizations[key] = child
             children.append(child)
         return children
+
+    def _safely(self, ks: FluxKustomization, step, *args):
+        """Run one step for one Kustomization. Odd input (a spec field of the wrong type)
+        must not stop the walk: a step that fails fails its Kustomization, reported.
+        Only the exception's type is shown: its text could quote input values."""
+        try:
+            return step(*args)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(ks, f"cannot be rendered: its spec has a field of an unexpected type or shape ({type(exc).__name__})")
+            return None
 
     # -- sources ---------------------------------------------------------------
     def _fail(self, ks: FluxKustomization, reason: str) -> None:

@@ -44,6 +44,23 @@ for _loader in (TolerantLoader, AnchorTolerantLoader):
 
 
 _DOC_START = re.compile(r"^---(?:[ \t]+(.*))?$")
+# Deeper documents are left out: real manifests stay far below, and the recursive
+# steps after parsing (dumping for substitution, copying, JSON) would overflow the stack.
+MAX_DEPTH = 100
+
+
+def too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed document nests lists/mappings deeper than `limit` (iterative)."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _split_documents(text: str) -> Iterator[tuple[int, str]]:
@@ -93,6 +110,9 @@ def load_documents(text: str, rel_path: str) -> tuple[list[tuple[int, Any]], lis
         except (ValueError, TypeError, RecursionError) as exc:
             warnings.append(LoadWarning(rel_path, first_line, f"unreadable YAML document: {exc}"))
             continue
+        if too_deep(doc):
+            warnings.append(LoadWarning(rel_path, first_line, f"YAML document nested deeper than {MAX_DEPTH} levels: left out"))
+            continue
         if doc is not None:
             docs.append((first_line, doc))
     return docs, warnings
@@ -132,8 +152,33 @@ def kubernetes_objects(
                 reason = "not a Kubernetes object (no apiVersion/kind)"
             warnings.append(LoadWarning(rel_path, line, reason))
             continue
+        problem = _shape_problem(doc)
+        if problem:
+            warnings.append(LoadWarning(rel_path, line, f"not a Kubernetes object ({problem})"))
+            continue
         objs.append((line, doc))
     return objs, warnings
+
+
+def _shape_problem(doc: dict[str, Any]) -> str:
+    """Why an object with apiVersion and kind still cannot be one (kustomize and the
+    API server would refuse it), or "" when its identifying fields are sound."""
+    for key in ("apiVersion", "kind"):
+        if not isinstance(doc[key], str):
+            return f"{key} is a {type(doc[key]).__name__}"
+    metadata = doc.get("metadata")
+    if not isinstance(metadata, dict):
+        return "no metadata" if metadata is None else f"metadata is a {type(metadata).__name__}"
+    name = metadata.get("name")
+    if name is None or name == "":
+        return "no metadata.name"
+    for key in ("name", "namespace"):
+        if isinstance(metadata.get(key), (dict, list)):
+            return f"metadata.{key} is a {type(metadata[key]).__name__}"
+    for key in ("labels", "annotations"):
+        if metadata.get(key) is not None and not isinstance(metadata[key], dict):
+            return f"metadata.{key} is a {type(metadata[key]).__name__}"
+    return ""
 
 
 def dump(obj: Any) -> str:

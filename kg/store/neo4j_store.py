@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -17,16 +20,57 @@ from neo4j import exceptions as neo4j_errors
 
 from kg import cypher_text
 from kg.config import Neo4jSettings
-from kg.errors import DatabaseAuthError, DatabaseError, DatabaseNotFound, DatabaseUnavailable
+from kg.errors import (
+    ConnectionLost,
+    DatabaseAuthError,
+    DatabaseBusy,
+    DatabaseError,
+    DatabaseNotFound,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+)
 from kg.graphdoc import GraphDoc
 from kg.schema import NODE_TYPES
 
 BATCH_SIZE = 1000
+# How long the driver retries a transaction that failed with a transient error (lock
+# timeout, deadlock, leader switch, lost connection), with exponential backoff.
+DEFAULT_RETRY_SECONDS = 30.0
+# A load still waiting for the repository's lock after this long says so (log warning).
+WAIT_NOTICE_SECONDS = 2.0
+# Neo4j codes meaning "you may not write here": a read-only database, a read-only user
+# (Enterprise: Security.Forbidden), a write in a read session.
+_READ_ONLY_CODES = ("WriteOnReadOnlyAccessDatabase", "ForbiddenOnReadOnlyDatabase", "Security.Forbidden", "Statement.AccessMode")
 
-# The driver logs its retries as warnings; kg reports failures itself, in one line.
+log = logging.getLogger("kg.store")
+# The driver logs its retries as warnings; kg reports failures itself, in one line
+# (`kg load -v` shows the retries: see kg.cli._setup_logging).
 _driver_log = logging.getLogger("neo4j")
 _driver_log.addHandler(logging.NullHandler())
 _driver_log.propagate = False
+
+
+class _TooBig(Exception):
+    """The server refused the load's transaction memory: retrying cannot help, so this
+    leaves the driver's retry loop at once (it only retries driver errors)."""
+
+
+def _retry_seconds() -> float:
+    try:
+        return float(os.environ.get("KG_NEO4J_RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
+    except ValueError:
+        return DEFAULT_RETRY_SECONDS
+
+
+def _test_pause(point: str) -> None:
+    """Test hook, off unless KG_TEST_PAUSE_AT names this point (`write`: nodes merged,
+    relationships not yet; `sweep`: everything merged, nothing swept). Announces the
+    point on stderr and blocks until a line (or EOF) arrives on stdin, so a test can
+    kill -9 the process inside the open transaction, stop the server, or let it go on."""
+    if os.environ.get("KG_TEST_PAUSE_AT") == point:
+        sys.stderr.write(f"kg-test: paused at {point}\n")
+        sys.stderr.flush()
+        sys.stdin.readline()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -35,19 +79,32 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def translate_errors(settings: Neo4jSettings) -> Iterator[None]:
-    """Turn driver exceptions into one-line KgErrors that name the server."""
+def translate_errors(settings: Neo4jSettings, writing: bool = False) -> Iterator[None]:
+    """Turn driver exceptions into one-line KgErrors that name the server. `writing`:
+    inside a load's write transaction, where a failure means it was rolled back."""
+    rolled_back = " The load was rolled back: the graph is as it was before it." if writing else ""
     try:
         yield
+    except neo4j_errors.IncompleteCommit:
+        # the connection broke while the server was committing: it may have committed
+        raise ConnectionLost(
+            f"lost the connection to Neo4j at {settings.uri} while the load was committing: it may or may not "
+            "have been applied (never half). Run it again: a load of unchanged input changes nothing."
+        ) from None
+    except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
+        if not writing:
+            raise DatabaseUnavailable(
+                f"cannot reach Neo4j at {settings.uri} ({_connection_reason(exc)}) "
+                "(start it with `scripts/neo4j-local start` or `docker compose up -d`, or set NEO4J_URI)"
+            ) from None
+        raise ConnectionLost(
+            f"lost the connection to Neo4j at {settings.uri} during the load ({_connection_reason(exc)}), "
+            f"still failing after {_retry_seconds():g} s of retries.{rolled_back}"
+        ) from None
     except neo4j_errors.AuthError as exc:
         raise DatabaseAuthError(
             f"Neo4j at {settings.uri} refused the credentials of user {settings.user!r} "
             f"(set NEO4J_USER/NEO4J_PASSWORD or --user/--password): {_first_line(exc)}"
-        ) from None
-    except neo4j_errors.ServiceUnavailable as exc:
-        raise DatabaseUnavailable(
-            f"cannot reach Neo4j at {settings.uri} ({_connection_reason(exc)}) "
-            "(start it with `scripts/neo4j-local start` or `docker compose up -d`, or set NEO4J_URI)"
         ) from None
     except neo4j_errors.ConfigurationError:
         raise DatabaseUnavailable(
@@ -59,6 +116,17 @@ def translate_errors(settings: Neo4jSettings) -> Iterator[None]:
             raise DatabaseNotFound(
                 f"database {settings.database!r} does not exist on Neo4j at {settings.uri} (set NEO4J_DATABASE or --database)"
             ) from None
+        if any(c in code for c in _READ_ONLY_CODES):
+            raise DatabaseReadOnly(
+                f"Neo4j at {settings.uri} refuses to write to {_database_name(settings)}: {_first_line(exc)} "
+                "(read-only database or user; nothing was written)"
+            ) from None
+        if isinstance(exc, neo4j_errors.TransientError):
+            raise DatabaseBusy(
+                f"Neo4j at {settings.uri} kept failing with a transient error after {_retry_seconds():g} s of retries "
+                f"({code.rsplit('.', 1)[-1] or 'TransientError'}: {_first_line(exc)}).{rolled_back} "
+                "Try again later (KG_NEO4J_RETRY_SECONDS sets how long kg retries)"
+            ) from None
         if "Security" in code:
             raise DatabaseError(f"Neo4j at {settings.uri} refused the operation: {_first_line(exc)}") from None
         raise DatabaseError(f"Neo4j error {code}: {_first_line(exc)}") from None
@@ -67,6 +135,10 @@ def translate_errors(settings: Neo4jSettings) -> Iterator[None]:
     except (OSError, ValueError) as exc:
         # the driver raises plain ValueError for malformed URIs
         raise DatabaseUnavailable(f"cannot use Neo4j at {settings.uri}: {_first_line(exc)}") from None
+
+
+def _database_name(settings: Neo4jSettings) -> str:
+    return f"database {settings.database!r}" if settings.database else "the default database"
 
 
 def _connection_reason(exc: BaseException) -> str:
@@ -96,7 +168,7 @@ class Neo4jStore:
                 settings.uri,
                 auth=(settings.user, settings.password),
                 connection_timeout=5.0,
-                max_transaction_retry_time=15.0,
+                max_transaction_retry_time=_retry_seconds(),
                 # server notifications (deprecations, hints) are for query authors, not users
                 notifications_min_severity="OFF",
             )
@@ -133,6 +205,25 @@ class Neo4jStore:
             self._verified = True
             with self._session(read=True) as session:
                 session.run("RETURN 1").consume()
+
+    def check_writable(self) -> None:
+        """Fail fast (before a long rendering) when the database is read-only. Servers
+        that do not let this user list databases are not refused here: the write
+        itself would then report it."""
+        if not self._verified:
+            self.verify()
+        with translate_errors(self.settings):
+            try:
+                with self.driver.session(database="system", default_access_mode=neo4j.READ_ACCESS) as session:
+                    rows = session.run(cypher_text.read("db/databases.cypher")).data()
+            except neo4j_errors.ClientError:
+                return
+        wanted = [r for r in rows if (r["name"] == self.settings.database if self.settings.database else r["home"])]
+        if wanted and wanted[0]["access"] == "read-only":
+            raise DatabaseReadOnly(
+                f"Neo4j at {self.settings.uri} serves {_database_name(self.settings)} read-only: kg load cannot write to it "
+                "(nothing was written)"
+            )
 
     def status(self) -> dict[str, Any]:
         components = self.query(cypher_text.read("db/components.cypher"))
@@ -175,31 +266,70 @@ class Neo4jStore:
                 {"start": rel.start, "end": rel.end, "rel_key": rel.rel_key, "props": props}
             )
 
+        swept = {"nodes": 0, "relationships": 0}
+
+        def run(tx: neo4j.ManagedTransaction, statement: str, **params: Any) -> neo4j.SummaryCounters:
+            try:
+                return tx.run(statement, params).consume().counters
+            except neo4j_errors.TransientError as exc:
+                if "MemoryPoolOutOfMemoryError" in (exc.code or ""):
+                    raise _TooBig(_first_line(exc)) from None
+                raise
+
         def work(tx: neo4j.ManagedTransaction) -> None:
+            # 1. the repository's lock (see cypher/store/lock_repo.cypher); say so when waiting
+            notice = threading.Timer(WAIT_NOTICE_SECONDS, log.warning, [
+                "waiting for another load of repository %r to finish (Neo4j holds its lock)", repo])
+            notice.daemon = True
+            notice.start()
+            try:
+                run(tx, cypher_text.read("store/lock_repo.cypher"), repo=repo, tag=tag)
+            finally:
+                notice.cancel()
+            # 2. upsert everything with the new tag
             for label, rows in node_batches.items():
                 statement = cypher_text.template("store/merge_nodes.cypher", label=label)
                 for i in range(0, len(rows), BATCH_SIZE):
-                    tx.run(statement, rows=rows[i : i + BATCH_SIZE]).consume()
+                    run(tx, statement, rows=rows[i : i + BATCH_SIZE])
+                log.debug("merged %d %s node(s)", len(rows), label)
+            _test_pause("write")
             for (rel_type, start_label, end_label), rows in rel_batches.items():
                 statement = cypher_text.template(
                     "store/merge_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label
                 )
                 for i in range(0, len(rows), BATCH_SIZE):
-                    tx.run(statement, rows=rows[i : i + BATCH_SIZE]).consume()
+                    run(tx, statement, rows=rows[i : i + BATCH_SIZE])
+                log.debug("merged %d %s relationship(s) %s->%s", len(rows), rel_type, start_label, end_label)
+            _test_pause("sweep")
+            # 3. sweep what the previous load of this scope wrote and this one did not
             scope = {"repo": repo, "clusters": clusters, "tag": tag}
+            swept.update(nodes=0, relationships=0)  # a retried transaction starts again
             for label in NODE_TYPES:
-                tx.run(cypher_text.template("store/sweep_rels.cypher", label=label), scope).consume()
+                swept["relationships"] += run(tx, cypher_text.template("store/sweep_rels.cypher", label=label), **scope).relationships_deleted
             for label in NODE_TYPES:
-                tx.run(cypher_text.template("store/sweep_nodes.cypher", label=label), scope).consume()
+                counters = run(tx, cypher_text.template("store/sweep_nodes.cypher", label=label), **scope)
+                swept["nodes"] += counters.nodes_deleted
+                swept["relationships"] += counters.relationships_deleted
 
         start = time.perf_counter()
-        with translate_errors(self.settings), self._session() as session:
-            session.execute_write(work)
+        try:
+            with translate_errors(self.settings, writing=True), self._session() as session:
+                session.execute_write(work)
+        except _TooBig as exc:
+            raise DatabaseError(
+                f"Neo4j at {self.settings.uri} refused the memory this load's single transaction needs "
+                f"({len(gd.nodes)} nodes, {len(gd.rels)} relationships): {exc}. The load was rolled back. Give the server more "
+                "(server.memory.heap.max_size, or dbms.memory.transaction.total.max; KG_NEO4J_HEAP for scripts/neo4j-local)"
+            ) from None
+        seconds = time.perf_counter() - start
+        log.info("wrote %d nodes and %d relationships of %s in one transaction in %.1f s (load tag %s); swept %d stale "
+                 "node(s), %d relationship(s)", len(gd.nodes), len(gd.rels), repo, seconds, tag, swept["nodes"], swept["relationships"])
         return {
             "load_tag": tag,
             "nodes": len(gd.nodes),
             "relationships": len(gd.rels),
-            "seconds": time.perf_counter() - start,
+            "swept": swept,
+            "seconds": seconds,
         }
 
     def delete_repo(self, repo: str) -> None:

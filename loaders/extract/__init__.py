@@ -36,32 +36,48 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
     ordered = sorted(objects, key=lambda r: 0 if r.kind == "ConfigMap" else 1)
     external_secrets: list[Rendered] = []  # after the loop: ExternalSecrets need their stores
     for rendered in ordered:
-        kind, group = rendered.kind, api_group(rendered.obj)
-        if add_flux_object(ctx, rendered):
-            pass
-        elif kind == "Namespace" and group == "":
-            add_namespace(ctx, rendered)
-        elif kind in WORKLOAD_KINDS and group in ("apps", "batch"):
-            add_workload(ctx, rendered)
-        elif kind == "Service" and group == "":
-            add_service(ctx, rendered)
-        elif kind == "ConfigMap" and group == "":
-            add_configmap(ctx, rendered)
-        elif kind == "Secret" and group == "":
-            add_secret(ctx, rendered)
-        elif kind == "SecretProviderClass" and group == SPC_GROUP:
-            add_secret_provider_class(ctx, rendered)
-        elif kind in ESO_KINDS and group == ESO_GROUP:
-            external_secrets.append(rendered)
-        elif kind == "Kustomization":
-            pass  # Flux Kustomizations come from the rendered tree (add_kustomizations)
-        else:
-            stats["other"] += 1
-            continue
-        stats["modelled"] += 1
-    add_external_secrets(ctx, external_secrets)
-    add_variables(ctx)
-    link_services(ctx)
-    link_calls(ctx)
-    finish_secrets(ctx)
+        try:
+            outcome = _add_object(ctx, rendered, external_secrets)
+        except Exception as exc:  # noqa: BLE001 - odd input must not stop the load
+            ctx.warn(rendered.source_file, f"{rendered.kind} {ctx.namespace_of(rendered)}/{rendered.name} left out: a field has an "
+                     f"unexpected type or shape ({type(exc).__name__})")
+            outcome = "other"
+        stats[outcome] += 1
+    for step in (add_external_secrets, add_variables, link_services, link_calls, finish_secrets):
+        _safely(ctx, step, *((ctx, external_secrets) if step is add_external_secrets else (ctx,)))
     return stats, ctx.warnings
+
+
+def _safely(ctx: ClusterContext, step, *args) -> None:
+    """A linking pass that fails on odd input is reported, and the load goes on. Only
+    the exception's type is shown: its text could quote input values."""
+    try:
+        step(*args)
+    except Exception as exc:  # noqa: BLE001
+        ctx.warn(ctx.cluster.root_file, f"{step.__name__} stopped early on unexpected input ({type(exc).__name__})")
+
+
+def _add_object(ctx: ClusterContext, rendered: Rendered, external_secrets: list[Rendered]) -> str:
+    """Model one rendered object; "modelled", or "other" for kinds kg does not model."""
+    kind, group = rendered.kind, api_group(rendered.obj)
+    if add_flux_object(ctx, rendered):
+        pass
+    elif kind == "Namespace" and group == "":
+        add_namespace(ctx, rendered)
+    elif kind in WORKLOAD_KINDS and group in ("apps", "batch"):
+        add_workload(ctx, rendered)
+    elif kind == "Service" and group == "":
+        add_service(ctx, rendered)
+    elif kind == "ConfigMap" and group == "":
+        add_configmap(ctx, rendered)
+    elif kind == "Secret" and group == "":
+        add_secret(ctx, rendered)
+    elif kind == "SecretProviderClass" and group == SPC_GROUP:
+        add_secret_provider_class(ctx, rendered)
+    elif kind in ESO_KINDS and group == ESO_GROUP:
+        external_secrets.append(rendered)
+    elif kind == "Kustomization":
+        pass  # Flux Kustomizations come from the rendered tree (add_kustomizations)
+    else:
+        return "other"
+    return "modelled"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..model import Rendered
 from ..substitute import referenced_variables
-from .context import ClusterContext, clip, logical_name
+from .context import ClusterContext, clip, labels_of, logical_name
 from .workloads import called_services
 
 
@@ -22,7 +22,9 @@ def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
         rendered,
         name=name,
         generated_name=generated,
-        generated_by="kustomization" if rendered.generated_by else "manifest",
+        # what makes it: the managed-by label's tool (crossplane-sync), else kustomize or a manifest
+        generated_by=labels_of(rendered.obj).get("app.kubernetes.io/managed-by")
+        or ("kustomization" if rendered.generated_by else "manifest"),
         generator=rendered.generated_by,
         keys=keys,
     )

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, Rendered, api_group, meta
+from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, FluxKustomization, Rendered, api_group, meta
 from .context import ClusterContext, clip
 
 # inline Helm values, as applied (after substitution), for "what value does X have"
@@ -39,62 +39,72 @@ def add_sources_without_objects(ctx: ClusterContext) -> None:
 
 
 def add_kustomizations(ctx: ClusterContext) -> None:
+    for ks in ctx.cluster.kustomizations.values():
+        try:
+            _add_kustomization(ctx, ks)
+        except Exception as exc:  # noqa: BLE001 - odd spec fields must not stop the load
+            # the node must exist: the objects it applies point at it
+            ctx.gd.add_node("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name),
+                            **ctx.base_props(kind="Kustomization", name=ks.name, namespace=ks.namespace, source_file=ks.source_file))
+            ctx.warn(ks.source_file, f"Kustomization {ks.key}: partly modelled, a spec field has an unexpected type or shape ({type(exc).__name__})")
+
+
+def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
     gd = ctx.gd
-    for key, ks in ctx.cluster.kustomizations.items():
-        spec = ks.spec
-        ks_node = ("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name))
-        source_ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
-        post_build = ks.post_build or {}
-        depends = [d for d in spec.get("dependsOn") or [] if isinstance(d, dict) and d.get("name")]
-        substitute_from = [s for s in post_build.get("substituteFrom") or [] if isinstance(s, dict)]
-        gd.add_node(
+    spec = ks.spec
+    ks_node = ("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name))
+    source_ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
+    post_build = ks.post_build or {}
+    depends = [d for d in spec.get("dependsOn") or [] if isinstance(d, dict) and d.get("name")]
+    substitute_from = [s for s in post_build.get("substituteFrom") or [] if isinstance(s, dict)]
+    gd.add_node(
+        "Kustomization",
+        ks_node[1],
+        **ctx.base_props(kind="Kustomization", name=ks.name, namespace=ks.namespace, source_file=ks.source_file),
+        path=str(spec.get("path") or "./"),
+        source_dir=ks.source_dir,
+        interval=spec.get("interval"),
+        prune=spec.get("prune"),
+        suspend=bool(spec.get("suspend", False)),
+        wait=spec.get("wait"),
+        timeout=spec.get("timeout"),
+        target_namespace=spec.get("targetNamespace"),
+        source_kind=source_ref.get("kind") or "GitRepository",
+        source_name=source_ref.get("name"),
+        depends_on=[f"{_ref_namespace(d, ks.namespace)}/{d['name']}" for d in depends],
+        substitute_from=[f"{s.get('kind')}/{s.get('name')}" for s in substitute_from],
+        unresolved_vars=ks.unresolved_vars,
+        render_error=ks.render_error,
+        resources=len(ks.objects),
+        root=not ks.parent,
+    )
+    ctx.in_namespace(ks_node, ks.namespace)
+    for dep in depends:
+        target = ctx.gd.ref(
             "Kustomization",
-            ks_node[1],
-            **ctx.base_props(kind="Kustomization", name=ks.name, namespace=ks.namespace, source_file=ks.source_file),
-            path=str(spec.get("path") or "./"),
-            source_dir=ks.source_dir,
-            interval=spec.get("interval"),
-            prune=spec.get("prune"),
-            suspend=bool(spec.get("suspend", False)),
-            wait=spec.get("wait"),
-            timeout=spec.get("timeout"),
-            target_namespace=spec.get("targetNamespace"),
-            source_kind=source_ref.get("kind") or "GitRepository",
-            source_name=source_ref.get("name"),
-            depends_on=[f"{_ref_namespace(d, ks.namespace)}/{d['name']}" for d in depends],
-            substitute_from=[f"{s.get('kind')}/{s.get('name')}" for s in substitute_from],
-            unresolved_vars=ks.unresolved_vars,
-            render_error=ks.render_error,
-            resources=len(ks.objects),
-            root=not ks.parent,
+            ctx.id("Kustomization", _ref_namespace(dep, ks.namespace), dep["name"]),
+            **ctx.base_props(kind="Kustomization", name=dep["name"], namespace=_ref_namespace(dep, ks.namespace)),
         )
-        ctx.in_namespace(ks_node, ks.namespace)
-        for dep in depends:
-            target = ctx.gd.ref(
-                "Kustomization",
-                ctx.id("Kustomization", _ref_namespace(dep, ks.namespace), dep["name"]),
-                **ctx.base_props(kind="Kustomization", name=dep["name"], namespace=_ref_namespace(dep, ks.namespace)),
-            )
-            gd.add_rel("DEPENDS_ON", ks_node, target)
-        if source_ref.get("name"):
-            source_kind = source_ref.get("kind") or "GitRepository"
-            source_ns = _ref_namespace(source_ref, ks.namespace)
-            target = gd.ref(
-                "Source",
-                ctx.id(source_kind, source_ns, source_ref["name"]),
-                **ctx.base_props(kind=source_kind, name=source_ref["name"], namespace=source_ns),
-            )
-            gd.add_rel("FROM_SOURCE", ks_node, target)
-        for ref in substitute_from:
-            kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
-            name = str(ref.get("name") or "")
-            target = gd.ref(kind, ctx.id(kind, ks.namespace, name), **ctx.base_props(kind=kind, name=name, namespace=ks.namespace))
-            gd.add_rel("SUBSTITUTES_FROM", ks_node, target, optional=bool(ref.get("optional", False)))
-        if not ks.parent:
-            gd.add_rel("ROOT", ("Cluster", ctx.prefix), ks_node)
-        else:
-            parent_ns, parent_name = ks.parent.split("/", 1)
-            gd.add_rel("MANAGES", ("Kustomization", ctx.id("Kustomization", parent_ns, parent_name)), ks_node)
+        gd.add_rel("DEPENDS_ON", ks_node, target)
+    if source_ref.get("name"):
+        source_kind = source_ref.get("kind") or "GitRepository"
+        source_ns = _ref_namespace(source_ref, ks.namespace)
+        target = gd.ref(
+            "Source",
+            ctx.id(source_kind, source_ns, source_ref["name"]),
+            **ctx.base_props(kind=source_kind, name=source_ref["name"], namespace=source_ns),
+        )
+        gd.add_rel("FROM_SOURCE", ks_node, target)
+    for ref in substitute_from:
+        kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
+        name = str(ref.get("name") or "")
+        target = gd.ref(kind, ctx.id(kind, ks.namespace, name), **ctx.base_props(kind=kind, name=name, namespace=ks.namespace))
+        gd.add_rel("SUBSTITUTES_FROM", ks_node, target, optional=bool(ref.get("optional", False)))
+    if not ks.parent:
+        gd.add_rel("ROOT", ("Cluster", ctx.prefix), ks_node)
+    else:
+        parent_ns, parent_name = ks.parent.split("/", 1)
+        gd.add_rel("MANAGES", ("Kustomization", ctx.id("Kustomization", parent_ns, parent_name)), ks_node)
 
 
 def add_flux_object(ctx: ClusterContext, rendered: Rendered) -> bool:

@@ -116,7 +116,8 @@ def add_secret_provider_class(ctx: ClusterContext, rendered: Rendered) -> None:
             continue
         keys = sorted({str(d.get("key")) for d in secret_object.get("data") or [] if isinstance(d, dict) and d.get("key")})
         secret = synced_secret(ctx, rendered, str(secret_object["secretName"]), keys, f"SecretProviderClass {rendered.name}", secret_object.get("type"))
-        gd.add_rel("SYNCS", node, secret)
+        objects_in = sorted({str(d.get("objectName")) for d in secret_object.get("data") or [] if isinstance(d, dict) and d.get("objectName")})
+        gd.add_rel("SYNCS", node, secret, object_names=objects_in)
 
 
 def finish_secrets(ctx: ClusterContext) -> None:
