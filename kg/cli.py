@@ -2,13 +2,17 @@
 
 Exit codes: 0 success; 1 nothing usable loaded / target not found or ambiguous;
 2 usage; 3 Neo4j unreachable; 4 credentials refused; 5 unknown database;
-6 other database refusal.
+6 other database refusal; 7 database read-only (nothing written); 8 connection to
+Neo4j lost during a load (rolled back: the previous graph stands); 9 transient
+database error still failing after the retries (rolled back); 130 interrupted.
 """
 
 
 import contextlib
 import functools
 import json
+import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,21 +31,26 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # help texts hold [env ...; default ...] in brackets: plain text, not Rich markup
+    rich_markup_mode=None,
 )
 db_app = typer.Typer(help="Inspect the Neo4j database kg uses.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI [env NEO4J_URI; default bolt://127.0.0.1:7687]", show_default=False)]
-UserOpt = Annotated[Optional[str], typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user [env NEO4J_USER; default neo4j]", show_default=False)]
-PasswordOpt = Annotated[Optional[str], typer.Option("--password", envvar="NEO4J_PASSWORD", help="Neo4j password [env NEO4J_PASSWORD]", show_default=False)]
-DatabaseOpt = Annotated[Optional[str], typer.Option("--database", envvar="NEO4J_DATABASE", help="Database name [env NEO4J_DATABASE; default: the server's default]", show_default=False)]
+UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False)]
+UserOpt = Annotated[Optional[str], typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)]
+PasswordOpt = Annotated[Optional[str], typer.Option("--password", envvar="NEO4J_PASSWORD", help="Neo4j password (default: that of scripts/neo4j-local and docker-compose.yml).", show_default=False)]
+DatabaseOpt = Annotated[Optional[str], typer.Option("--database", envvar="NEO4J_DATABASE", help="Database name (default: the server's default database).", show_default=False)]
 ClusterOpt = Annotated[Optional[str], typer.Option("--cluster", "-c", help="Only this cluster.")]
 RepoOpt = Annotated[Optional[str], typer.Option("--repo", help="Only this loaded repository (needed when several are loaded).")]
 FORMATS = ("table", "json", "csv")
 
 
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"kg: error: {message}", err=True)
+    # one line, whatever a message quotes (a name given on the command line may hold a
+    # newline or control characters): those are shown escaped
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message))
+    typer.echo(f"kg: error: {line}", err=True)
     raise typer.Exit(code)
 
 
@@ -58,6 +67,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             _fail(str(exc), 1)
         except KustomizeNotFound as exc:
             _fail(str(exc), 1)
+        except KeyboardInterrupt:
+            # an open load transaction is rolled back when its session closes
+            _fail("interrupted (a load in progress was rolled back)", 130)
 
     return wrapper
 
@@ -76,6 +88,67 @@ def root(version: Annotated[bool, typer.Option("--version", help="Print the vers
 
 
 # -- load ------------------------------------------------------------------------
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+class _StderrHandler(logging.Handler):
+    """Log lines on the current sys.stderr (looked up per record, so test runners that
+    swap the stream see them), prefixed like kg's errors."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(f"kg: {record.levelname.lower()}: {self.format(record)}\n")
+        except Exception:  # noqa: BLE001 - logging must never break a load
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _logging(verbose: int):
+    """`-v` info, `-vv` debug, else KG_LOG_LEVEL (debug|info|warning|error), else warning.
+    The driver's own logger only ever shows warnings (its retries): at debug it would
+    print every Bolt message, parameters included."""
+    level = {0: None, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    if level is None:
+        name = os.environ.get("KG_LOG_LEVEL", "warning").strip().lower()
+        if name not in LOG_LEVELS:
+            raise UsageError(f"KG_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {name!r}")
+        level = LOG_LEVELS[name]
+    handler = _StderrHandler()
+    kg_log, driver_log = logging.getLogger("kg"), logging.getLogger("neo4j")
+    saved = kg_log.level, driver_log.level
+    kg_log.setLevel(level)
+    kg_log.addHandler(handler)
+    if level <= logging.INFO:
+        driver_log.setLevel(logging.WARNING)
+        driver_log.addHandler(handler)
+    try:
+        yield
+    finally:
+        kg_log.removeHandler(handler)
+        driver_log.removeHandler(handler)
+        kg_log.setLevel(saved[0])
+        driver_log.setLevel(saved[1])
+
+
+def _log_load(result: Any) -> None:
+    """What the load saw, for -v/-vv: stage times, each Kustomization, each warning.
+    Names, paths and counts only: the records never hold secret values, and neither
+    does this."""
+    log = logging.getLogger("kg.load")
+    log.info("stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
+    for render in result.renders:
+        for ks in render.kustomizations.values():
+            log.debug(
+                "[%s] Kustomization %s: path %s, %d object(s)%s%s", render.name, ks.key, ks.source_dir or "-",
+                len(ks.objects), f", unresolved ${', $'.join(ks.unresolved_vars)}" if ks.unresolved_vars else "",
+                f", failed: {ks.render_error}" if ks.render_error else "",
+            )
+    for w in result.warnings:
+        log.debug("warning: %s", w)
+    for label, n in result.graph.counts().items():
+        log.debug("records: %s %d", label, n)
+
+
 @contextlib.contextmanager
 def _status(enabled: bool):
     """A one-line progress display on an interactive terminal (stderr); silent otherwise."""
@@ -97,6 +170,7 @@ def load(
     repo_name: Annotated[Optional[str], typer.Option("--repo-name", help="Name of the repository in the graph [default: the folder name].")] = None,
     warnings: Annotated[bool, typer.Option("--warnings", "-w", help="List every warning.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log on stderr: -v stages and the write, -vv every Kustomization and warning [env KG_LOG_LEVEL=debug|info|warning|error].")] = 0,
     uri: UriOpt = None,
     user: UserOpt = None,
     password: PasswordOpt = None,
@@ -105,13 +179,15 @@ def load(
     """Render the repository as Flux would and write its graph into Neo4j.
 
     Each load replaces the previous graph of the same scope (the repository, or the
-    clusters named with --cluster) atomically: a failed load changes nothing."""
+    clusters named with --cluster) atomically: a failed load changes nothing. Loads of
+    one repository run one at a time: a second one waits for the first."""
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     started = time.perf_counter()
-    with _store(uri, user, password, database) as store, _status(fmt == "text") as status:
-        store.verify()  # fail fast, before the (longer) rendering
+    with _logging(verbose), _store(uri, user, password, database) as store, _status(fmt == "text") as status:
+        store.check_writable()  # fail fast, before the (longer) rendering
         result = load_repo(path, repo_name=repo_name, clusters=cluster or None, progress=status)
+        _log_load(result)
         status(f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to Neo4j")
         store.ensure_schema()
         write_started = time.perf_counter()
@@ -134,6 +210,7 @@ def load(
                     "nodes": written["nodes"],
                     "relationships": written["relationships"],
                     "load_tag": written["load_tag"],
+                    "swept": written["swept"],
                     "warnings": [
                         {"cluster": w.cluster, "file": w.file, "line": w.line, "reason": w.reason} for w in result.warnings
                     ],
@@ -258,17 +335,32 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (the skill folders go inside).", show_default=False)],
     repo: RepoOpt = None,
     cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Only these clusters (repeatable).")] = None,
-    timestamp: Annotated[Optional[str], typer.Option("--timestamp", help="generatedAt value [default: SOURCE_DATE_EPOCH, else the repo's last commit time].")] = None,
+    timestamp: Annotated[Optional[str], typer.Option("--timestamp", help="generatedAt value (default: SOURCE_DATE_EPOCH, else the repository's last commit time).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a summary when OUT differs from what would be written, 0 when current.")] = False,
     uri: UriOpt = None,
     user: UserOpt = None,
     password: PasswordOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Write the flux-infra-guide skill's data files from the graph."""
-    from kg.export import build_files, write_files
+    """Write the flux-infra-guide skill from the graph: OUT/flux-infra-guide/SKILL.md,
+    its data/{services,flux-resources,secrets-map,configmaps}.json, and
+    OUT/flux-infra-guide-regenerate/SKILL.md.
+
+    Every data file is validated against its JSON Schema first; on any failure
+    nothing is written. Two exports of the same graph are byte-identical."""
+    from kg.export import build_files, check as check_files, write_files
 
     with _store(uri, user, password, database) as store:
         files = build_files(store, repo, cluster or None, timestamp)
+    if check:
+        differences = check_files(out, files)
+        if not differences:
+            typer.echo(f"kg export --check: {out} is current ({len(files)} files)")
+            return
+        for line in differences:
+            typer.echo(f"  {line}")
+        typer.echo(f"kg export --check: {out} is stale: {len(differences)} of {len(files)} files differ; run `kg export --out {out}`")
+        raise typer.Exit(1)
     for path in write_files(out, files):
         typer.echo(f"wrote {path}")
 

@@ -77,7 +77,8 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("Service", "A Kubernetes Service.", ("selector", "ports", "service_type")),
         NodeType(
             "ConfigMap",
-            "A ConfigMap; generated ones keep their logical name and the hashed `generated_name`.",
+            "A ConfigMap; generated ones keep their logical name and the hashed `generated_name`; `generated_by`: "
+            "the app.kubernetes.io/managed-by tool, else kustomization (a generator) or manifest.",
             ("generated_name", "generated_by", "generator", "keys"),
         ),
         NodeType(
@@ -165,7 +166,10 @@ REL_TYPES: dict[str, RelType] = {
             "BACKED_BY", ("SecretProviderClass", "SecretStore", "VaultPath"), ("SecretBackend",),
             "Talks to that secret server (a VaultPath: lives on it).",
         ),
-        RelType("SYNCS", ("SecretProviderClass", "ExternalSecret"), ("Secret",), "Creates/updates that Kubernetes Secret."),
+        RelType(
+            "SYNCS", ("SecretProviderClass", "ExternalSecret"), ("Secret",),
+            "Creates/updates that Kubernetes Secret (`object_names`: the SPC objects it carries).", ("object_names",),
+        ),
         RelType("VIA", ("ExternalSecret",), ("SecretStore",), "secretStoreRef."),
         RelType(
             "SUBSTITUTES_FROM", ("Kustomization",), ("ConfigMap", "Secret"),
