@@ -124,21 +124,20 @@ def _label_of(row: dict[str, Any]) -> str | None:
 def resolve_target(store: QueryRunner, question: Question, text: str, cluster: str | None, repo: str | None) -> Target:
     spec = parse_target(text)
     lookups = [spec] if spec.name == text else [spec, TargetSpec(text)]
-    rows: list[dict[str, Any]] = []
+    accepted: list[dict[str, Any]] = []
     for candidate in lookups:
-        found = store.query(
-            cypher_text.read("lookup/targets.cypher"),
-            {"name": candidate.name, "namespace": candidate.namespace, "cluster": cluster, "repo": repo},
-        )
-        rows += [
-            r for r in found
-            if (candidate.label is None or _label_of(r) == candidate.label)
-            and (candidate.kind is None or str(r.get("kind") or "").lower() == candidate.kind.lower())
-        ]
-        if rows:
+        accepted = _lookup(store, candidate, [l for l in question.targets if candidate.label in (None, l)], cluster, repo)
+        if accepted:
             break
-    accepted = [r for r in rows if _label_of(r) in question.targets]
     if not accepted:
+        # not among the question's kinds: is it anything at all? (one scan of every node)
+        rows = []
+        for candidate in lookups:
+            found = store.query(
+                cypher_text.read("lookup/targets.cypher"),
+                {"name": candidate.name, "namespace": candidate.namespace, "cluster": cluster, "repo": repo},
+            )
+            rows += [r for r in found if candidate.label is None or _label_of(r) == candidate.label]
         _raise_not_found(store, question, text, rows, cluster, repo)
     if question.single:
         by_label: dict[str, list[dict[str, Any]]] = {}
@@ -151,6 +150,18 @@ def resolve_target(store: QueryRunner, question: Question, text: str, cluster: s
                 f"{text!r} is ambiguous: {listing}; qualify it as kind/name, namespace/name or kind/namespace/name, or use --cluster/--repo"
             )
     return Target(sorted({r["id"] for r in accepted}), accepted)
+
+
+def _lookup(store: QueryRunner, spec: TargetSpec, labels: list[str], cluster: str | None, repo: str | None) -> list[dict[str, Any]]:
+    """Candidates among some labels, each looked up through its name index."""
+    params = {"name": spec.name, "namespace": spec.namespace, "cluster": cluster, "repo": repo}
+    rows: list[dict[str, Any]] = []
+    for label in labels:
+        rows += store.query(cypher_text.template("lookup/target_by_label.cypher", label=label), params)
+        if label == "Workload":
+            rows += store.query(cypher_text.read("lookup/workload_by_service.cypher"), params)
+    unique = {r["id"]: r for r in rows if spec.kind is None or str(r.get("kind") or "").lower() == spec.kind.lower()}
+    return [unique[i] for i in sorted(unique)]
 
 
 def _describe(row: dict[str, Any]) -> str:
@@ -177,31 +188,86 @@ def _raise_not_found(
 
 # -- answers -----------------------------------------------------------------------
 def format_path(path: Any) -> str:
-    """A graph path as evidence text: Kind/name -[TYPE]-> Kind/name <-[TYPE]- ..."""
+    """Evidence text for a path, or for a list of path segments that join end to end
+    (queries return segments when one long path would be costly to enumerate):
+    Kind/name -[TYPE]-> Kind/name <-[TYPE]- ..."""
     if path is None:
         return ""
-    if not isinstance(path, neo4j.graph.Path):
+    segments = path if isinstance(path, list) else [path]
+    segments = [p for p in segments if isinstance(p, neo4j.graph.Path)]
+    if not segments:
         return str(path)
+    nodes, rels = list(segments[0].nodes), list(segments[0].relationships)
+    if len(segments) > 1:
+        joints = {segments[1].start_node.element_id, segments[1].end_node.element_id}
+        if nodes[-1].element_id not in joints:
+            nodes, rels = nodes[::-1], rels[::-1]
+    for segment in segments[1:]:
+        more_nodes, more_rels = list(segment.nodes), list(segment.relationships)
+        if more_nodes[0].element_id != nodes[-1].element_id:
+            more_nodes, more_rels = more_nodes[::-1], more_rels[::-1]
+        nodes += more_nodes[1:]
+        rels += more_rels
 
     def label(node: neo4j.graph.Node) -> str:
         return f"{node.get('kind', '?')}/{node.get('name', '?')}"
 
-    parts = [label(path.start_node)]
-    current = path.start_node
-    for rel in path.relationships:
-        if rel.start_node.element_id == current.element_id:
-            parts.append(f"-[{rel.type}]->")
-            current = rel.end_node
-        else:
-            parts.append(f"<-[{rel.type}]-")
-            current = rel.start_node
-        parts.append(label(current))
+    parts = [label(nodes[0])]
+    for rel, node in zip(rels, nodes[1:]):
+        forward = rel.end_node.element_id == node.element_id
+        parts.append(f"-[{rel.type}]->" if forward else f"<-[{rel.type}]-")
+        parts.append(label(node))
     return " ".join(parts)
 
 
+def _flip(arrow: str) -> str:
+    return "<" + arrow[:-1] if arrow.endswith(">") else arrow[1:] + ">"
+
+
+def format_token_segments(segments: list[list[str]]) -> str:
+    """Evidence a query built as text: per segment, tokens "Kind/name -[TYPE]->" ... and
+    a last "Kind/name"; segments are oriented and joined end to end like paths."""
+    parsed = []
+    for tokens in segments:
+        nodes, arrows = [], []
+        for token in tokens[:-1]:
+            node, _, arrow = token.rpartition(" ")
+            nodes.append(node)
+            arrows.append(arrow)
+        parsed.append((nodes + [tokens[-1]], arrows))
+
+    def reverse(seg: tuple[list[str], list[str]]) -> tuple[list[str], list[str]]:
+        return seg[0][::-1], [_flip(a) for a in seg[1][::-1]]
+
+    nodes, arrows = parsed[0]
+    if len(parsed) > 1 and nodes[-1] not in (parsed[1][0][0], parsed[1][0][-1]):
+        nodes, arrows = reverse(parsed[0])
+    for seg in parsed[1:]:
+        if seg[0][0] != nodes[-1]:
+            seg = reverse(seg)
+        nodes, arrows = nodes + seg[0][1:], arrows + seg[1]
+    parts = [nodes[0]]
+    for arrow, node in zip(arrows, nodes[1:]):
+        parts += [arrow, node]
+    return " ".join(parts)
+
+
+def _is_token_segments(value: Any) -> bool:
+    return (
+        isinstance(value, list) and bool(value)
+        and all(isinstance(seg, list) and seg and all(isinstance(t, str) for t in seg) for seg in value)
+    )
+
+
+def _is_segments(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, neo4j.graph.Path) or v is None for v in value)
+
+
 def _cell(value: Any) -> Any:
-    if isinstance(value, neo4j.graph.Path):
+    if isinstance(value, neo4j.graph.Path) or _is_segments(value):
         return format_path(value)
+    if _is_token_segments(value):
+        return format_token_segments(value)
     if isinstance(value, list):
         return [_cell(v) for v in value]
     return value

@@ -20,7 +20,7 @@ from .discover import discover_clusters, entry_for_path
 from .extract import extract_cluster
 from .kustomize import kustomize_command
 from .model import ClusterRender, LoadWarning
-from .render import render_cluster
+from .render import render_clusters
 
 __all__ = ["LoadResult", "LoadError", "load_repo", "discover_clusters"]
 
@@ -106,10 +106,7 @@ def load_repo(
 
     start = time.perf_counter()
     renders: list[ClusterRender] = []
-    for entry in entries:
-        if progress:
-            progress(f"cluster {entry.name}: preparing the source")
-        render, stage_timings = render_cluster(entry, path, progress=progress)
+    for render, stage_timings in render_clusters(entries, path, progress=progress):
         renders.append(render)
         for stage, seconds in stage_timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds

@@ -211,7 +211,8 @@ class ClusterRenderer:
         return None
 
     def _artifact(self, ks: FluxKustomization, ref_key: tuple[str, str, str]) -> str | None:
-        tree_name = f"ExternalArtifact/{ref_key[1]}/{ref_key[2]}"
+        # per cluster: two clusters' artifacts of one name hold different folders
+        tree_name = f"{self.entry.name}/ExternalArtifact/{ref_key[1]}/{ref_key[2]}"
         if tree_name in self.workspace.trees:
             return tree_name
         generators = [o for (kind, ns, _), objs in sorted(self._built.items()) if kind == "ArtifactGenerator" and ns == ref_key[1] for o, _, _ in objs[:1] if api_group(o) == ARTIFACT_GROUP]
@@ -349,23 +350,33 @@ def substitution_disabled(obj: dict[str, Any]) -> bool:
     return False
 
 
-def render_cluster(entry: ClusterEntry, repo_root, workers: int | None = None, progress=None) -> tuple[ClusterRender, dict[str, float]]:
-    """Render one cluster in its own workspace. Returns the render and stage timings."""
-    ignore = str(((entry.git_repository or {}).get("spec") or {}).get("ignore") or "") or None
-    started = time.perf_counter()
-    with Workspace(repo_root, ignore=ignore, workers=workers or default_workers()) as workspace:
-        prepared = time.perf_counter() - started
-        renderer = ClusterRenderer(entry, workspace, progress)
-        for w in workspace.warnings:
-            renderer.warn(w.file, w.reason, w.line)
-        result = renderer.render()
-        rendered_dirs = {ks.source_dir for ks in result.kustomizations.values() if ks.source_dir is not None and not ks.render_error}
-        for w in workspace.offline_warnings:
-            if any(d == "" or w.file.startswith(d + "/") for d in rendered_dirs):
-                renderer.warn(w.file, w.reason, w.line)
-        timings = {
-            "prepare": prepared,
-            "kustomize": workspace.kustomize_seconds,
-            "substitute": renderer.substitute_seconds,
-        }
-    return result, timings
+def render_clusters(entries: list[ClusterEntry], repo_root, workers: int | None = None, progress=None):
+    """Render clusters, yielding (render, stage timings) per cluster. Clusters whose root
+    sources are packed alike (same `spec.ignore`) share one prepared workspace, so the
+    repository is copied once and a path built for one cluster is not built again."""
+    groups: dict[str | None, list[ClusterEntry]] = {}
+    for entry in entries:
+        ignore = str(((entry.git_repository or {}).get("spec") or {}).get("ignore") or "") or None
+        groups.setdefault(ignore, []).append(entry)
+    for ignore, group in groups.items():
+        if progress:
+            progress(f"preparing the source for {', '.join(e.name for e in group)}")
+        started = time.perf_counter()
+        with Workspace(repo_root, ignore=ignore, workers=workers or default_workers()) as workspace:
+            prepared = time.perf_counter() - started
+            for entry in group:
+                kustomize_before = workspace.kustomize_seconds
+                renderer = ClusterRenderer(entry, workspace, progress)
+                for w in workspace.warnings:
+                    renderer.warn(w.file, w.reason, w.line)
+                result = renderer.render()
+                rendered_dirs = {ks.source_dir for ks in result.kustomizations.values() if ks.source_dir is not None and not ks.render_error}
+                for w in workspace.offline_warnings:
+                    if any(d == "" or w.file.startswith(d + "/") for d in rendered_dirs):
+                        renderer.warn(w.file, w.reason, w.line)
+                yield result, {
+                    "prepare": prepared,
+                    "kustomize": workspace.kustomize_seconds - kustomize_before,
+                    "substitute": renderer.substitute_seconds,
+                }
+                prepared = 0.0

@@ -11,43 +11,70 @@ MATCH (c:Cluster)
 WHERE ($cluster IS NULL OR c.name = $cluster) AND ($repo IS NULL OR c.repo = $repo)
 CALL {
   WITH c
+  MATCH (m:Kustomization) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
   MATCH p = (x)-[:DEPENDS_ON]->(m)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND m.missing
   RETURN 'error' AS severity, 'dangling dependsOn' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' AS detail, p
   UNION
   WITH c
+  MATCH (m:HelmRelease) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+  MATCH p = (x)-[:DEPENDS_ON]->(m)
+  RETURN 'error' AS severity, 'dangling dependsOn' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' AS detail, p
+  UNION
+  WITH c
+  MATCH (m:Source) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
   MATCH p = (x)-[:FROM_SOURCE]->(m)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND m.missing
   RETURN 'error' AS severity, 'dangling sourceRef' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' AS detail, p
   UNION
   WITH c
+  MATCH (m:SecretProviderClass) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
   MATCH p = (x)-[:MOUNTS]->(m)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND m.missing
   RETURN 'error' AS severity, 'dangling secretProviderClass' AS problem, x, 'SecretProviderClass ' + m.namespace + '/' + m.name + ' is not defined' AS detail, p
   UNION
   WITH c
+  MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
   MATCH p = (x)-[:USES]->(m)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND m.missing
-  RETURN 'warning' AS severity, 'dangling ' + m.kind + ' reference' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
+  RETURN 'warning' AS severity, 'dangling ConfigMap reference' AS problem, x, 'ConfigMap ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
   UNION
   WITH c
+  MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+  MATCH p = (x)-[:USES]->(m)
+  RETURN 'warning' AS severity, 'dangling Secret reference' AS problem, x, 'Secret ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
+  UNION
+  WITH c
+  MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
   MATCH p = (x)-[:VALUES_FROM]->(m)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND m.missing
-  RETURN 'warning' AS severity, 'dangling valuesFrom' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
+  RETURN 'warning' AS severity, 'dangling valuesFrom' AS problem, x, 'ConfigMap ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
   UNION
   WITH c
+  MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+  MATCH p = (x)-[:VALUES_FROM]->(m)
+  RETURN 'warning' AS severity, 'dangling valuesFrom' AS problem, x, 'Secret ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
+  UNION
+  WITH c
+  MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
   MATCH p = (x)-[r:SUBSTITUTES_FROM]->(m)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND m.missing AND NOT coalesce(r.optional, false)
-  RETURN 'error' AS severity, 'dangling substituteFrom' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not rendered in this cluster' AS detail, p
+  WHERE NOT coalesce(r.optional, false)
+  RETURN 'error' AS severity, 'dangling substituteFrom' AS problem, x, 'ConfigMap ' + m.namespace + '/' + m.name + ' is not rendered in this cluster' AS detail, p
   UNION
   WITH c
+  MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+  MATCH p = (x)-[r:SUBSTITUTES_FROM]->(m)
+  WHERE NOT coalesce(r.optional, false)
+  RETURN 'error' AS severity, 'dangling substituteFrom' AS problem, x, 'Secret ' + m.namespace + '/' + m.name + ' is not rendered in this cluster' AS detail, p
+  UNION
+  WITH c
+  MATCH (m:SecretStore) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
   MATCH p = (x)-[:VIA]->(m)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND m.missing
   RETURN 'error' AS severity, 'dangling secretStoreRef' AS problem, x, m.kind + ' ' + m.name + ' is not defined' AS detail, p
   UNION
   WITH c
+  MATCH (x:Kustomization) WHERE x.repo = c.repo AND x.cluster = c.name
   MATCH p = (x)-[:DEPENDS_ON*1..20]->(x)
-  WHERE x.cluster = c.name AND x.repo = c.repo
+  RETURN 'error' AS severity, 'dependency cycle' AS problem, x, 'dependsOn leads back to itself' AS detail, p
+  UNION
+  WITH c
+  MATCH (x:HelmRelease) WHERE x.repo = c.repo AND x.cluster = c.name
+  MATCH p = (x)-[:DEPENDS_ON*1..20]->(x)
   RETURN 'error' AS severity, 'dependency cycle' AS problem, x, 'dependsOn leads back to itself' AS detail, p
   UNION
   WITH c
@@ -70,8 +97,13 @@ CALL {
   RETURN 'warning' AS severity, 'SecretProviderClass nothing mounts' AS problem, x, 'no rendered workload mounts it (a Helm chart may): its objects are not fetched' AS detail, NULL AS p
   UNION
   WITH c
-  MATCH (x)
-  WHERE (x:Kustomization OR x:HelmRelease) AND x.cluster = c.name AND x.repo = c.repo AND x.suspend
+  MATCH (x:Kustomization)
+  WHERE x.cluster = c.name AND x.repo = c.repo AND x.suspend
+  RETURN 'info' AS severity, 'suspended' AS problem, x, 'Flux does not reconcile it' AS detail, NULL AS p
+  UNION
+  WITH c
+  MATCH (x:HelmRelease)
+  WHERE x.cluster = c.name AND x.repo = c.repo AND x.suspend
   RETURN 'info' AS severity, 'suspended' AS problem, x, 'Flux does not reconcile it' AS detail, NULL AS p
 }
 RETURN c.name AS cluster, severity, problem, x.kind AS kind, x.name AS name, x.namespace AS namespace, detail,

@@ -243,6 +243,7 @@ class Neo4jStore:
         for label in NODE_TYPES:
             for path in ("store/constraint_id.cypher", "store/index_name.cypher", "store/index_scope.cypher"):
                 statements.append(cypher_text.template(path, label=label))
+        statements.append(cypher_text.read("store/index_workload_service.cypher"))
         with translate_errors(self.settings), self._session() as session:
             for statement in statements:
                 session.run(statement).consume()

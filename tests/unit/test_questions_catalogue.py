@@ -25,10 +25,14 @@ def test_catalogue_has_every_question_with_a_documented_header():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_queries_stay_in_the_portable_subset(name):
-    text = "\n".join(line for line in cypher_text.read(f"ask/{name}.cypher").splitlines() if not line.lstrip().startswith("//"))
-    for forbidden in (r"\bshortestPath\b", r"\btype\(", r"\blabels\(", r"\bapoc\.", r"\[\s*\w+\s+IN\s+[^]]*\|", r"\[\d+\]"):
-        assert not re.search(forbidden, text, re.IGNORECASE), (name, forbidden)
+def test_queries_stay_in_the_portable_subset_or_say_why_not(name):
+    source = cypher_text.read(f"ask/{name}.cypher")
+    text = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("//"))
+    found = [f for f in (r"\bshortestPath\b", r"\btype\(", r"\blabels\(", r"\bapoc\.", r"\[\s*\w+\s+IN\s+[^]]*\|", r"\[\d+\]")
+             if re.search(f, text, re.IGNORECASE)]
+    # an exception is declared in the header (and listed in docs/questions.md)
+    assert not found or "// neo4j-only:" in source, (name, found)
+    assert "apoc." not in text.lower()
     assert "$name" not in text or name == "", "questions receive resolved $ids, not raw names"
 
 
