@@ -187,37 +187,28 @@ def _raise_not_found(
 
 
 # -- answers -----------------------------------------------------------------------
+def _path_tokens(path: neo4j.graph.Path) -> list[str]:
+    """A path as evidence tokens: "Kind/name -[TYPE]->" per step, then the last node."""
+    def label(node: neo4j.graph.Node) -> str:
+        return f"{node.get('kind', '?')}/{node.get('name', '?')}"
+
+    tokens = []
+    for node, rel in zip(path.nodes, path.relationships):
+        arrow = f"-[{rel.type}]->" if rel.start_node.element_id == node.element_id else f"<-[{rel.type}]-"
+        tokens.append(f"{label(node)} {arrow}")
+    return tokens + [label(path.end_node)]
+
+
 def format_path(path: Any) -> str:
     """Evidence text for a path, or for a list of path segments that join end to end
     (queries return segments when one long path would be costly to enumerate):
     Kind/name -[TYPE]-> Kind/name <-[TYPE]- ..."""
     if path is None:
         return ""
-    segments = path if isinstance(path, list) else [path]
-    segments = [p for p in segments if isinstance(p, neo4j.graph.Path)]
+    segments = [p for p in (path if isinstance(path, list) else [path]) if isinstance(p, neo4j.graph.Path)]
     if not segments:
         return str(path)
-    nodes, rels = list(segments[0].nodes), list(segments[0].relationships)
-    if len(segments) > 1:
-        joints = {segments[1].start_node.element_id, segments[1].end_node.element_id}
-        if nodes[-1].element_id not in joints:
-            nodes, rels = nodes[::-1], rels[::-1]
-    for segment in segments[1:]:
-        more_nodes, more_rels = list(segment.nodes), list(segment.relationships)
-        if more_nodes[0].element_id != nodes[-1].element_id:
-            more_nodes, more_rels = more_nodes[::-1], more_rels[::-1]
-        nodes += more_nodes[1:]
-        rels += more_rels
-
-    def label(node: neo4j.graph.Node) -> str:
-        return f"{node.get('kind', '?')}/{node.get('name', '?')}"
-
-    parts = [label(nodes[0])]
-    for rel, node in zip(rels, nodes[1:]):
-        forward = rel.end_node.element_id == node.element_id
-        parts.append(f"-[{rel.type}]->" if forward else f"<-[{rel.type}]-")
-        parts.append(label(node))
-    return " ".join(parts)
+    return format_token_segments([_path_tokens(p) for p in segments])
 
 
 def _flip(arrow: str) -> str:
@@ -282,12 +273,6 @@ class Answer:
     @property
     def empty_message(self) -> str:
         return self.question.empty or "no rows"
-
-
-def run_question(
-    store: QueryRunner, name: str, target: str | None, cluster: str | None = None, repo: str | None = None
-) -> pd.DataFrame:
-    return ask(store, name, target, cluster, repo).frame
 
 
 def ask(store: QueryRunner, name: str, target: str | None, cluster: str | None = None, repo: str | None = None) -> Answer:

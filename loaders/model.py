@@ -29,6 +29,11 @@ class LoadWarning:
         return f"{prefix}{where}: {self.reason}"
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """The value when it is a mapping, else an empty one: fields of real repos often are not."""
+    return value if isinstance(value, dict) else {}
+
+
 def api_group(obj: dict[str, Any]) -> str:
     api_version = str(obj.get("apiVersion") or "")
     return api_version.split("/", 1)[0] if "/" in api_version else ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from ..model import Rendered
+from ..model import Rendered, as_dict
 from .context import ClusterContext
 from .secrets import synced_secret
 from .vault import VaultLocation, backend_node, from_kv, vault_path_node
@@ -31,10 +31,6 @@ class _Store:
         return from_kv(self.mount, key, self.version, self.vault_namespace)
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _secret_refs(auth: dict[str, Any], path: str = "auth") -> Iterator[tuple[str, dict[str, Any]]]:
     """Secrets a store authenticates with: every `secretRef` / `*SecretRef` under auth
     (tokenSecretRef, appRole.secretRef, jwt.secretRef, ...)."""
@@ -49,16 +45,16 @@ def _secret_refs(auth: dict[str, Any], path: str = "auth") -> Iterator[tuple[str
 
 def _add_store(ctx: ClusterContext, rendered: Rendered) -> _Store:
     namespace = ctx.namespace_of(rendered)
-    spec = _dict(rendered.obj.get("spec"))
-    providers = _dict(spec.get("provider"))
+    spec = as_dict(rendered.obj.get("spec"))
+    providers = as_dict(spec.get("provider"))
     provider = next(iter(sorted(providers)), "")
-    settings = _dict(providers.get(provider))
+    settings = as_dict(providers.get(provider))
     vault = settings if provider == "vault" else {}
-    auth = _dict(settings.get("auth"))
+    auth = as_dict(settings.get("auth"))
     method = next(iter(sorted(auth)), "")
-    method_settings = _dict(auth.get(method))
+    method_settings = as_dict(auth.get(method))
     server = vault.get("server")
-    raw_server = _dict(_dict(_dict(rendered.raw.get("spec")).get("provider")).get("vault")).get("server")
+    raw_server = as_dict(as_dict(as_dict(rendered.raw.get("spec")).get("provider")).get("vault")).get("server")
     node = ctx.object_node(
         "SecretStore",
         rendered,
@@ -101,36 +97,36 @@ def _store_ref(ctx: ClusterContext, rendered: Rendered, ref: dict[str, Any], sto
 
 def _add_external_secret(ctx: ClusterContext, rendered: Rendered, stores: dict[str, _Store]) -> None:
     gd = ctx.gd
-    spec = _dict(rendered.obj.get("spec"))
-    store_ref = _dict(spec.get("secretStoreRef"))
+    spec = as_dict(rendered.obj.get("spec"))
+    store_ref = as_dict(spec.get("secretStoreRef"))
     default_store = _store_ref(ctx, rendered, store_ref, stores)
-    target = _dict(spec.get("target"))
+    target = as_dict(spec.get("target"))
     target_name = str(target.get("name") or rendered.name)
-    template = _dict(target.get("template"))
-    data = [_dict(d) for d in spec.get("data") or [] if isinstance(d, dict)]
-    data_from = [_dict(d) for d in spec.get("dataFrom") or [] if isinstance(d, dict)]
+    template = as_dict(target.get("template"))
+    data = [as_dict(d) for d in spec.get("data") or [] if isinstance(d, dict)]
+    data_from = [as_dict(d) for d in spec.get("dataFrom") or [] if isinstance(d, dict)]
 
     fetches: list[tuple[_Store | None, str, str, dict[str, Any]]] = []  # (store, key, rel_key, props)
     remote_keys: list[str] = []
     for item in data:
-        remote = _dict(item.get("remoteRef"))
+        remote = as_dict(item.get("remoteRef"))
         key, prop = str(remote.get("key") or ""), remote.get("property")
-        store = _store_ref(ctx, rendered, _dict(_dict(item.get("sourceRef")).get("storeRef")), stores) or default_store
+        store = _store_ref(ctx, rendered, as_dict(as_dict(item.get("sourceRef")).get("storeRef")), stores) or default_store
         remote_keys.append(key + (f"#{prop}" if prop else ""))
         fetches.append((store, key, f"data:{item.get('secretKey')}", {"object_name": item.get("secretKey"), "key": prop, "via": "data"}))
     for item in data_from:
-        store = _store_ref(ctx, rendered, _dict(_dict(item.get("sourceRef")).get("storeRef")), stores) or default_store
-        generator = _dict(_dict(item.get("sourceRef")).get("generatorRef"))
+        store = _store_ref(ctx, rendered, as_dict(as_dict(item.get("sourceRef")).get("storeRef")), stores) or default_store
+        generator = as_dict(as_dict(item.get("sourceRef")).get("generatorRef"))
         if generator.get("name"):
             remote_keys.append(f"generator:{generator.get('kind')}/{generator['name']}")
-        extract, find = _dict(item.get("extract")), _dict(item.get("find"))
+        extract, find = as_dict(item.get("extract")), as_dict(item.get("find"))
         if extract.get("key"):
             key, prop = str(extract["key"]), extract.get("property")
             remote_keys.append(f"extract:{key}" + (f"#{prop}" if prop else ""))
             fetches.append((store, key, f"extract:{key}", {"key": prop, "via": "dataFrom.extract"}))
         if find:
-            name = _dict(find.get("name")).get("regexp")
-            tags = ",".join(f"{k}={v}" for k, v in sorted(_dict(find.get("tags")).items()))
+            name = as_dict(find.get("name")).get("regexp")
+            tags = ",".join(f"{k}={v}" for k, v in sorted(as_dict(find.get("tags")).items()))
             match = " ".join(p for p in (f"name=~{name}" if name else "", f"tags {tags}" if tags else "") if p)
             path = str(find.get("path") or "")
             remote_keys.append(f"find:{path}" + (f" {match}" if match else ""))
@@ -153,7 +149,7 @@ def _add_external_secret(ctx: ClusterContext, rendered: Rendered, stores: dict[s
         if location is not None and (location.mount or location.path):
             gd.add_rel("FETCHES", node, vault_path_node(ctx, store.backend, location), rel_key=rel_key, **props)
     # the target's keys: the template's when it builds them, else one per data item
-    keys = sorted(str(k) for k in _dict(template.get("data"))) or sorted({str(d["secretKey"]) for d in data if d.get("secretKey")})
+    keys = sorted(str(k) for k in as_dict(template.get("data"))) or sorted({str(d["secretKey"]) for d in data if d.get("secretKey")})
     if target.get("creationPolicy") != "None":
         secret = synced_secret(ctx, rendered, target_name, keys, f"ExternalSecret {rendered.name}", template.get("type"))
         gd.add_rel("SYNCS", node, secret)

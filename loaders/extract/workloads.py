@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Iterator
 
-from ..model import Rendered
+from ..model import Rendered, as_dict
 from .context import ClusterContext, labels_of, pairs
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
@@ -126,10 +126,6 @@ def _ref(ctx: ClusterContext, kind: str, namespace: str, name: str) -> tuple[str
     return ctx.gd.ref(kind, ctx.id(kind, namespace, logical), **ctx.base_props(kind=kind, name=logical, namespace=namespace))
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _item_keys(source: dict[str, Any]) -> list[str]:
     """The keys a configMap/secret volume projects (`items`); none listed means all."""
     return [str(i["key"]) for i in source.get("items") or [] if isinstance(i, dict) and i.get("key")]
@@ -167,9 +163,9 @@ def _add_pod_references(
         if not isinstance(volume, dict):
             continue
         vname = str(volume.get("name") or "")
-        csi = _dict(volume.get("csi"))
+        csi = as_dict(volume.get("csi"))
         if csi.get("driver") == CSI_DRIVER:
-            spc = str(_dict(csi.get("volumeAttributes")).get("secretProviderClass") or "")
+            spc = str(as_dict(csi.get("volumeAttributes")).get("secretProviderClass") or "")
             if spc:
                 target = gd.ref(
                     "SecretProviderClass",
@@ -179,33 +175,33 @@ def _add_pod_references(
                 gd.add_rel("MOUNTS", node, target, rel_key=vname, volume=vname, mount_path=mounts.get(vname))
         if csi:
             # credentials the CSI provider authenticates with (e.g. Azure Key Vault)
-            use("Secret", _dict(csi.get("nodePublishSecretRef")).get("name"), "csi nodePublishSecretRef", f"volume:{vname}", volume=vname)
-        config_map, secret = _dict(volume.get("configMap")), _dict(volume.get("secret"))
+            use("Secret", as_dict(csi.get("nodePublishSecretRef")).get("name"), "csi nodePublishSecretRef", f"volume:{vname}", volume=vname)
+        config_map, secret = as_dict(volume.get("configMap")), as_dict(volume.get("secret"))
         use("ConfigMap", config_map.get("name"), "volume", f"volume:{vname}", _item_keys(config_map), volume=vname)
         use("Secret", secret.get("secretName"), "volume", f"volume:{vname}", _item_keys(secret), volume=vname)
-        for source in _dict(volume.get("projected")).get("sources") or []:
+        for source in as_dict(volume.get("projected")).get("sources") or []:
             for kind, field_name in (("ConfigMap", "configMap"), ("Secret", "secret")):
-                ref = _dict(_dict(source).get(field_name))
+                ref = as_dict(as_dict(source).get(field_name))
                 use(kind, ref.get("name"), "projected volume", f"volume:{vname}", _item_keys(ref), volume=vname)
     for secret in pod_spec.get("imagePullSecrets") or []:
-        use("Secret", _dict(secret).get("name"), "imagePullSecrets")
+        use("Secret", as_dict(secret).get("name"), "imagePullSecrets")
     for c in containers:
         for env_from in c.get("envFrom") or []:
-            env_from = _dict(env_from)
-            use("Secret", _dict(env_from.get("secretRef")).get("name"), "envFrom")
-            cm_name = _dict(env_from.get("configMapRef")).get("name")
+            env_from = as_dict(env_from)
+            use("Secret", as_dict(env_from.get("secretRef")).get("name"), "envFrom")
+            cm_name = as_dict(env_from.get("configMapRef")).get("name")
             if use("ConfigMap", cm_name, "envFrom"):
                 logical = ctx.resolve_name("ConfigMap", namespace, str(cm_name))
                 for key in ctx.configmap_keys.get((namespace, logical), []):
                     key_node = ("ConfigKey", ctx.id("ConfigKey", namespace, logical, key))
                     gd.add_rel("READS_KEY", node, key_node, rel_key=key, env=str(env_from.get("prefix") or "") + key, via="envFrom")
         for env in c.get("env") or []:
-            env = _dict(env)
+            env = as_dict(env)
             env_name = str(env.get("name") or "")
-            value_from = _dict(env.get("valueFrom"))
-            sec_key = _dict(value_from.get("secretKeyRef"))
+            value_from = as_dict(env.get("valueFrom"))
+            sec_key = as_dict(value_from.get("secretKeyRef"))
             use("Secret", sec_key.get("name"), "env", keys=[str(sec_key.get("key") or "")], env=env_name)
-            cm_key = _dict(value_from.get("configMapKeyRef"))
+            cm_key = as_dict(value_from.get("configMapKeyRef"))
             key = str(cm_key.get("key") or "")
             if use("ConfigMap", cm_key.get("name"), "env", keys=[key], env=env_name):
                 logical = ctx.resolve_name("ConfigMap", namespace, str(cm_key["name"]))
