@@ -1,14 +1,22 @@
 """Connection settings: CLI options override environment variables, which override
-the defaults (those of scripts/neo4j-local and docker-compose.yml)."""
+the defaults (those of scripts/neo4j-local and docker-compose.yml).
+
+Engine: `--engine`/KG_ENGINE names it; otherwise Neo4j when an address is configured
+(NEO4J_URI or --uri), else the embedded graph file (KG_GRAPH, default ./.kg/graph)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import UsageError
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
 DEFAULT_USER = "neo4j"
 DEFAULT_PASSWORD = "kg-password"
+DEFAULT_GRAPH = Path(".kg") / "graph"
+ENGINES = ("embedded", "neo4j")
 
 
 @dataclass(frozen=True)
@@ -35,4 +43,26 @@ class Neo4jSettings:
         )
 
     def describe(self) -> str:
-        return f"{self.uri}" + (f" (database {self.database})" if self.database else "")
+        return f"Neo4j at {self.uri}" + (f" (database {self.database})" if self.database else "")
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    path: Path  # the graph file
+
+    @classmethod
+    def resolve(cls, path: str | os.PathLike[str] | None = None) -> "EmbeddedSettings":
+        return cls(Path(path or os.environ.get("KG_GRAPH") or DEFAULT_GRAPH))
+
+    def describe(self) -> str:
+        return f"the embedded graph {self.path}"
+
+
+def resolve_engine(engine: str | None = None, uri: str | None = None) -> str:
+    """The engine to use: named (option or KG_ENGINE), else neo4j when an address is set."""
+    chosen = (engine or os.environ.get("KG_ENGINE") or "").strip().lower()
+    if chosen:
+        if chosen not in ENGINES:
+            raise UsageError(f"unknown engine {chosen!r}: use one of {', '.join(ENGINES)} (--engine or KG_ENGINE)")
+        return chosen
+    return "neo4j" if (uri or os.environ.get("NEO4J_URI")) else "embedded"

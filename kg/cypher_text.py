@@ -28,3 +28,17 @@ def listing(folder: str) -> list[str]:
     """Names (without extension) of the .cypher files in a folder, sorted."""
     base = resources.files("kg.cypher").joinpath(folder)
     return sorted(p.name[: -len(".cypher")] for p in base.iterdir() if p.name.endswith(".cypher"))
+
+
+def table_ddl(relative_path: str, columns: list[tuple[str, str]], pairs: list[tuple[str, str]] = (), **names: str) -> str:
+    """A table declaration for the embedded engine: {columns} ("name TYPE, ...") and
+    {pairs} ("FROM A TO B, ...") are built here from schema names and schema types only."""
+    from kg.schema import property_type
+
+    owner = names.get("label") or names.get("type")
+    for column, column_type in columns:
+        if not column.isidentifier() or property_type(column, owner) != column_type:
+            raise ValueError(f"column {column!r} {column_type!r} is not a schema property")
+    text = template(relative_path, **names)
+    text = text.replace("{columns}", ", ".join(f"`{c}` {t}" for c, t in columns))
+    return text.replace("{pairs}", ", ".join(f"FROM {check_identifier(a)} TO {check_identifier(b)}" for a, b in pairs))

@@ -194,6 +194,41 @@ REL_TYPES: dict[str, RelType] = {
 }
 
 
+# Property value types. Neo4j takes any value; the embedded engine declares typed
+# columns up front (kg/store/embedded_store.py), so every property has one type here:
+# STRING unless listed. A test checks the records of every fixture and corpus follow it.
+STRING, BOOLEAN, INT64, STRING_LIST = "STRING", "BOOLEAN", "INT64", "STRING[]"
+PROPERTY_TYPES: dict[str, str] = {
+    **{p: BOOLEAN for p in ("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional")},
+    **{p: INT64 for p in ("replicas", "resources")},
+    **{
+        p: STRING_LIST
+        for p in (
+            "depends_on", "substitute_from", "unresolved_vars", "images", "containers", "pod_labels", "selector", "ports",
+            "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in",
+        )
+    },
+}
+# The same name with another type on one label or relationship type
+OWN_PROPERTY_TYPES: dict[tuple[str, str], str] = {("USES", "env"): STRING_LIST}
+REL_COMMON_PROPERTIES = ("rel_key", "load_tag")
+
+
+def property_type(name: str, owner: str | None = None) -> str:
+    """The type of a property, on a label or relationship type when given."""
+    return OWN_PROPERTY_TYPES.get((owner or "", name)) or PROPERTY_TYPES.get(name, STRING)
+
+
+def node_properties(label: str) -> tuple[str, ...]:
+    """Every property a node of the label may carry, common ones first."""
+    own = [p for p in NODE_TYPES[label].properties if p not in COMMON_NODE_PROPERTIES]
+    return COMMON_NODE_PROPERTIES + tuple(own)
+
+
+def rel_properties(rel_type: str) -> tuple[str, ...]:
+    return REL_COMMON_PROPERTIES + tuple(p for p in REL_TYPES[rel_type].properties if p not in REL_COMMON_PROPERTIES)
+
+
 # Kubernetes kinds that are stored under another label
 KIND_LABELS = {
     **{k: "Workload" for k in ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")},
@@ -217,6 +252,10 @@ def check_identifier(name: str) -> str:
     return name
 
 
+def _property_list(owner: str, properties: tuple[str, ...]) -> str:
+    return ", ".join(f"`{p}`" + ("" if property_type(p, owner) == STRING else f" ({property_type(p, owner)})") for p in properties)
+
+
 def markdown() -> str:
     """docs/schema.md, generated from this module (a test keeps the file in step)."""
     lines = [
@@ -228,6 +267,8 @@ def markdown() -> str:
         "Ids are readable and scoped: `<repo>:<cluster>/<Kind>/<namespace>/<name>`",
         "(no namespace segment for cluster-scoped objects; `<repo>` for the Repo node, `<repo>:<cluster>` for the Cluster).",
         "Relationships carry `rel_key` (tells apart parallel relationships of one type) and `load_tag`.",
+        "Properties are strings unless a type follows them (the embedded engine declares these column types);",
+        "`missing` is BOOLEAN.",
         "",
         "## Nodes",
         "",
@@ -235,12 +276,12 @@ def markdown() -> str:
         "|---|---|---|",
     ]
     for t in NODE_TYPES.values():
-        lines.append(f"| `{t.label}` | {t.doc} | {', '.join(f'`{p}`' for p in t.properties)} |")
+        lines.append(f"| `{t.label}` | {t.doc} | {_property_list(t.label, t.properties)} |")
     lines += ["", "## Relationships", "", "| type | from | to | what | properties |", "|---|---|---|---|---|"]
     for r in REL_TYPES.values():
         sources = "any" if len(r.sources) == len(NODE_TYPES) else ", ".join(r.sources)
         targets = "any" if len(r.targets) == len(NODE_TYPES) else ", ".join(r.targets)
-        lines.append(f"| `{r.type}` | {sources} | {targets} | {r.doc} | {', '.join(f'`{p}`' for p in r.properties)} |")
+        lines.append(f"| `{r.type}` | {sources} | {targets} | {r.doc} | {_property_list(r.type, r.properties)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,5 +1,34 @@
-"""Graph stores. Neo4j is the reference engine."""
+"""Graph stores: Neo4j (the reference engine, shared graphs and Browser) and the
+embedded LadybugDB file (no server). Both run the same .cypher files."""
 
-from .neo4j_store import Neo4jStore
+from __future__ import annotations
 
-__all__ = ["Neo4jStore"]
+from kg.config import EmbeddedSettings, Neo4jSettings, resolve_engine
+
+
+def open_store(engine: str | None = None, uri: str | None = None, user: str | None = None,
+               password: str | None = None, database: str | None = None, graph: str | None = None):
+    """The store the options and environment select (see kg.config.resolve_engine)."""
+    if resolve_engine(engine, uri) == "neo4j":
+        from .neo4j_store import Neo4jStore
+
+        return Neo4jStore(Neo4jSettings.resolve(uri, user, password, database))
+    from .embedded_store import EmbeddedStore
+
+    return EmbeddedStore(EmbeddedSettings.resolve(graph))
+
+
+__all__ = ["open_store", "Neo4jStore", "EmbeddedStore"]
+
+
+def __getattr__(name: str):
+    # the stores import their engine's driver: only when used
+    if name == "Neo4jStore":
+        from .neo4j_store import Neo4jStore
+
+        return Neo4jStore
+    if name == "EmbeddedStore":
+        from .embedded_store import EmbeddedStore
+
+        return EmbeddedStore
+    raise AttributeError(name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 import threading
 import time
 import uuid
@@ -29,8 +28,11 @@ from kg.errors import (
     DatabaseReadOnly,
     DatabaseUnavailable,
 )
+from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
 from kg.schema import NODE_TYPES
+
+from .pause import pause_for_tests
 
 BATCH_SIZE = 1000
 # How long the driver retries a transaction that failed with a transient error (lock
@@ -60,17 +62,6 @@ def _retry_seconds() -> float:
         return float(os.environ.get("KG_NEO4J_RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
     except ValueError:
         return DEFAULT_RETRY_SECONDS
-
-
-def _test_pause(point: str) -> None:
-    """Test hook, off unless KG_TEST_PAUSE_AT names this point (`write`: nodes merged,
-    relationships not yet; `sweep`: everything merged, nothing swept). Announces the
-    point on stderr and blocks until a line (or EOF) arrives on stdin, so a test can
-    kill -9 the process inside the open transaction, stop the server, or let it go on."""
-    if os.environ.get("KG_TEST_PAUSE_AT") == point:
-        sys.stderr.write(f"kg-test: paused at {point}\n")
-        sys.stderr.flush()
-        sys.stdin.readline()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -151,15 +142,24 @@ def _connection_reason(exc: BaseException) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """Driver values -> plain Python (nodes to property dicts, paths kept as Path)."""
+    """Driver values -> plain Python (nodes to property dicts, paths to PathTokens)."""
     if isinstance(value, neo4j.graph.Node):
         return dict(value)
+    if isinstance(value, neo4j.graph.Path):
+        steps = list(zip(value.nodes, value.relationships))
+        return path_tokens(
+            list(value.nodes),
+            [rel.start_node.element_id == node.element_id for node, rel in steps],
+            [rel.type for _, rel in steps],
+        )
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
 
 
 class Neo4jStore:
+    engine = "neo4j"
+
     def __init__(self, settings: Neo4jSettings):
         self.settings = settings
         self._verified = False
@@ -172,6 +172,9 @@ class Neo4jStore:
                 # server notifications (deprecations, hints) are for query authors, not users
                 notifications_min_severity="OFF",
             )
+
+    def describe(self) -> str:
+        return self.settings.describe()
 
     def close(self) -> None:
         self.driver.close()
@@ -190,7 +193,7 @@ class Neo4jStore:
 
     # -- reads -----------------------------------------------------------------
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a read query; rows as dicts (nodes become property dicts, paths stay Paths)."""
+        """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
             result = tx.run(text, params or {})
             return [{k: _plain(v) for k, v in record.items()} for record in result]
@@ -228,6 +231,7 @@ class Neo4jStore:
     def status(self) -> dict[str, Any]:
         components = self.query(cypher_text.read("db/components.cypher"))
         return {
+            "engine": self.engine,
             "address": self.settings.uri,
             "database": self.settings.database or "(server default)",
             "server": components[0] if components else {},
@@ -293,7 +297,7 @@ class Neo4jStore:
                 for i in range(0, len(rows), BATCH_SIZE):
                     run(tx, statement, rows=rows[i : i + BATCH_SIZE])
                 log.debug("merged %d %s node(s)", len(rows), label)
-            _test_pause("write")
+            pause_for_tests("write")
             for (rel_type, start_label, end_label), rows in rel_batches.items():
                 statement = cypher_text.template(
                     "store/merge_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label
@@ -301,7 +305,7 @@ class Neo4jStore:
                 for i in range(0, len(rows), BATCH_SIZE):
                     run(tx, statement, rows=rows[i : i + BATCH_SIZE])
                 log.debug("merged %d %s relationship(s) %s->%s", len(rows), rel_type, start_label, end_label)
-            _test_pause("sweep")
+            pause_for_tests("sweep")
             # 3. sweep what the previous load of this scope wrote and this one did not
             scope = {"repo": repo, "clusters": clusters, "tag": tag}
             swept.update(nodes=0, relationships=0)  # a retried transaction starts again

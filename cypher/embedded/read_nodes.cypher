@@ -1,0 +1,3 @@
+// Every node of one label, as stored (a load keeps what lies outside its scope).
+MATCH (n:{label})
+RETURN n

@@ -1,0 +1,3 @@
+// Every relationship of one type between two labels, as stored.
+MATCH (a:{start_label})-[r:{type}]->(b:{end_label})
+RETURN a.id AS from_id, b.id AS to_id, r

@@ -1,0 +1,352 @@
+"""The embedded store: the graph in one LadybugDB file (default ./.kg/graph), queried
+in-process with the same .cypher files as Neo4j.
+
+Ladybug wants typed tables declared up front (generated from kg/schema.py) and loads
+fastest with COPY from a DataFrame into a fresh database, so a load builds a new
+database file beside the old one (the old graph outside the load's scope, plus the
+new records), then renames it over the old one: readers see the old graph or the new
+one, never half of it, and a load that dies leaves the old file untouched. One lock
+file serialises loads; reads open the file read-only and never wait for a load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from kg import cypher_text
+from kg.config import EmbeddedSettings
+from kg.errors import DatabaseError, DatabaseReadOnly, DatabaseUnavailable, KgError
+from kg.evidence import path_tokens
+from kg.graphdoc import GraphDoc
+from kg.schema import NODE_TYPES, REL_TYPES, node_properties, property_type, rel_properties
+
+from .pause import pause_for_tests
+
+log = logging.getLogger("kg.store")
+WAIT_NOTICE_SECONDS = 2.0
+
+# Neo4j never repeats a relationship within a path (trail semantics); Ladybug's
+# variable-length patterns are walks unless marked TRAIL, which Neo4j cannot parse. So
+# the embedded store marks them: a dependsOn cycle then gives the rows Neo4j gives, and
+# a branching one does not explode into endless walks.
+_VARIABLE_LENGTH = re.compile(r"\*\s*(\d+)\s*\.\.\s*(\d+)\s*\]")
+
+
+def _trails(text: str) -> str:
+    return _VARIABLE_LENGTH.sub(r"* TRAIL \1..\2]", text)
+
+
+# Records keep the loader's property dicts as they are, with the few values a load adds
+# beside them (load tag, rel_key): no copy of every property of a large graph.
+NodeRecord = tuple[str, dict[str, Any], dict[str, Any]]  # label, properties, added
+RelKey = tuple[str, str, str, str]  # type, start id, end id, rel_key
+RelRecord = tuple[str, str, dict[str, Any], dict[str, Any]]  # start label, end label, properties, added
+NOTHING_ADDED: dict[str, Any] = {}
+
+
+class NothingLoaded(KgError):
+    """No graph file yet: nothing was loaded with this engine."""
+
+    exit_code = 1
+
+
+def _ladybug() -> Any:
+    try:
+        import ladybug
+    except ImportError:  # pragma: no cover - a dependency of the package
+        raise DatabaseUnavailable("the embedded engine needs the `ladybug` package: pip install ladybug") from None
+    return ladybug
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+
+
+def _plain(value: Any) -> Any:
+    """Ladybug values -> what the Neo4j store returns: nodes and relationships as
+    property dicts (absent properties left out), paths as PathTokens."""
+    if isinstance(value, dict):
+        if "_NODES" in value and "_RELS" in value:
+            nodes, rels = value["_NODES"], value["_RELS"]
+            if any(n.get("_ID") is None for n in nodes) or any(r.get("_LABEL") is None for r in rels):
+                return None  # an OPTIONAL MATCH path that matched nothing (Neo4j: null)
+            return path_tokens(
+                [_plain(n) for n in nodes],
+                [rel["_SRC"] == node["_ID"] for node, rel in zip(nodes, rels)],
+                [rel["_LABEL"] for rel in rels],
+            )
+        if "_LABEL" in value:
+            return {k: v for k, v in value.items() if not k.startswith("_") and v is not None}
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_plain(v) for v in value]
+        # collect() of optional paths: Neo4j's collect skips nulls
+        return [v for v in items if v is not None] if any(_is_path(v) for v in value) else items
+    return value
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, dict) and "_NODES" in value and "_RELS" in value
+
+
+def table_statements() -> list[str]:
+    """The typed DDL of the whole schema: a node table per label, a relationship table
+    per type with every (from, to) pair the schema allows."""
+    statements = [
+        cypher_text.table_ddl("embedded/node_table.cypher", [(p, property_type(p, label)) for p in node_properties(label)], label=label)
+        for label in NODE_TYPES
+    ]
+    for rel_type, rel in REL_TYPES.items():
+        pairs = [(a, b) for a in rel.sources for b in rel.targets]
+        columns = [(p, property_type(p, rel_type)) for p in rel_properties(rel_type)]
+        statements.append(cypher_text.table_ddl("embedded/rel_table.cypher", columns, pairs, type=rel_type))
+    return statements
+
+
+class EmbeddedStore:
+    engine = "embedded"
+
+    def __init__(self, settings: EmbeddedSettings):
+        self.settings = settings
+        self.path = Path(settings.path)
+        self._db: Any = None
+        self._conn: Any = None
+        self._opened_inode: int | None = None
+
+    def describe(self) -> str:
+        return self.settings.describe()
+
+    def close(self) -> None:
+        for handle in (self._conn, self._db):
+            if handle is not None:
+                with contextlib.suppress(Exception):
+                    handle.close()
+        self._conn = self._db = None
+
+    def __enter__(self) -> "EmbeddedStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads -----------------------------------------------------------------
+    def _reader(self) -> Any:
+        """A read-only connection to the current graph file (reopened after a load
+        swapped a new file in)."""
+        try:
+            inode = self.path.stat().st_ino
+        except FileNotFoundError:
+            self.close()
+            raise NothingLoaded(f"nothing loaded into {self.describe()} yet: run `kg load REPO` first") from None
+        if self._conn is None or inode != self._opened_inode:
+            self.close()
+            ladybug = _ladybug()
+            try:
+                self._db = ladybug.Database(str(self.path), read_only=True)
+                self._conn = ladybug.Connection(self._db)
+            except RuntimeError as exc:
+                raise DatabaseUnavailable(f"cannot open {self.describe()}: {_first_line(exc)}") from None
+            self._opened_inode = inode
+        return self._conn
+
+    @staticmethod
+    def _rows(conn: Any, text: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
+        try:
+            result = conn.execute(text, params or {})
+        except RuntimeError as exc:
+            raise DatabaseError(f"embedded engine: {_first_line(exc)}") from None
+        columns = result.get_column_names()
+        rows = []
+        while result.has_next():
+            rows.append({c: _plain(v) for c, v in zip(columns, result.get_next())})
+        return rows
+
+    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
+        return self._rows(self._reader(), _trails(text), params)
+
+    def verify(self) -> None:
+        self._reader()
+
+    def check_writable(self) -> None:
+        """Fail fast (before a long rendering) when the graph's folder cannot be written."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseReadOnly(f"cannot create the folder of {self.describe()}: {exc.strerror} (nothing was written)") from None
+        if not os.access(folder, os.W_OK):
+            raise DatabaseReadOnly(f"cannot write to {folder}: {self.describe()} is read-only (nothing was written)")
+
+    def status(self) -> dict[str, Any]:
+        nodes = {label: self.query(cypher_text.template("embedded/count_nodes.cypher", label=label))[0]["count"] for label in NODE_TYPES}
+        rels = {t: self.query(cypher_text.template("embedded/count_rels.cypher", type=t))[0]["count"] for t in REL_TYPES}
+        ladybug = _ladybug()
+        return {
+            "engine": self.engine,
+            "address": str(self.path),
+            "database": str(self.path),
+            "server": {"name": "LadybugDB (embedded)", "version": getattr(ladybug, "__version__", "?"), "edition": "embedded"},
+            "nodes": {k: v for k, v in sorted(nodes.items()) if v},
+            "relationships": {k: v for k, v in sorted(rels.items()) if v},
+            "repos": self.query(cypher_text.read("db/repos.cypher")),
+        }
+
+    def ensure_schema(self) -> None:
+        """Nothing to do: each load declares the tables in its fresh database."""
+
+    # -- writes ----------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write_lock(self, repo: str) -> Iterator[None]:
+        self.check_writable()
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as handle:
+            notice = threading.Timer(WAIT_NOTICE_SECONDS, log.warning, [
+                "waiting for another load into %s to finish (it holds %s)", self.path, lock_path.name])
+            notice.daemon = True
+            notice.start()
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            finally:
+                notice.cancel()
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _read_all(self) -> tuple[dict[str, NodeRecord], dict[RelKey, RelRecord]]:
+        """The whole stored graph as records (nothing when no graph exists yet)."""
+        nodes: dict[str, NodeRecord] = {}
+        rels: dict[RelKey, RelRecord] = {}
+        if not self.path.exists():
+            return nodes, rels
+        conn = self._reader()
+        for label in NODE_TYPES:
+            for row in self._rows(conn, cypher_text.template("embedded/read_nodes.cypher", label=label), None):
+                nodes[row["n"]["id"]] = (label, row["n"], NOTHING_ADDED)
+        for rel_type, rel in REL_TYPES.items():
+            for start_label in rel.sources:
+                for end_label in rel.targets:
+                    text = cypher_text.template(
+                        "embedded/read_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label
+                    )
+                    for row in self._rows(conn, text, None):
+                        props = row["r"]
+                        rels[(rel_type, row["from_id"], row["to_id"], props.get("rel_key", ""))] = (start_label, end_label, props, NOTHING_ADDED)
+        self.close()
+        return nodes, rels
+
+    def _build(self, target: Path, nodes: dict[str, NodeRecord], rels: dict[RelKey, RelRecord]) -> None:
+        """A fresh database file with the tables and everything in the records."""
+        ladybug = _ladybug()
+        db = ladybug.Database(str(target))
+        conn = ladybug.Connection(db)
+        try:
+            for statement in table_statements():
+                conn.execute(statement)
+            # one transaction for all the copies: a commit per COPY costs ~25 ms each
+            conn.execute("BEGIN TRANSACTION")
+            by_label: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {label: [] for label in NODE_TYPES}
+            for label, props, added in nodes.values():
+                by_label[label].append((props, added))
+            for label, rows in by_label.items():
+                if rows:  # Ladybug refuses to copy an empty frame
+                    columns = list(node_properties(label))
+                    frame = pd.DataFrame([[a.get(c, p.get(c)) for c in columns] for p, a in rows], columns=columns, dtype=object)
+                    self._copy(conn, cypher_text.template("embedded/copy_nodes.cypher", label=label), frame)
+            groups: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any], dict[str, Any]]]] = {}
+            for (rel_type, start, end, _), (start_label, end_label, props, added) in rels.items():
+                groups.setdefault((rel_type, start_label, end_label), []).append((start, end, props, added))
+            for (rel_type, start_label, end_label), rows in sorted(groups.items()):
+                columns = list(rel_properties(rel_type))
+                frame = pd.DataFrame(
+                    [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in rows], columns=["from", "to"] + columns, dtype=object
+                )
+                text = cypher_text.template("embedded/copy_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label)
+                self._copy(conn, text, frame)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+            db.close()
+
+    @staticmethod
+    def _copy(conn: Any, text: str, frame: pd.DataFrame) -> None:
+        # Ladybug's COPY finds the DataFrame by its Python variable name: the statement
+        # says `frame`, which is this function's argument.
+        try:
+            conn.execute(text)
+        except RuntimeError as exc:
+            raise DatabaseError(f"embedded engine refused the load: {_first_line(exc)} (nothing was written)") from None
+
+    def _swap(self, nodes: dict[str, NodeRecord], rels: dict[RelKey, RelRecord]) -> None:
+        building = self.path.with_name(f"{self.path.name}.new-{uuid.uuid4().hex[:8]}")
+        try:
+            self._build(building, nodes, rels)
+            pause_for_tests("swap")
+            os.replace(building, self.path)  # atomic: readers see the old graph or the new one
+        finally:
+            for leftover in (building, building.with_name(building.name + ".wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+
+    def _clean_leftovers(self) -> None:
+        """Files of builds that died (killed loads); only ever called under the lock."""
+        for leftover in self.path.parent.glob(f"{self.path.name}.new-*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+    def write(self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Replace one scope (a repo, or some of its clusters) with the GraphDoc, as the
+        Neo4j store does: what lies outside the scope stays, relationships leaving the
+        scope are replaced, and the new file is swapped in whole."""
+        tag = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+        start = time.perf_counter()
+        with self._write_lock(repo):
+            self._clean_leftovers()
+            old_nodes, old_rels = self._read_all()
+
+            def in_scope(props: dict[str, Any]) -> bool:
+                return props.get("repo") == repo and (clusters is None or props.get("cluster") in clusters)
+
+            nodes = {i: rec for i, rec in old_nodes.items() if not in_scope(rec[1])}
+            node_added = {"load_tag": tag}
+            for node in gd.sorted_nodes():
+                added = node_added
+                if node.label == "Repo":
+                    added = dict(repo_props or {}, load_tag=tag, loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                nodes[node.id] = (node.label, node.props, added)
+            rels = {
+                key: rec for key, rec in old_rels.items()
+                if key[1] in nodes and key[2] in nodes and not in_scope(old_nodes[key[1]][1])
+            }
+            for rel in gd.sorted_rels():
+                rels[(rel.type, rel.start, rel.end, rel.rel_key)] = (rel.start_label, rel.end_label, rel.props, {"rel_key": rel.rel_key, "load_tag": tag})
+            swept = {
+                "nodes": sum(1 for i in old_nodes if i not in nodes),
+                "relationships": sum(1 for k in old_rels if k not in rels),
+            }
+            del old_nodes, old_rels  # what was replaced can go before the build
+            self._swap(nodes, rels)
+        seconds = time.perf_counter() - start
+        log.info("wrote %d nodes and %d relationships of %s into %s in %.1f s (load tag %s); swept %d stale node(s), "
+                 "%d relationship(s)", len(gd.nodes), len(gd.rels), repo, self.path, seconds, tag, swept["nodes"], swept["relationships"])
+        return {"load_tag": tag, "nodes": len(gd.nodes), "relationships": len(gd.rels), "swept": swept, "seconds": seconds}
+
+    def delete_repo(self, repo: str) -> None:
+        with self._write_lock(repo):
+            old_nodes, old_rels = self._read_all()
+            nodes = {i: rec for i, rec in old_nodes.items() if rec[1].get("repo") != repo}
+            rels = {k: rec for k, rec in old_rels.items() if k[1] in nodes and k[2] in nodes}
+            self._swap(nodes, rels)
