@@ -84,7 +84,7 @@ def metadata(repo: dict[str, Any], timestamp: str | None, clusters: list[str] | 
         "generatedAt": generated_at(timestamp, repo.get("git_commit_time"), repo.get("loaded_at")),
         "gitRevision": repo.get("git_revision") or "",
         "fluxRepoPath": repo.get("path") or "",
-        "clusters": sorted(clusters) if clusters else list(repo.get("clusters") or []),
+        "clusters": sorted(clusters or repo.get("clusters") or []),  # collect() order is not kept
     }
 
 

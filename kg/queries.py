@@ -11,6 +11,13 @@ a header that documents it:
     // param cluster: ... (optional)
     // columns: a, b, c
     // evidence: what the evidence column shows
+    // order: a, b                         row order (kg sorts: union files have no ORDER BY);
+                                           a column not in `columns` is a hidden sort key
+    // sets: c                             columns of collect()ed lists, shown sorted
+    // per: id, impact                     one row per (id, impact): the one with the least
+    // least: hops, reason                   (hops, reason, evidence text); parts give candidates
+    // evidence segments: evidence, evidence_to   the evidence joins, end to end, the shortest
+                                           alternative of each column
 
 Targets are resolved first (cypher/lookup/targets.cypher): NAME may be `name`,
 `kind/name`, `namespace/name` or `kind/namespace/name`; `--cluster`/`--repo` narrow it.
@@ -23,18 +30,15 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-import neo4j
 import pandas as pd
 
-from kg import cypher_text
+from kg import cypher_text, statements
 from kg.errors import NotFound, UsageError
+from kg.evidence import PathTokens
+from kg.statements import QueryRunner
 from kg.schema import label_for_kind
-
-
-class QueryRunner(Protocol):
-    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -49,6 +53,10 @@ class Question:
     single: bool = False
     shape: str = ""
     empty: str = ""
+    order: list[str] = field(default_factory=list)
+    per: list[str] = field(default_factory=list)
+    least: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -66,8 +74,12 @@ def parse_header(name: str, text: str) -> Question:
         key, value = key.strip(), value.strip()
         if key in ("summary", "evidence", "shape", "empty"):
             setattr(question, key, value)
-        elif key == "columns":
-            question.columns = [c.strip() for c in value.split(",") if c.strip()]
+        elif key == "sets":
+            pass  # kg.statements applies it
+        elif key == "evidence segments":
+            question.segments = [c.strip() for c in value.split(",") if c.strip()]
+        elif key in ("columns", "order", "per", "least"):
+            setattr(question, key, [c.strip() for c in value.split(",") if c.strip()])
         elif key == "targets":
             question.targets = [t.strip() for t in value.split(",") if t.strip()]
         elif key == "single":
@@ -187,28 +199,28 @@ def _raise_not_found(
 
 
 # -- answers -----------------------------------------------------------------------
-def _path_tokens(path: neo4j.graph.Path) -> list[str]:
-    """A path as evidence tokens: "Kind/name -[TYPE]->" per step, then the last node."""
-    def label(node: neo4j.graph.Node) -> str:
-        return f"{node.get('kind', '?')}/{node.get('name', '?')}"
-
-    tokens = []
-    for node, rel in zip(path.nodes, path.relationships):
-        arrow = f"-[{rel.type}]->" if rel.start_node.element_id == node.element_id else f"<-[{rel.type}]-"
-        tokens.append(f"{label(node)} {arrow}")
-    return tokens + [label(path.end_node)]
+def _alternative_text(alternative: Any) -> str:
+    if isinstance(alternative, PathTokens):
+        return format_token_segments([list(alternative.tokens)])
+    return format_token_segments([list(p.tokens) for p in alternative if p is not None])
 
 
 def format_path(path: Any) -> str:
-    """Evidence text for a path, or for a list of path segments that join end to end
-    (queries return segments when one long path would be costly to enumerate):
-    Kind/name -[TYPE]-> Kind/name <-[TYPE]- ..."""
+    """Evidence text: Kind/name -[TYPE]-> Kind/name <-[TYPE]- ...
+
+    A path is shown as it is. A list holds alternatives (what collect(p) gives where
+    several paths explain a row): the shortest is shown, ties broken by text so every
+    engine shows the same one. An alternative may itself be a list of segments that
+    join end to end (queries return segments where one long path would be costly)."""
     if path is None:
         return ""
-    segments = [p for p in (path if isinstance(path, list) else [path]) if isinstance(p, neo4j.graph.Path)]
-    if not segments:
-        return str(path)
-    return format_token_segments([_path_tokens(p) for p in segments])
+    if isinstance(path, PathTokens):
+        return _alternative_text(path)
+    alternatives = [a for a in path if a is not None and (isinstance(a, PathTokens) or any(isinstance(p, PathTokens) for p in a))]
+    if not alternatives:
+        return ""
+    texts = [_alternative_text(a) for a in alternatives]
+    return min(texts, key=lambda text: (text.count(" -[") + text.count(" <-["), text))
 
 
 def _flip(arrow: str) -> str:
@@ -250,18 +262,47 @@ def _is_token_segments(value: Any) -> bool:
     )
 
 
-def _is_segments(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, neo4j.graph.Path) or v is None for v in value)
+def _is_paths(value: Any) -> bool:
+    """A list of paths (or of lists of path segments), possibly empty of anything else."""
+    return isinstance(value, list) and bool(value) and all(
+        v is None or isinstance(v, PathTokens) or (isinstance(v, list) and all(isinstance(p, PathTokens) or p is None for p in v))
+        for v in value
+    ) and any(v is not None for v in value)
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, neo4j.graph.Path) or _is_segments(value):
+    if isinstance(value, PathTokens) or _is_paths(value):
         return format_path(value)
     if _is_token_segments(value):
         return format_token_segments(value)
     if isinstance(value, list):
         return [_cell(v) for v in value]
     return value
+
+
+def _shortest(alternatives: Any) -> PathTokens | None:
+    paths = [a for a in (alternatives if isinstance(alternatives, list) else [alternatives]) if isinstance(a, PathTokens)]
+    return min(paths, key=lambda p: (len(p.tokens), p.tokens)) if paths else None
+
+
+def _joined_segments(row: dict[str, Any], columns: list[str]) -> str:
+    """The `evidence segments` header: the shortest alternative of each column, joined."""
+    if isinstance(row.get(columns[0]), str):
+        return row[columns[0]]  # evidence the query wrote as text
+    chosen = [p for p in (_shortest(row.get(c)) for c in columns) if p is not None]
+    return format_token_segments([list(p.tokens) for p in chosen]) if chosen else ""
+
+
+def _least_per(rows: list[dict[str, Any]], per: list[str], least: list[str]) -> list[dict[str, Any]]:
+    """The `per`/`least` headers: of the candidate rows of each group, the least by the
+    `least` columns, then by evidence text (the same choice on every engine)."""
+    best: dict[tuple, tuple[tuple, dict[str, Any]]] = {}
+    for row in rows:
+        group = tuple(str(row.get(c)) for c in per)
+        rank = tuple(statements.sort_key(row.get(c)) for c in least) + (str(row.get("evidence") or ""),)
+        if group not in best or rank < best[group][0]:
+            best[group] = (rank, row)
+    return [row for _, row in best.values()]
 
 
 @dataclass
@@ -287,7 +328,13 @@ def ask(store: QueryRunner, name: str, target: str | None, cluster: str | None =
             raise UsageError(f"`kg ask {name}` needs a NAME")
         resolved = resolve_target(store, question, target, cluster, repo)
         params["ids"] = resolved.ids
-    rows = [{k: _cell(v) for k, v in row.items()} for row in store.query(question.text, params)]
+    rows = statements.run(store, question.text, params)
+    if question.segments:
+        for row in rows:
+            row[question.segments[0]] = _joined_segments(row, question.segments)
+    rows = [{k: _cell(v) for k, v in row.items()} for row in rows]
+    if question.per:
+        rows = statements.order_rows(_least_per(rows, question.per, question.least), question.order)
     frame = pd.DataFrame(rows, columns=question.columns or None)
     if question.shape == "tree":
         frame = tree_order(frame)

@@ -6,7 +6,10 @@
 // param cluster: only this cluster (optional)
 // columns: cluster, impact, kind, name, namespace, reason, evidence
 // evidence: the shortest path from the impacted object to NAME
-// neo4j-only: evidence text is built in Cypher (list comprehension, type()) so thousands of rows do not ship whole paths; an embedded engine needs a variant
+// order: cluster, impact, kind, name, namespace
+// per: id, impact
+// least: hops, reason
+// evidence segments: evidence, evidence_to
 //
 // Impact travels against dependency edges and along ownership edges:
 // - delivery: a Flux object that waits on NAME through dependsOn (transitively), and
@@ -19,84 +22,158 @@
 //   (a variable); and anything that uses, mounts, reads, calls, fetches or takes values
 //   or variables from NAME directly.
 // Depth is bounded (10 dependsOn hops, 5 MANAGES levels); each (object, impact) is
-// listed once, with its shortest explaining path.
+// listed once, with its shortest explaining path: every part below returns candidates,
+// kg keeps per (object, impact) the one with the fewest hops (`per`/`least` headers).
+// Fixed-length parts write their evidence as text (a core component's blast radius is
+// thousands of rows: shipping whole paths, every node with its properties, would cost
+// seconds); variable-length parts return the shortest paths, and kg joins an
+// `evidence` segment with its `evidence_to` segment end to end.
+// Candidates, one part per way NAME's failure travels (a top-level union, docs/engines.md).
 MATCH (t)
 WHERE t.id IN $ids
-CALL {
-  WITH t
-  MATCH p = (x)-[:DEPENDS_ON*1..10]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'delivery' AS impact, 'waits on ' + t.kind + ' ' + t.name + ' (dependsOn)' AS reason
-  UNION
-  WITH t
-  // first the shortest dependsOn chain to each waiting Kustomization, then what it
-  // applies: enumerating whole paths at once grows with chains x objects
-  MATCH pk = (k:Kustomization)-[:DEPENDS_ON*0..10]->(t)
-  WITH t, k, pk
-  ORDER BY length(pk)
-  WITH t, k, head(collect(pk)) AS pk
-  MATCH pm = (k)-[:MANAGES*1..5]->(x)
-  RETURN x, [pm, pk] AS segments, length(pm) + length(pk) AS hops, 'delivery' AS impact,
-         'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' backed by ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + h.name + ', applied by ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(:SecretStore)-[:BACKED_BY]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(:SecretStore)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(:SecretStore)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + h.name + ', applied by ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:FETCHES]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'mounts SecretProviderClass ' + s.name + ' that reads ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:FETCHES]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x:Workload)-[:READS_KEY]->(k:ConfigKey)-[:USES_VAR]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'reads ' + k.configmap + '/' + k.key + ' whose value uses ' + t.name AS reason
-  UNION
-  WITH t
-  MATCH p = (x)-[:USES|MOUNTS|READS_KEY|CALLS|VALUES_FROM|SUBSTITUTES_FROM|USES_VAR|FETCHES]->(t)
-  RETURN x, [p] AS segments, length(p) AS hops, 'runtime' AS impact, 'uses ' + t.kind + ' ' + t.name + ' directly' AS reason
-}
-WITH t, x, segments, hops, impact, reason
-WHERE x <> t
-WITH x, impact, reason, segments, hops
-ORDER BY hops, reason
-WITH x, impact, head(collect(reason)) AS reason, head(collect(segments)) AS segments
-// evidence as text tokens, built here: a large answer (thousands of rows) would spend
-// most of its time shipping whole paths, every node with all its properties, to kg.
-// (Neo4j only: list comprehension and type(); see docs/questions.md, Portability.)
-WITH x, impact, reason,
-     [p IN segments | [i IN range(0, length(p) - 1) |
-        nodes(p)[i].kind + '/' + nodes(p)[i].name + ' ' +
-        CASE WHEN startNode(relationships(p)[i]) = nodes(p)[i]
-             THEN '-[' + type(relationships(p)[i]) + ']->' ELSE '<-[' + type(relationships(p)[i]) + ']-' END]
-        + [last(nodes(p)).kind + '/' + last(nodes(p)).name]] AS evidence
-RETURN x.cluster AS cluster,
-       impact,
-       x.kind AS kind,
-       x.name AS name,
-       x.namespace AS namespace,
-       reason,
-       evidence
-ORDER BY cluster, impact, kind, name, namespace
+MATCH p = (x)-[:DEPENDS_ON*1..10]->(t)
+WHERE x.id <> t.id
+WITH t, x, min(length(p)) AS hops
+// only the shortest paths travel on: each row ships its evidence paths
+MATCH p = (x)-[:DEPENDS_ON*1..10]->(t)
+WHERE length(p) = hops
+WITH t, x, hops, collect(p) AS evidence
+RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'waits on ' + t.kind + ' ' + t.name + ' (dependsOn)' AS reason, evidence, NULL AS evidence_to, x.id AS id, hops AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+// the dependsOn chains to each waiting Kustomization first, then what it applies:
+// enumerating whole paths at once grows with chains x objects
+MATCH pk = (k:Kustomization)-[:DEPENDS_ON*0..10]->(t)
+WITH t, k, min(length(pk)) AS waits
+MATCH pk = (k)-[:DEPENDS_ON*0..10]->(t)
+WHERE length(pk) = waits
+WITH t, k, waits, collect(pk) AS evidence_to
+MATCH pm = (k)-[:MANAGES*1..5]->(x)
+WHERE x.id <> t.id
+WITH t, k, x, evidence_to, waits, min(length(pm)) AS applies
+MATCH pm = (k)-[:MANAGES*1..5]->(x)
+WHERE length(pm) = applies
+WITH t, k, x, evidence_to, waits + applies AS hops, collect(pm) AS evidence
+RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason, evidence, evidence_to, x.id AS id, hops AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'mounts SecretProviderClass ' + s.name + ' backed by ' + t.name AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + s.kind + '/' + s.name + ' -[BACKED_BY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 2 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + t.name AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + s.kind + '/' + s.name + ' -[BACKED_BY]-> ' + b.kind + '/' + b.name + ' -[SERVED_BY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 3 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + h.name + ', applied by ' + t.name AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + s.kind + '/' + s.name + ' -[BACKED_BY]-> ' + b.kind + '/' + b.name + ' -[SERVED_BY]-> ' + h.kind + '/' + h.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 4 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(st:SecretStore)-[:BACKED_BY]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[VIA]-> ' + st.kind + '/' + st.name + ' -[BACKED_BY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 4 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(st:SecretStore)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[VIA]-> ' + st.kind + '/' + st.name + ' -[BACKED_BY]-> ' + b.kind + '/' + b.name + ' -[SERVED_BY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 5 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(st:SecretStore)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + h.name + ', applied by ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[VIA]-> ' + st.kind + '/' + st.name + ' -[BACKED_BY]-> ' + b.kind + '/' + b.name + ' -[SERVED_BY]-> ' + h.kind + '/' + h.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 6 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:FETCHES]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'mounts SecretProviderClass ' + s.name + ' that reads ' + t.name AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + s.kind + '/' + s.name + ' -[FETCHES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 2 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:FETCHES]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[FETCHES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 3 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:READS_KEY]->(k:ConfigKey)-[:USES_VAR]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'reads ' + k.configmap + '/' + k.key + ' whose value uses ' + t.name AS reason, x.kind + '/' + x.name + ' -[READS_KEY]-> ' + k.kind + '/' + k.name + ' -[USES_VAR]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 2 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x)-[:USES]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x)-[:MOUNTS]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x)-[:READS_KEY]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[READS_KEY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x)-[:CALLS]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[CALLS]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x)-[:VALUES_FROM]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[VALUES_FROM]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x)-[:SUBSTITUTES_FROM]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[SUBSTITUTES_FROM]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x)-[:USES_VAR]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[USES_VAR]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t)
+WHERE t.id IN $ids
+MATCH (x)-[:FETCHES]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[FETCHES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops

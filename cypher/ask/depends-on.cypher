@@ -5,35 +5,21 @@
 // param name: a Kustomization or HelmRelease (or a workload: the chain of the Kustomization that applies it)
 // param cluster: only this cluster (optional)
 // columns: cluster, depth, kind, name, namespace, via, status, evidence
-// evidence: the dependsOn path from NAME to the dependency
+// evidence: the shortest dependsOn path from NAME to the dependency
+// order: cluster, depth, kind, name
 // depth 0 is the Kustomization that applies a workload; each dependency is listed once,
 // at its smallest depth; status flags suspended, unrendered or undefined dependencies.
+// Three parts (a union, see docs/engines.md), each listing a dependency once per target.
 MATCH (t)
 WHERE t.id IN $ids
-CALL {
-  WITH t
-  MATCH p = (t)-[:DEPENDS_ON*1..20]->(d)
-  RETURN d, p, length(p) AS depth, 'dependsOn' AS via
-  UNION
-  WITH t
-  MATCH p = (t)<-[:MANAGES]-(d:Kustomization)
-  WHERE t:Workload
-  RETURN d, p, 0 AS depth, 'applied by' AS via
-  UNION
-  WITH t
-  MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:DEPENDS_ON*1..20]->(d)
-  WHERE t:Workload
-  RETURN d, p, length(p) - 1 AS depth, 'dependsOn of its Kustomization' AS via
-}
-WITH t, d, depth, via, p
-ORDER BY depth, length(p)
-WITH t, d, head(collect(depth)) AS depth, head(collect(via)) AS via, head(collect(p)) AS evidence
+MATCH p = (t)-[:DEPENDS_ON*1..20]->(d)
+WITH t, d, min(length(p)) AS depth, collect(p) AS evidence
 RETURN t.cluster AS cluster,
        depth,
        d.kind AS kind,
        d.name AS name,
        d.namespace AS namespace,
-       via,
+       'dependsOn' AS via,
        CASE
          WHEN d.missing THEN 'missing: not defined in the repo'
          WHEN d.suspend THEN 'suspended'
@@ -41,4 +27,41 @@ RETURN t.cluster AS cluster,
          ELSE 'ok'
        END AS status,
        evidence
-ORDER BY cluster, depth, kind, name
+UNION ALL
+MATCH (t:Workload)
+WHERE t.id IN $ids
+MATCH p = (t)<-[:MANAGES]-(d:Kustomization)
+WITH t, d, collect(p) AS evidence
+RETURN t.cluster AS cluster,
+       0 AS depth,
+       d.kind AS kind,
+       d.name AS name,
+       d.namespace AS namespace,
+       'applied by' AS via,
+       CASE
+         WHEN d.missing THEN 'missing: not defined in the repo'
+         WHEN d.suspend THEN 'suspended'
+         WHEN d.render_error IS NOT NULL THEN 'not rendered: ' + d.render_error
+         ELSE 'ok'
+       END AS status,
+       evidence
+UNION ALL
+MATCH (t:Workload)
+WHERE t.id IN $ids
+MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:DEPENDS_ON*1..20]->(d)
+// a Kustomization that also applies the workload is listed above, at depth 0
+WHERE NOT EXISTS { MATCH (t)<-[:MANAGES]-(d) }
+WITH t, d, min(length(p)) - 1 AS depth, collect(p) AS evidence
+RETURN t.cluster AS cluster,
+       depth,
+       d.kind AS kind,
+       d.name AS name,
+       d.namespace AS namespace,
+       'dependsOn of its Kustomization' AS via,
+       CASE
+         WHEN d.missing THEN 'missing: not defined in the repo'
+         WHEN d.suspend THEN 'suspended'
+         WHEN d.render_error IS NOT NULL THEN 'not rendered: ' + d.render_error
+         ELSE 'ok'
+       END AS status,
+       evidence

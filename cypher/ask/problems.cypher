@@ -4,108 +4,202 @@
 // param cluster: only this cluster (optional)
 // columns: cluster, severity, problem, kind, name, namespace, detail, source_file, evidence
 // evidence: the path that shows the problem
+// order: cluster, severity_order, problem, kind, name, namespace, detail, evidence
 // severity: error (Flux would fail or the workload would not start), warning (likely a
 // mistake), info (worth knowing while debugging). A dangling reference is to an object
 // no rendered Kustomization defines: it may exist in the cluster from elsewhere.
+// One part per kind of problem (docs/engines.md: a top-level union), one row per path that
+// shows it (UNION ALL: two relationships to one missing object are two rows).
+// severity_order (0 error, 1 warning, 2 info) only sorts: it is not among the columns.
+// A detail built from a value the graph lacks is null, as Neo4j's `+` makes it: the
+// embedded engine reads null as '', hence the CASEs.
 MATCH (c:Cluster)
-WHERE ($cluster IS NULL OR c.name = $cluster) AND ($repo IS NULL OR c.repo = $repo)
-CALL {
-  WITH c
-  MATCH (m:Kustomization) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:DEPENDS_ON]->(m)
-  RETURN 'error' AS severity, 'dangling dependsOn' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:HelmRelease) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:DEPENDS_ON]->(m)
-  RETURN 'error' AS severity, 'dangling dependsOn' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:Source) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:FROM_SOURCE]->(m)
-  RETURN 'error' AS severity, 'dangling sourceRef' AS problem, x, m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:SecretProviderClass) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:MOUNTS]->(m)
-  RETURN 'error' AS severity, 'dangling secretProviderClass' AS problem, x, 'SecretProviderClass ' + m.namespace + '/' + m.name + ' is not defined' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:USES]->(m)
-  RETURN 'warning' AS severity, 'dangling ConfigMap reference' AS problem, x, 'ConfigMap ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:USES]->(m)
-  RETURN 'warning' AS severity, 'dangling Secret reference' AS problem, x, 'Secret ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:VALUES_FROM]->(m)
-  RETURN 'warning' AS severity, 'dangling valuesFrom' AS problem, x, 'ConfigMap ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:VALUES_FROM]->(m)
-  RETURN 'warning' AS severity, 'dangling valuesFrom' AS problem, x, 'Secret ' + m.namespace + '/' + m.name + ' is not defined in the repo' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[r:SUBSTITUTES_FROM]->(m)
-  WHERE NOT coalesce(r.optional, false)
-  RETURN 'error' AS severity, 'dangling substituteFrom' AS problem, x, 'ConfigMap ' + m.namespace + '/' + m.name + ' is not rendered in this cluster' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[r:SUBSTITUTES_FROM]->(m)
-  WHERE NOT coalesce(r.optional, false)
-  RETURN 'error' AS severity, 'dangling substituteFrom' AS problem, x, 'Secret ' + m.namespace + '/' + m.name + ' is not rendered in this cluster' AS detail, p
-  UNION
-  WITH c
-  MATCH (m:SecretStore) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
-  MATCH p = (x)-[:VIA]->(m)
-  RETURN 'error' AS severity, 'dangling secretStoreRef' AS problem, x, m.kind + ' ' + m.name + ' is not defined' AS detail, p
-  UNION
-  WITH c
-  MATCH (x:Kustomization) WHERE x.repo = c.repo AND x.cluster = c.name
-  MATCH p = (x)-[:DEPENDS_ON*1..20]->(x)
-  RETURN 'error' AS severity, 'dependency cycle' AS problem, x, 'dependsOn leads back to itself' AS detail, p
-  UNION
-  WITH c
-  MATCH (x:HelmRelease) WHERE x.repo = c.repo AND x.cluster = c.name
-  MATCH p = (x)-[:DEPENDS_ON*1..20]->(x)
-  RETURN 'error' AS severity, 'dependency cycle' AS problem, x, 'dependsOn leads back to itself' AS detail, p
-  UNION
-  WITH c
-  MATCH (x:Kustomization)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND x.render_error IS NOT NULL
-  RETURN CASE WHEN x.render_error CONTAINS 'not built from this repository' THEN 'info' ELSE 'error' END AS severity,
-         CASE WHEN x.render_error CONTAINS 'not built from this repository' THEN 'source outside this repository' ELSE 'not rendered' END AS problem,
-         x, x.render_error AS detail, NULL AS p
-  UNION
-  WITH c
-  MATCH (x:Kustomization)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND x.unresolved_vars IS NOT NULL
-  UNWIND x.unresolved_vars AS variable
-  RETURN 'warning' AS severity, 'unresolved variable' AS problem, x,
-         '${' + variable + '} has no value: Flux substitutes an empty string' AS detail, NULL AS p
-  UNION
-  WITH c
-  MATCH (x:SecretProviderClass)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND x.missing IS NULL AND NOT EXISTS { MATCH (x)<-[:MOUNTS]-() }
-  RETURN 'warning' AS severity, 'SecretProviderClass nothing mounts' AS problem, x, 'no rendered workload mounts it (a Helm chart may): its objects are not fetched' AS detail, NULL AS p
-  UNION
-  WITH c
-  MATCH (x:Kustomization)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND x.suspend
-  RETURN 'info' AS severity, 'suspended' AS problem, x, 'Flux does not reconcile it' AS detail, NULL AS p
-  UNION
-  WITH c
-  MATCH (x:HelmRelease)
-  WHERE x.cluster = c.name AND x.repo = c.repo AND x.suspend
-  RETURN 'info' AS severity, 'suspended' AS problem, x, 'Flux does not reconcile it' AS detail, NULL AS p
-}
-RETURN c.name AS cluster, severity, problem, x.kind AS kind, x.name AS name, x.namespace AS namespace, detail,
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:Kustomization) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:DEPENDS_ON]->(m)
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dangling dependsOn' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.kind IS NULL OR m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' END AS detail,
        x.source_file AS source_file, p AS evidence
-ORDER BY cluster, CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, problem, kind, name, namespace
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:HelmRelease) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:DEPENDS_ON]->(m)
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dangling dependsOn' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.kind IS NULL OR m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:Source) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:FROM_SOURCE]->(m)
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dangling sourceRef' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.kind IS NULL OR m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE m.kind + ' ' + m.namespace + '/' + m.name + ' is not defined' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:SecretProviderClass) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:MOUNTS]->(m)
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dangling secretProviderClass' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE 'SecretProviderClass ' + m.namespace + '/' + m.name + ' is not defined' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:USES]->(m)
+RETURN c.name AS cluster, 1 AS severity_order, 'warning' AS severity, 'dangling ConfigMap reference' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE 'ConfigMap ' + m.namespace + '/' + m.name + ' is not defined in the repo' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:USES]->(m)
+RETURN c.name AS cluster, 1 AS severity_order, 'warning' AS severity, 'dangling Secret reference' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE 'Secret ' + m.namespace + '/' + m.name + ' is not defined in the repo' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:VALUES_FROM]->(m)
+RETURN c.name AS cluster, 1 AS severity_order, 'warning' AS severity, 'dangling valuesFrom' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE 'ConfigMap ' + m.namespace + '/' + m.name + ' is not defined in the repo' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:VALUES_FROM]->(m)
+RETURN c.name AS cluster, 1 AS severity_order, 'warning' AS severity, 'dangling valuesFrom' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE 'Secret ' + m.namespace + '/' + m.name + ' is not defined in the repo' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:ConfigMap) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[r:SUBSTITUTES_FROM]->(m)
+WHERE NOT coalesce(r.`optional`, false)  // `optional` is a keyword in the embedded engine
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dangling substituteFrom' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE 'ConfigMap ' + m.namespace + '/' + m.name + ' is not rendered in this cluster' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:Secret) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[r:SUBSTITUTES_FROM]->(m)
+WHERE NOT coalesce(r.`optional`, false)  // `optional` is a keyword in the embedded engine
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dangling substituteFrom' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.namespace IS NULL OR m.name IS NULL THEN NULL
+            ELSE 'Secret ' + m.namespace + '/' + m.name + ' is not rendered in this cluster' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (m:SecretStore) WHERE m.repo = c.repo AND m.cluster = c.name AND m.missing
+MATCH p = (x)-[:VIA]->(m)
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dangling secretStoreRef' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN m.kind IS NULL OR m.name IS NULL THEN NULL ELSE m.kind + ' ' + m.name + ' is not defined' END AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:Kustomization) WHERE x.repo = c.repo AND x.cluster = c.name
+// `back`, not (x) twice: the embedded engine returns such a path reversed, its
+// relationships pointing the wrong way. Neo4j matches trails (no relationship twice), the
+// embedded engine walks (round the cycle again): keep the paths whose relationships are
+// all distinct. The evidence is the path once per step, all the same.
+MATCH p = (x)-[:DEPENDS_ON*1..20]->(back)
+WHERE back.id = x.id
+UNWIND relationships(p) AS step
+WITH c, x, relationships(p) AS steps, collect(p) AS evidence, count(DISTINCT step) AS distinct_steps
+WHERE distinct_steps = size(steps)
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dependency cycle' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'dependsOn leads back to itself' AS detail,
+       x.source_file AS source_file, evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:HelmRelease) WHERE x.repo = c.repo AND x.cluster = c.name
+MATCH p = (x)-[:DEPENDS_ON*1..20]->(back)  // as above
+WHERE back.id = x.id
+UNWIND relationships(p) AS step
+WITH c, x, relationships(p) AS steps, collect(p) AS evidence, count(DISTINCT step) AS distinct_steps
+WHERE distinct_steps = size(steps)
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dependency cycle' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'dependsOn leads back to itself' AS detail,
+       x.source_file AS source_file, evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:Kustomization)
+WHERE x.cluster = c.name AND x.repo = c.repo AND x.render_error IS NOT NULL
+WITH c, x, x.render_error CONTAINS 'not built from this repository' AS outside
+RETURN c.name AS cluster, CASE WHEN outside THEN 2 ELSE 0 END AS severity_order,
+       CASE WHEN outside THEN 'info' ELSE 'error' END AS severity,
+       CASE WHEN outside THEN 'source outside this repository' ELSE 'not rendered' END AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       x.render_error AS detail,
+       x.source_file AS source_file, NULL AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:Kustomization)
+WHERE x.cluster = c.name AND x.repo = c.repo AND x.unresolved_vars IS NOT NULL
+UNWIND x.unresolved_vars AS variable
+WITH DISTINCT c, x, variable  // a variable named twice is one problem
+RETURN c.name AS cluster, 1 AS severity_order, 'warning' AS severity, 'unresolved variable' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       CASE WHEN variable IS NULL THEN NULL ELSE '${' + variable + '} has no value: Flux substitutes an empty string' END AS detail,
+       x.source_file AS source_file, NULL AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:SecretProviderClass)
+WHERE x.cluster = c.name AND x.repo = c.repo AND x.missing IS NULL AND NOT EXISTS { MATCH (x)<-[:MOUNTS]-() }
+RETURN c.name AS cluster, 1 AS severity_order, 'warning' AS severity, 'SecretProviderClass nothing mounts' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'no rendered workload mounts it (a Helm chart may): its objects are not fetched' AS detail,
+       x.source_file AS source_file, NULL AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:Kustomization)
+WHERE x.cluster = c.name AND x.repo = c.repo AND x.suspend
+RETURN c.name AS cluster, 2 AS severity_order, 'info' AS severity, 'suspended' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'Flux does not reconcile it' AS detail,
+       x.source_file AS source_file, NULL AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:HelmRelease)
+WHERE x.cluster = c.name AND x.repo = c.repo AND x.suspend
+RETURN c.name AS cluster, 2 AS severity_order, 'info' AS severity, 'suspended' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'Flux does not reconcile it' AS detail,
+       x.source_file AS source_file, NULL AS evidence

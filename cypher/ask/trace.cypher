@@ -5,24 +5,32 @@
 // param name: the object to trace (any applied object); kind/name or namespace/name narrow it
 // param cluster: only this cluster (optional)
 // columns: cluster, object, depth, kustomization, path, source, source_url, revision, status, evidence
-// evidence: the path from the cluster root to the object
+// evidence: the path from the cluster root to the object (the shortest)
+// order: cluster, object, depth
 // Rows: one per Kustomization on the chain, the root first (depth 0); status shows
 // suspend and render errors, which stop everything below.
+// kg renders a cluster from its root down, so a Kustomization that applies something
+// was itself applied by one above it: the chain from the root always exists (no
+// OPTIONAL MATCH, which the embedded engine evaluates over the whole graph when the
+// pattern has a variable length). The source is looked up after the aggregation:
+// there Ladybug plans it per row (docs/engines.md).
 MATCH (t)
 WHERE t.id IN $ids
 MATCH (k:Kustomization)-[:MANAGES*1..20]->(t)
-OPTIONAL MATCH pk = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*0..20]->(k)
+MATCH pk = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*0..20]->(k)
+MATCH pt = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*1..20]->(t)
+WITH t, k, min(length(pk)) AS depth, collect(pt) AS evidence
 OPTIONAL MATCH (k)-[:FROM_SOURCE]->(s:Source)
-OPTIONAL MATCH pt = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*1..20]->(t)
-WITH t, k, s, pk, pt
-ORDER BY length(pk), length(pt)
-WITH t, k, s, head(collect(length(pk))) AS depth, head(collect(pt)) AS evidence
 RETURN t.cluster AS cluster,
-       t.kind + '/' + coalesce(t.namespace + '/', '') + t.name AS object,
+       t.kind + '/' + CASE WHEN t.namespace IS NULL THEN '' ELSE t.namespace + '/' END + t.name AS object,
        depth - 1 AS depth,
        k.namespace + '/' + k.name AS kustomization,
        k.path AS path,
-       coalesce(s.kind + '/' + s.name, k.source_kind + '/' + k.source_name) AS source,
+       CASE
+         WHEN s IS NOT NULL THEN s.kind + '/' + s.name
+         WHEN k.source_kind IS NULL OR k.source_name IS NULL THEN NULL
+         ELSE k.source_kind + '/' + k.source_name
+       END AS source,
        s.url AS source_url,
        s.ref AS revision,
        CASE
@@ -31,4 +39,3 @@ RETURN t.cluster AS cluster,
          ELSE 'ok'
        END AS status,
        evidence
-ORDER BY cluster, object, depth

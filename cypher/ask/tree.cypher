@@ -7,20 +7,15 @@
 // param name: a Flux Kustomization or HelmRelease; namespace/name narrows it
 // param cluster: only this cluster (optional)
 // columns: cluster, depth, kind, name, namespace, source_file, status, id, parent_id
+// order: depth, kind, name
 // Rows in depth-first order, names indented by depth; nested Kustomizations are expanded
 // (up to 10 levels); status shows suspend and render errors.
-MATCH (t)
+// Two parts (a union, see docs/engines.md): what a Kustomization applies, each (object,
+// parent) once at its smallest depth; a HelmRelease's chart source and values.
+MATCH (t:Kustomization)
 WHERE t.id IN $ids
-CALL {
-  WITH t
-  MATCH p = (t)-[:MANAGES*0..9]->(parent)-[:MANAGES]->(x)
-  RETURN x, parent, length(p) AS depth
-  UNION
-  WITH t
-  MATCH (t:HelmRelease)-[:FROM_SOURCE|VALUES_FROM]->(x)
-  RETURN x, t AS parent, 1 AS depth
-}
-WITH t, x, parent, min(depth) AS depth
+MATCH p = (t)-[:MANAGES*0..9]->(parent)-[:MANAGES]->(x)
+WITH t, x, parent, min(length(p)) AS depth
 RETURN t.cluster AS cluster,
        depth,
        x.kind AS kind,
@@ -35,4 +30,21 @@ RETURN t.cluster AS cluster,
        END AS status,
        x.id AS id,
        parent.id AS parent_id
-ORDER BY depth, kind, name
+UNION
+MATCH (t:HelmRelease)
+WHERE t.id IN $ids
+MATCH (t)-[:FROM_SOURCE|VALUES_FROM]->(x)
+RETURN t.cluster AS cluster,
+       1 AS depth,
+       x.kind AS kind,
+       x.name AS name,
+       x.namespace AS namespace,
+       x.source_file AS source_file,
+       CASE
+         WHEN x.missing THEN 'missing: referenced, not defined in the repo'
+         WHEN x.suspend THEN 'suspended'
+         WHEN x.render_error IS NOT NULL THEN 'not rendered: ' + x.render_error
+         ELSE ''
+       END AS status,
+       x.id AS id,
+       t.id AS parent_id

@@ -4,14 +4,13 @@
 // param name: workload, service (app label) or HelmRelease name; kind/name or namespace/name narrow it
 // param cluster: only this cluster (optional)
 // columns: cluster, namespace, kind, workload, service, kustomization, path, source_file, evidence
-// evidence: the chain of Flux objects from the cluster root to the workload
+// evidence: the chain of Flux objects from the cluster root to the workload (the shortest)
+// order: cluster, namespace, workload
 MATCH (w)
 WHERE w.id IN $ids
 OPTIONAL MATCH (k:Kustomization)-[:MANAGES]->(w)
 OPTIONAL MATCH p = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*1..20]->(w)
-WITH w, k, p
-ORDER BY length(p)
-WITH w, k, head(collect(p)) AS evidence
+WITH w, k, collect(p) AS evidence
 RETURN w.cluster AS cluster,
        w.namespace AS namespace,
        w.kind AS kind,
@@ -21,4 +20,3 @@ RETURN w.cluster AS cluster,
        k.path AS path,
        w.source_file AS source_file,
        evidence
-ORDER BY cluster, namespace, workload

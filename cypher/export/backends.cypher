@@ -5,9 +5,10 @@
 // columns: id, cluster, name, address, backend_type, service, service_namespace, served_by, users
 MATCH (b:SecretBackend)
 WHERE b.repo = $repo
-  AND ($clusters IS NULL OR b.cluster IN $clusters)
+  AND (b.cluster IN $clusters OR $clusters IS NULL)
 OPTIONAL MATCH (b)-[:SERVED_BY]->(x)
-WITH b, collect(DISTINCT x.kind + '/' + x.name) AS served_by
+// CASE: in the embedded engine null + '/' is '/', not null (no match must add nothing)
+WITH b, collect(DISTINCT CASE WHEN x IS NULL THEN null ELSE x.kind + '/' + x.name END) AS served_by
 OPTIONAL MATCH (mounting:Workload)-[:MOUNTS]->(:SecretProviderClass)-[:BACKED_BY]->(b)
 WITH b, served_by, collect(DISTINCT coalesce(mounting.service, mounting.name)) AS mounters
 OPTIONAL MATCH (reading:Workload)-[:USES]->(:Secret)<-[:SYNCS]-(:ExternalSecret)-[:VIA]->(:SecretStore)-[:BACKED_BY]->(b)

@@ -6,7 +6,7 @@
 // columns: id, cluster, name, namespace, generated_by, generator, generated_name, source_file, kustomization, users, substituted_by, values_for
 MATCH (c:ConfigMap)
 WHERE c.repo = $repo
-  AND ($clusters IS NULL OR c.cluster IN $clusters)
+  AND (c.cluster IN $clusters OR $clusters IS NULL)
   AND coalesce(c.missing, false) = false
 OPTIONAL MATCH (applier:Kustomization)-[:MANAGES]->(c)
 WITH c, min(applier.name) AS kustomization

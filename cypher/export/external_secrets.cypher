@@ -4,11 +4,13 @@
 // columns: id, cluster, name, namespace, target, store, store_kind, refresh_interval, remote_keys, source_file, store_provider, store_server
 MATCH (e:ExternalSecret)
 WHERE e.repo = $repo
-  AND ($clusters IS NULL OR e.cluster IN $clusters)
+  AND (e.cluster IN $clusters OR $clusters IS NULL)
   AND coalesce(e.missing, false) = false
-OPTIONAL MATCH (e)-[:VIA]->(st:SecretStore)
-WITH e, st ORDER BY st.id
-WITH e, head(collect(st)) AS st
+// the store with the smallest id (portable: no head(collect()) after WITH ... ORDER BY)
+OPTIONAL MATCH (e)-[:VIA]->(candidate:SecretStore)
+WITH e, min(candidate.id) AS store_id
+OPTIONAL MATCH (st:SecretStore)
+WHERE st.id = store_id
 RETURN e.id AS id, e.cluster AS cluster, e.name AS name, e.namespace AS namespace,
        e.target AS target, e.store AS store, e.store_kind AS store_kind,
        e.refresh_interval AS refresh_interval, e.remote_keys AS remote_keys,

@@ -4,21 +4,25 @@
 // columns: id, cluster, name, namespace, chart, chart_version, chart_source, chart_source_kind, source_url, source_namespace, release_name, target_namespace, deploys_to, interval, suspend, depends_on, source_file, kustomization, values_from
 MATCH (h:HelmRelease)
 WHERE h.repo = $repo
-  AND ($clusters IS NULL OR h.cluster IN $clusters)
+  AND (h.cluster IN $clusters OR $clusters IS NULL)
   AND coalesce(h.missing, false) = false
-OPTIONAL MATCH (h)-[:FROM_SOURCE]->(source:Source)
-WITH h, source ORDER BY source.id
-WITH h, head(collect(source)) AS src
+// the source with the smallest id, the first applier by name (portable: min() and a
+// second match, not head(collect()) after WITH ... ORDER BY)
+OPTIONAL MATCH (h)-[:FROM_SOURCE]->(candidate:Source)
+WITH h, min(candidate.id) AS source_id
+OPTIONAL MATCH (src:Source)
+WHERE src.id = source_id
 OPTIONAL MATCH (applier:Kustomization)-[:MANAGES]->(h)
-WITH h, src, applier ORDER BY applier.name
-WITH h, src, head(collect(applier)) AS k
+WITH h, src, min(applier.name) AS kustomization
 OPTIONAL MATCH (h)-[:VALUES_FROM]->(v)
-WITH h, src, k, collect(DISTINCT v.kind + '/' + v.name) AS values_from
+// CASE: in the embedded engine null + '/' is '/', not null (no match must add nothing)
+WITH h, src, kustomization,
+     collect(DISTINCT CASE WHEN v IS NULL THEN null ELSE v.kind + '/' + v.name END) AS values_from
 RETURN h.id AS id, h.cluster AS cluster, h.name AS name, h.namespace AS namespace,
        h.chart AS chart, h.chart_version AS chart_version, h.chart_source AS chart_source,
        h.chart_source_kind AS chart_source_kind, src.url AS source_url, src.namespace AS source_namespace,
        h.release_name AS release_name, h.target_namespace AS target_namespace,
        h.deploys_to AS deploys_to, h.interval AS interval, h.suspend AS suspend,
-       h.depends_on AS depends_on, h.source_file AS source_file, k.name AS kustomization,
+       h.depends_on AS depends_on, h.source_file AS source_file, kustomization,
        values_from
 ORDER BY name, cluster, namespace

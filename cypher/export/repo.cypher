@@ -1,8 +1,8 @@
 // export: repo
 // summary: The loaded repository's metadata (for the export's metadata block).
+// `clusters` is unordered (the exporter sorts it).
 // columns: name, path, git_revision, git_commit_time, loaded_at, clusters
 MATCH (r:Repo {name: $repo})
 OPTIONAL MATCH (r)-[:HAS_CLUSTER]->(c:Cluster)
-WITH r, c ORDER BY c.name
 RETURN r.name AS name, r.path AS path, r.git_revision AS git_revision,
        r.git_commit_time AS git_commit_time, r.loaded_at AS loaded_at, collect(c.name) AS clusters

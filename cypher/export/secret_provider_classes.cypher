@@ -5,7 +5,7 @@
 // columns: id, cluster, name, namespace, provider, vault_role, vault_mount_path, vault_mount_path_raw, vault_address, vault_address_raw, vault_namespace, object_names, source_file, users, mount_paths, synced_secrets
 MATCH (s:SecretProviderClass)
 WHERE s.repo = $repo
-  AND ($clusters IS NULL OR s.cluster IN $clusters)
+  AND (s.cluster IN $clusters OR $clusters IS NULL)
   AND coalesce(s.missing, false) = false
 OPTIONAL MATCH (w:Workload)-[m:MOUNTS]->(s)
 WITH s, collect(DISTINCT coalesce(w.service, w.name)) AS users, collect(DISTINCT m.mount_path) AS mount_paths

@@ -4,7 +4,7 @@
 // columns: id, cluster, kind, name, namespace, provider, server, server_raw, mount, kv_version, vault_namespace, vault_role, vault_auth_mount_path, auth_method, source_file
 MATCH (s:SecretStore)
 WHERE s.repo = $repo
-  AND ($clusters IS NULL OR s.cluster IN $clusters)
+  AND (s.cluster IN $clusters OR $clusters IS NULL)
   AND coalesce(s.missing, false) = false
 RETURN s.id AS id, s.cluster AS cluster, s.kind AS kind, s.name AS name, s.namespace AS namespace,
        s.provider AS provider, s.server AS server, s.server_raw AS server_raw, s.mount AS mount,

@@ -5,7 +5,7 @@
 // columns: reader_id, secret, keys, object_names, users
 MATCH (r)-[y:SYNCS]->(s:Secret)
 WHERE r.repo = $repo
-  AND ($clusters IS NULL OR r.cluster IN $clusters)
+  AND (r.cluster IN $clusters OR $clusters IS NULL)
 OPTIONAL MATCH (w:Workload)-[:USES]->(s)
 RETURN r.id AS reader_id, s.name AS secret, s.keys AS keys, y.object_names AS object_names,
        collect(DISTINCT coalesce(w.service, w.name)) AS users

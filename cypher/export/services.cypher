@@ -7,31 +7,38 @@
 // columns: id, cluster, service, namespace, deployment, kind, kustomization, flux_path, description, source_file, images, app, secret_provider_classes, config_maps, secrets, calls
 MATCH (w:Workload)
 WHERE w.repo = $repo
-  AND ($clusters IS NULL OR w.cluster IN $clusters)
+  AND (w.cluster IN $clusters OR $clusters IS NULL)
   AND w.kind IN ['Deployment', 'StatefulSet', 'DaemonSet']
+// the first applier by name, and its source_dir (portable: min() and a second match,
+// not head(collect()) after WITH ... ORDER BY)
 OPTIONAL MATCH (applier:Kustomization)-[:MANAGES]->(w)
-WITH w, applier ORDER BY applier.name
-WITH w, head(collect(applier)) AS k
+WITH w, min(applier.name) AS kustomization
+OPTIONAL MATCH (k:Kustomization)-[:MANAGES]->(w)
+WHERE k.name = kustomization
+WITH w, kustomization, min(k.source_dir) AS flux_path
 OPTIONAL MATCH (w)-[:MOUNTS]->(spc:SecretProviderClass)
-WITH w, k, collect(DISTINCT spc.name) AS spcs
+WITH w, kustomization, flux_path, collect(DISTINCT spc.name) AS spcs
 OPTIONAL MATCH (w)-[:USES]->(cm:ConfigMap)
-WITH w, k, spcs, collect(DISTINCT cm.name) AS cms
+WITH w, kustomization, flux_path, spcs, collect(DISTINCT cm.name) AS cms
 OPTIONAL MATCH (w)-[:USES]->(s:Secret)
-WITH w, k, spcs, cms, collect(DISTINCT s.name) AS secrets
+WITH w, kustomization, flux_path, spcs, cms, collect(DISTINCT s.name) AS secrets
+// CASE: in the embedded engine null + '/' is '/', not null (no match must add nothing)
 OPTIONAL MATCH (w)-[:CALLS]->(direct:Service)
 WHERE NOT EXISTS { MATCH (direct)-[:SELECTS]->(w) }
-WITH w, k, spcs, cms, secrets, collect(DISTINCT direct.namespace + '/' + direct.name) AS calls_direct
+WITH w, kustomization, flux_path, spcs, cms, secrets,
+     collect(DISTINCT CASE WHEN direct IS NULL THEN null ELSE direct.namespace + '/' + direct.name END) AS calls_direct
 OPTIONAL MATCH (w)-[:READS_KEY]->(:ConfigKey)-[:CALLS]->(viaconfig:Service)
 WHERE NOT EXISTS { MATCH (viaconfig)-[:SELECTS]->(w) }
-WITH w, k, spcs, cms, secrets, calls_direct, collect(DISTINCT viaconfig.namespace + '/' + viaconfig.name) AS calls_config
+WITH w, kustomization, flux_path, spcs, cms, secrets, calls_direct,
+     collect(DISTINCT CASE WHEN viaconfig IS NULL THEN null ELSE viaconfig.namespace + '/' + viaconfig.name END) AS calls_config
 RETURN w.id AS id,
        w.cluster AS cluster,
        coalesce(w.service, w.name) AS service,
        w.namespace AS namespace,
        w.name AS deployment,
        w.kind AS kind,
-       k.name AS kustomization,
-       k.source_dir AS flux_path,
+       kustomization,
+       flux_path,
        w.description AS description,
        w.source_file AS source_file,
        w.images AS images,

@@ -4,7 +4,7 @@
 // columns: cluster, kustomization, kind, name, namespace, optional
 MATCH (k:Kustomization)-[r:SUBSTITUTES_FROM]->(s)
 WHERE k.repo = $repo
-  AND ($clusters IS NULL OR k.cluster IN $clusters)
+  AND (k.cluster IN $clusters OR $clusters IS NULL)
 RETURN k.cluster AS cluster, k.name AS kustomization, s.kind AS kind, s.name AS name,
-       s.namespace AS namespace, coalesce(r.optional, false) AS optional
+       s.namespace AS namespace, coalesce(r.`optional`, false) AS `optional`  // `optional` is a keyword in the embedded engine
 ORDER BY cluster, kind, namespace, name, kustomization

@@ -5,7 +5,7 @@
 // columns: cluster, name, value, redacted, defined_in, key_users, kustomization_users
 MATCH (v:Variable)
 WHERE v.repo = $repo
-  AND ($clusters IS NULL OR v.cluster IN $clusters)
+  AND (v.cluster IN $clusters OR $clusters IS NULL)
 OPTIONAL MATCH (key:ConfigKey)-[:USES_VAR]->(v)
 WITH v, count(DISTINCT key) AS key_users
 OPTIONAL MATCH (k:Kustomization)-[:USES_VAR]->(v)

@@ -1,5 +1,5 @@
 // Every distinct node name (with its kind), to suggest close matches for an unknown target.
 MATCH (n)
-WHERE n.name IS NOT NULL AND ($repo IS NULL OR n.repo = $repo) AND ($cluster IS NULL OR n.cluster = $cluster)
+WHERE n.name IS NOT NULL AND (n.repo = $repo OR $repo IS NULL) AND (n.cluster = $cluster OR $cluster IS NULL)
 RETURN DISTINCT n.name AS name, n.kind AS kind
 ORDER BY name, kind
