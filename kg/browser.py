@@ -404,6 +404,8 @@ def instructions(
         f"connect URL    {settings.uri}",
         f"user           {settings.user}",
         f"password       {password}",
+        "graph          what kg loaded into Neo4j (`kg load REPO --engine neo4j`, or with NEO4J_URI set);",
+        "               the embedded graph file is not served by a Browser",
         "",
     ]
     if guide:

@@ -21,22 +21,23 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from kg import __version__
-from kg.config import Neo4jSettings
 from kg.errors import KgError, UsageError
 from kg.loaders import LoadError, load_repo
 from kg.loaders.kustomize import KustomizeNotFound
 
 app = typer.Typer(
-    help="flux-kg: a Flux CD GitOps repository as a Neo4j knowledge graph, and the on-call answers in it.",
+    help="flux-kg: a Flux CD GitOps repository as a knowledge graph (embedded, or in Neo4j), and the on-call answers in it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     # help texts hold [env ...; default ...] in brackets: plain text, not Rich markup
     rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Inspect the Neo4j database kg uses.", no_args_is_help=True)
+db_app = typer.Typer(help="Inspect the graph kg uses (embedded file or Neo4j).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+EngineOpt = Annotated[Optional[str], typer.Option("--engine", envvar="KG_ENGINE", help="embedded or neo4j [default: neo4j when NEO4J_URI or --uri is set, else embedded].", show_default=False)]
+GraphOpt = Annotated[Optional[str], typer.Option("--graph", envvar="KG_GRAPH", help="The embedded engine's graph file [default: .kg/graph].", show_default=False)]
 UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False)]
 UserOpt = Annotated[Optional[str], typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)]
 PasswordOpt = Annotated[Optional[str], typer.Option("--password", envvar="NEO4J_PASSWORD", help="Neo4j password (default: that of scripts/neo4j-local and docker-compose.yml).", show_default=False)]
@@ -74,10 +75,10 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _store(uri: str | None, user: str | None, password: str | None, database: str | None):
-    from kg.store import Neo4jStore
+def _store(engine: str | None, graph: str | None, uri: str | None, user: str | None, password: str | None, database: str | None):
+    from kg.store import open_store
 
-    return Neo4jStore(Neo4jSettings.resolve(uri, user, password, database))
+    return open_store(engine, uri=uri, user=user, password=password, database=database, graph=graph)
 
 
 @app.callback(invoke_without_command=True)
@@ -171,12 +172,14 @@ def load(
     warnings: Annotated[bool, typer.Option("--warnings", "-w", help="List every warning.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log on stderr: -v stages and the write, -vv every Kustomization and warning [env KG_LOG_LEVEL=debug|info|warning|error].")] = 0,
+    engine: EngineOpt = None,
+    graph: GraphOpt = None,
     uri: UriOpt = None,
     user: UserOpt = None,
     password: PasswordOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Render the repository as Flux would and write its graph into Neo4j.
+    """Render the repository as Flux would and write its graph (embedded file or Neo4j).
 
     Each load replaces the previous graph of the same scope (the repository, or the
     clusters named with --cluster) atomically: a failed load changes nothing. Loads of
@@ -184,11 +187,11 @@ def load(
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     started = time.perf_counter()
-    with _logging(verbose), _store(uri, user, password, database) as store, _status(fmt == "text") as status:
+    with _logging(verbose), _store(engine, graph, uri, user, password, database) as store, _status(fmt == "text") as status:
         store.check_writable()  # fail fast, before the (longer) rendering
         result = load_repo(path, repo_name=repo_name, clusters=cluster or None, progress=status)
         _log_load(result)
-        status(f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to Neo4j")
+        status(f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to {store.describe()}")
         store.ensure_schema()
         write_started = time.perf_counter()
         written = store.write(
@@ -205,7 +208,8 @@ def load(
                 {
                     "repo": result.repo,
                     "path": str(path),
-                    "database": store.settings.describe(),
+                    "engine": store.engine,
+                    "database": store.describe(),
                     "clusters": [vars(c) for c in result.clusters],
                     "nodes": written["nodes"],
                     "relationships": written["relationships"],
@@ -220,7 +224,7 @@ def load(
             )
         )
         return
-    typer.echo(f"Loaded {result.repo} ({path}) into Neo4j at {store.settings.describe()} in {total:.1f} s")
+    typer.echo(f"Loaded {result.repo} ({path}) into {store.describe()} in {total:.1f} s")
     header = f"{'cluster':<24} {'kustomizations':>14} {'failed':>6} {'helmreleases':>12} {'workloads':>9} {'objects':>7} {'warnings':>8}"
     typer.echo(header)
     for c in result.clusters:
@@ -272,13 +276,13 @@ def _register_questions() -> None:
         _register(question)
 
 
-def _answer(question_name: str, name: Optional[str], cluster, repo, fmt, uri, user, password, database) -> None:
+def _answer(question_name: str, name: Optional[str], cluster, repo, fmt, engine, graph, uri, user, password, database) -> None:
     from kg.queries import ask, render
 
     chosen = fmt or ("table" if sys.stdout.isatty() else "json")
     if chosen not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
-    with _store(uri, user, password, database) as store:
+    with _store(engine, graph, uri, user, password, database) as store:
         answer = ask(store, question_name, name, cluster=cluster, repo=repo)
     if answer.frame.empty and chosen == "table":
         typer.echo(f"(no rows: {answer.empty_message})")
@@ -302,24 +306,28 @@ def _register(question: Any) -> None:
             cluster: ClusterOpt = None,
             repo: RepoOpt = None,
             fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")] = None,
+            engine: EngineOpt = None,
+            graph: GraphOpt = None,
             uri: UriOpt = None,
             user: UserOpt = None,
             password: PasswordOpt = None,
             database: DatabaseOpt = None,
         ) -> None:
-            _answer(question.name, name, cluster, repo, fmt, uri, user, password, database)
+            _answer(question.name, name, cluster, repo, fmt, engine, graph, uri, user, password, database)
     else:
         @handle_errors
         def command(
             cluster: ClusterOpt = None,
             repo: RepoOpt = None,
             fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")] = None,
+            engine: EngineOpt = None,
+            graph: GraphOpt = None,
             uri: UriOpt = None,
             user: UserOpt = None,
             password: PasswordOpt = None,
             database: DatabaseOpt = None,
         ) -> None:
-            _answer(question.name, None, cluster, repo, fmt, uri, user, password, database)
+            _answer(question.name, None, cluster, repo, fmt, engine, graph, uri, user, password, database)
 
     command.__doc__ = question.summary + ("\n\n" + "\n".join(details) if details else "")
     ask_app.command(name=question.name, epilog=epilog)(command)
@@ -337,6 +345,8 @@ def export(
     cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Only these clusters (repeatable).")] = None,
     timestamp: Annotated[Optional[str], typer.Option("--timestamp", help="generatedAt value (default: SOURCE_DATE_EPOCH, else the repository's last commit time).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a summary when OUT differs from what would be written, 0 when current.")] = False,
+    engine: EngineOpt = None,
+    graph: GraphOpt = None,
     uri: UriOpt = None,
     user: UserOpt = None,
     password: PasswordOpt = None,
@@ -350,7 +360,7 @@ def export(
     nothing is written. Two exports of the same graph are byte-identical."""
     from kg.export import build_files, check as check_files, write_files
 
-    with _store(uri, user, password, database) as store:
+    with _store(engine, graph, uri, user, password, database) as store:
         files = build_files(store, repo, cluster or None, timestamp)
     if check:
         differences = check_files(out, files)
@@ -370,19 +380,24 @@ def export(
 @handle_errors
 def db_status(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    engine: EngineOpt = None,
+    graph: GraphOpt = None,
     uri: UriOpt = None,
     user: UserOpt = None,
     password: PasswordOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Server address, version, and node/relationship counts per label/type."""
-    with _store(uri, user, password, database) as store:
+    """Which engine answers and where its graph is, the loaded repositories, and node/relationship counts per label/type."""
+    with _store(engine, graph, uri, user, password, database) as store:
         status = store.status()
     if fmt == "json":
         typer.echo(json.dumps(status, indent=2, default=str))
         return
     server = status["server"]
-    typer.echo(f"Neo4j {server.get('version', '?')} {server.get('edition', '')} at {status['address']}, database {status['database']}")
+    if status["engine"] == "neo4j":
+        typer.echo(f"engine neo4j: Neo4j {server.get('version', '?')} {server.get('edition', '')} at {status['address']}, database {status['database']}")
+    else:
+        typer.echo(f"engine embedded: {server.get('name')} {server.get('version', '?')}, graph file {status['address']}")
     for repo in status["repos"]:
         typer.echo(f"repo {repo['repo']}: clusters {', '.join(repo['clusters']) or '-'}; loaded {repo['loaded_at']} from {repo['path']}")
     total_nodes = sum(status["nodes"].values())

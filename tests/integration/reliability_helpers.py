@@ -1,5 +1,5 @@
 """Helpers of the reliability tests: a `kg load` subprocess that can be paused at a
-named point (KG_TEST_PAUSE_AT, see kg/store/neo4j_store.py), resumed or killed, and a
+named point (KG_TEST_PAUSE_AT, see kg/store/pause.py), resumed or killed, and a
 full snapshot of a repository's graph (load tags included)."""
 
 from __future__ import annotations
@@ -20,6 +20,25 @@ from generate_repo import generate  # noqa: E402
 def generated_repo(path: Path, clusters: int = 2, kustomizations: int = 2, workloads: int = 2) -> Path:
     generate(path, clusters, kustomizations, workloads)
     return path
+
+
+def change(repo: Path) -> None:
+    """A second version of a generated repository: app-1 of cluster-0 removed, a value changed."""
+    import yaml
+
+    apps = repo / "clusters/cluster-0/apps.yaml"
+    docs = [d for d in yaml.safe_load_all(apps.read_text()) if d["metadata"]["name"] != "app-1"]
+    apps.write_text(yaml.safe_dump_all(docs))
+    vars_file = repo / "clusters/cluster-0/vars.yaml"
+    vars_file.write_text(vars_file.read_text().replace("log_level: info", "log_level: debug"))
+
+
+def two_versions(tmp_path: Path) -> tuple[Path, Path]:
+    """A generated repository and its second version (see change)."""
+    v1 = generated_repo(tmp_path / "v1")
+    v2 = generated_repo(tmp_path / "v2")
+    change(v2)
+    return v1, v2
 
 
 class KgProcess:

@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reliability_helpers import KgProcess, generated_repo, load_tags, snapshot  # noqa: E402
+from reliability_helpers import KgProcess, load_tags, snapshot, two_versions as make_two_versions  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -25,21 +24,9 @@ def kg_load(path, repo_name, *extra, env=None):
     return json.loads(out)
 
 
-def change(repo: Path) -> None:
-    """A second version of a generated repository: app-1 of cluster-0 removed, a value changed."""
-    apps = repo / "clusters/cluster-0/apps.yaml"
-    docs = [d for d in yaml.safe_load_all(apps.read_text()) if d["metadata"]["name"] != "app-1"]
-    apps.write_text(yaml.safe_dump_all(docs))
-    vars_file = repo / "clusters/cluster-0/vars.yaml"
-    vars_file.write_text(vars_file.read_text().replace("log_level: info", "log_level: debug"))
-
-
 @pytest.fixture
 def two_versions(tmp_path):
-    v1 = generated_repo(tmp_path / "v1")
-    v2 = generated_repo(tmp_path / "v2")
-    change(v2)
-    return v1, v2
+    return make_two_versions(tmp_path)
 
 
 def test_kill_9_at_any_point_leaves_the_previous_graph(cli_env, store, repo_name, two_versions, tmp_path):

@@ -1,0 +1,141 @@
+"""The embedded engine as a user meets it: `kg` with nothing but `pip install`, no
+server. Real `kg` processes on real files: the main job, atomic swaps under kill -9,
+loads that wait for each other, scoped reloads and the errors a user can act on."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reliability_helpers import KgProcess, two_versions as make_two_versions  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "platform"
+# the environment a fresh machine has: no Neo4j configured, no engine chosen
+SERVERLESS = {k: v for k, v in os.environ.items() if k not in ("NEO4J_URI", "KG_ENGINE", "KG_GRAPH")}
+
+
+def kg(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "kg.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**SERVERLESS, **(env or {})}, timeout=300)
+
+
+def embedded(graph: Path, *args):
+    return kg(*args, "--engine", "embedded", "--graph", graph)
+
+
+@pytest.fixture
+def two_versions(tmp_path):
+    return make_two_versions(tmp_path)
+
+
+def names_in(graph: Path, cluster: str) -> set[str]:
+    from kg.store import EmbeddedStore
+    from kg.config import EmbeddedSettings
+
+    with EmbeddedStore(EmbeddedSettings(graph)) as store:
+        rows = store.query("MATCH (w:Workload) WHERE w.cluster = $cluster RETURN w.name AS name", {"cluster": cluster})
+    return {r["name"] for r in rows}
+
+
+def test_the_main_job_runs_with_no_server(tmp_path):
+    """README's first command: load the example, ask, export; the graph lands in ./.kg/graph."""
+    load = kg("load", EXAMPLE, cwd=tmp_path)
+    assert load.returncode == 0, load.stderr
+    assert "into the embedded graph .kg/graph" in load.stdout
+    assert (tmp_path / ".kg" / "graph").is_file()
+
+    answer = kg("ask", "blast-radius", "vault", "--format", "json", cwd=tmp_path)
+    assert answer.returncode == 0, answer.stderr
+    rows = json.loads(answer.stdout)
+    assert any(r["name"] == "papi" and r["impact"] == "runtime" for r in rows)
+    assert all(r["evidence"] for r in rows)
+
+    export = kg("export", "--out", "out", cwd=tmp_path)
+    assert export.returncode == 0, export.stderr
+    assert json.loads((tmp_path / "out/flux-infra-guide/data/services.json").read_text())["services"]
+
+    status = kg("db", "status", cwd=tmp_path)
+    assert status.returncode == 0 and "engine embedded" in status.stdout and "graph file .kg/graph" in status.stdout
+
+
+def test_kill_9_before_the_swap_leaves_the_previous_graph(tmp_path, two_versions):
+    v1, v2 = two_versions
+    graph = tmp_path / "kg" / "graph"
+    assert embedded(graph, "load", v1, "--repo-name", "r").returncode == 0
+    before = (names_in(graph, "cluster-0"), names_in(graph, "cluster-1"))
+    assert "app-1-wl-0" in before[0]
+
+    proc = KgProcess("load", v2, "--repo-name", "r", "--engine", "embedded", "--graph", graph, env={"KG_TEST_PAUSE_AT": "swap", **_no_server()})
+    proc.wait_for("kg-test: paused at swap")
+    # the new file is built beside the old one; the old graph still answers
+    assert list(graph.parent.glob("graph.new-*"))
+    asked = embedded(graph, "ask", "where", "app-1-wl-0", "--format", "json")
+    assert asked.returncode == 0 and json.loads(asked.stdout), asked.stderr
+    proc.kill9()
+    assert (names_in(graph, "cluster-0"), names_in(graph, "cluster-1")) == before
+
+    # the next load succeeds, is the second version, and removes the dead build's file
+    assert embedded(graph, "load", v2, "--repo-name", "r").returncode == 0
+    assert "app-1-wl-0" not in names_in(graph, "cluster-0")
+    assert not list(graph.parent.glob("graph.new-*"))
+
+
+def _no_server() -> dict[str, str]:
+    # KgProcess adds its env to os.environ: blank out a Neo4j the test run may configure
+    return {"NEO4J_URI": "", "KG_ENGINE": "embedded"}
+
+
+def test_concurrent_loads_wait_and_keep_each_others_repositories(tmp_path, two_versions):
+    v1, v2 = two_versions
+    graph = tmp_path / "kg" / "graph"
+    first = KgProcess("load", v1, "--repo-name", "first", "--graph", graph, env={"KG_TEST_PAUSE_AT": "swap", **_no_server()})
+    first.wait_for("kg-test: paused at swap")
+    second = KgProcess("load", v2, "--repo-name", "second", "--graph", graph, env=_no_server())
+    second.wait_for("waiting for another load into", timeout=90)
+    assert second.proc.poll() is None
+    first.resume()
+    assert first.finish()[0] == 0, first.stderr
+    assert second.finish()[0] == 0, second.stderr
+    status = json.loads(embedded(graph, "db", "status", "--format", "json").stdout)
+    assert sorted(r["repo"] for r in status["repos"]) == ["first", "second"]
+
+
+def test_a_cluster_reload_leaves_the_other_clusters_alone(tmp_path, two_versions):
+    v1, v2 = two_versions
+    graph = tmp_path / "graph"
+    assert embedded(graph, "load", v1, "--repo-name", "r").returncode == 0
+    other_before = names_in(graph, "cluster-1")
+    reload = embedded(graph, "load", v2, "--repo-name", "r", "--cluster", "cluster-0", "--format", "json")
+    assert reload.returncode == 0, reload.stderr
+    assert json.loads(reload.stdout)["swept"]["nodes"] > 0
+    assert "app-1-wl-0" not in names_in(graph, "cluster-0")
+    assert names_in(graph, "cluster-1") == other_before
+
+
+def test_asking_before_any_load_says_what_to_do(tmp_path):
+    result = embedded(tmp_path / "nothing" / "graph", "ask", "where", "papi")
+    assert result.returncode == 1
+    assert "nothing loaded into the embedded graph" in result.stderr and "kg load" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_graph_location_fails_before_rendering(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    started = time.perf_counter()
+    result = embedded(blocker / "graph", "load", EXAMPLE)
+    assert result.returncode == 7, result.stderr
+    assert "nothing was written" in result.stderr and "Traceback" not in result.stderr
+    assert time.perf_counter() - started < 30
+
+
+def test_an_unknown_engine_is_a_usage_error(tmp_path):
+    result = kg("ask", "where", "papi", "--engine", "mysql", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown engine 'mysql'" in result.stderr
