@@ -1,6 +1,7 @@
-"""The nightly job's own commands against a real Neo4j: the `run:` scripts of the steps
-with an id in examples/ci/nightly-skill-export.yml (load, check, export), taken from the
-workflow file and run with bash as GitHub Actions runs them, on a git copy of
+"""The nightly job's own commands: the `run:` scripts of the steps with an id in
+examples/ci/nightly-skill-export.yml (load, check, export), taken from the workflow file
+and run with bash as GitHub Actions runs them, with the workflow's env block (the
+embedded engine, no server) in a workspace of their own, on a git copy of
 examples/platform: the first night exports, the next finds the skill current, and after
 a commit that changes a value it exports again."""
 
@@ -29,7 +30,7 @@ def git(repo, *args, when="2026-02-02T10:00:00+00:00"):
     subprocess.run(["git", *ident, *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
-def night(env, tmp_path):
+def night(env, tmp_path, workspace):
     """One run of the job's steps that have an id; returns {step id: (exit code, output)}."""
     outputs = tmp_path / "github_output"
     outputs.write_text("")
@@ -44,7 +45,7 @@ def night(env, tmp_path):
                 continue
         proc = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-            env={**env, "GITHUB_OUTPUT": str(outputs)}, capture_output=True, text=True, timeout=600,
+            env={**env, "GITHUB_OUTPUT": str(outputs)}, cwd=workspace, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         ran[step["id"]] = (proc.returncode, proc.stdout + proc.stderr)
         assert proc.returncode == 0, (step["id"], proc.stdout, proc.stderr)
@@ -56,7 +57,8 @@ def test_the_workflow_is_the_documented_job():
     triggers = job.get("on", job.get(True))  # YAML 1.1 reads the key `on` as true
     assert triggers["schedule"][0]["cron"] and "workflow_dispatch" in triggers
     export = job["jobs"]["export"]
-    assert export["services"]["neo4j"]["image"] == "neo4j:5.26-community"
+    assert "services" not in export, "the job needs no database server"
+    assert job["env"]["KG_ENGINE"] == "embedded" and not job["env"]["KG_GRAPH"].startswith(job["env"]["SKILLS_DIR"])
     uses = [s.get("uses", "") for s in export["steps"]]
     assert sum(u.startswith("actions/checkout@") for u in uses) == 2
     assert any(u.startswith("peter-evans/create-pull-request@") for u in uses)
@@ -65,7 +67,8 @@ def test_the_workflow_is_the_documented_job():
     assert [s["id"] for s in export["steps"] if "id" in s] == ["load", "check", "export"]
 
 
-def test_the_nightly_commands_export_then_stay_quiet_then_export_a_change(cli_env, example_repo, repo_name, tmp_path):
+def test_the_nightly_commands_export_then_stay_quiet_then_export_a_change(example_repo, tmp_path):
+    repo_name = "infra-flux"  # the graph file is the test's own: no other repository in it
     flux = tmp_path / "flux-repo"
     shutil.copytree(example_repo, flux)
     git(flux, "init", "-q")
@@ -75,25 +78,28 @@ def test_the_nightly_commands_export_then_stay_quiet_then_export_a_change(cli_en
     shim.mkdir()
     (shim / "kg").write_text(f"#!/bin/sh\nexec {sys.executable} -c 'from kg.cli import main; main()' \"$@\"\n")
     (shim / "kg").chmod(0o755)
-    skills = tmp_path / "skills-repo" / "skills"
+    workspace = tmp_path / "skills-repo"  # GitHub runs every step in the checked-out workspace
+    skills = workspace / "skills"
+    workspace.mkdir()
     env = {
-        **os.environ, **workflow()["env"], **cli_env,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "KG_"))}, **workflow()["env"],
         "FLUX_REPO_PATH": str(flux), "REPO_NAME": repo_name, "SKILLS_DIR": str(skills),
         "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",
     }  # fmt: skip
     env.pop("SOURCE_DATE_EPOCH", None)
 
     # first night: nothing exported yet -> stale -> export
-    ran, outputs = night(env, tmp_path)
+    ran, outputs = night(env, tmp_path, workspace)
     assert outputs == ["stale=true"] and list(ran) == ["load", "check", "export"]
     assert "added    flux-infra-guide/data/services.json" in ran["check"][1]
     guide = skills / "flux-infra-guide" / "SKILL.md"
     assert guide.is_file() and (skills / "flux-infra-guide-regenerate" / "SKILL.md").is_file()
     assert '"generatedAt": "2026-02-02T10:00:00Z"' in (skills / "flux-infra-guide/data/services.json").read_text()
     exported = {p: p.read_bytes() for p in skills.rglob("*") if p.is_file()}
+    assert (workspace / workflow()["env"]["KG_GRAPH"]).is_file(), "the graph file is where the workflow puts it"
 
     # next night, nothing changed: current, no export, no pull request
-    ran, outputs = night(env, tmp_path)
+    ran, outputs = night(env, tmp_path, workspace)
     assert outputs == ["stale=false"] and list(ran) == ["load", "check"]
     assert {p: p.read_bytes() for p in skills.rglob("*") if p.is_file()} == exported
 
@@ -101,7 +107,7 @@ def test_the_nightly_commands_export_then_stay_quiet_then_export_a_change(cli_en
     values = flux / "infrastructure/crossplane-clusters/cluster-vars/cluster-vars.yaml"
     values.write_text(values.read_text().replace("subdomain: nonprod", "subdomain: staging"))
     git(flux, "commit", "-q", "-am", "staging", when="2026-02-03T10:00:00+00:00")
-    ran, outputs = night(env, tmp_path)
+    ran, outputs = night(env, tmp_path, workspace)
     assert outputs == ["stale=true"] and list(ran) == ["load", "check", "export"]
     assert "configMaps ~2 (cluster-vars, papi-env-vars-cm)" in ran["check"][1]
     configmaps = (skills / "flux-infra-guide/data/configmaps.json").read_text()

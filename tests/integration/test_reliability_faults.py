@@ -24,8 +24,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reliability_helpers import KgProcess, generated_repo, snapshot  # noqa: E402
-from test_reliability_atomic import change  # noqa: E402
+from reliability_helpers import KgProcess, change, generated_repo, snapshot  # noqa: E402
 
 from kg.config import Neo4jSettings  # noqa: E402
 from kg.store import Neo4jStore  # noqa: E402
