@@ -79,7 +79,7 @@ def one(engine: str, path: Path) -> dict:
             for _ in range(RUNS):
                 t = time.perf_counter()
                 try:
-                    rows = len(ask(store, question.name, target, repo=repo).frame)
+                    rows = len(ask(store, question.name, target, repo=repo).rows)
                 except KgError:
                     rows = -1  # ambiguous for a single-target question: still timed
                 samples.append(time.perf_counter() - t)

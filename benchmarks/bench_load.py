@@ -87,7 +87,7 @@ def main(paths: list[Path]) -> None:
                 for _ in range(7):
                     t = time.perf_counter()
                     try:
-                        rows = len(ask(store, question.name, target, cluster=cluster, repo=name).frame)
+                        rows = len(ask(store, question.name, target, cluster=cluster, repo=name).rows)
                     except NotFound:
                         rows = -1
                     samples.append(time.perf_counter() - t)

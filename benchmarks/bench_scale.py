@@ -102,7 +102,7 @@ def one_size(objects: int) -> dict:
                 for _ in range(RUNS):
                     q0 = time.perf_counter()
                     try:
-                        rows = len(ask(store, question.name, target if question.takes_target else None, repo=name).frame)
+                        rows = len(ask(store, question.name, target if question.takes_target else None, repo=name).rows)
                     except NotFound:
                         rows = 0
                     samples.append(time.perf_counter() - q0)

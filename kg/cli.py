@@ -22,8 +22,6 @@ import typer
 
 from kg import __version__
 from kg.errors import KgError, UsageError
-from kg.loaders import LoadError, load_repo
-from kg.loaders.kustomize import KustomizeNotFound
 
 app = typer.Typer(
     help="flux-kg: a Flux CD GitOps repository as a knowledge graph (embedded, or in Neo4j), and the on-call answers in it.",
@@ -64,15 +62,24 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except KgError as exc:
             _fail(str(exc), exc.exit_code)
-        except LoadError as exc:
-            _fail(str(exc), 1)
-        except KustomizeNotFound as exc:
-            _fail(str(exc), 1)
+        except Exception as exc:
+            if _is_load_error(exc):
+                _fail(str(exc), 1)
+            raise
         except KeyboardInterrupt:
             # an open load transaction is rolled back when its session closes
             _fail("interrupted (a load in progress was rolled back)", 130)
 
     return wrapper
+
+
+def _is_load_error(exc: Exception) -> bool:
+    """A rendering failure the loaders explain (a bad repository, no kustomize). The
+    loaders are imported by `kg load` only (they cost ~0.1 s): an error from them means
+    they were imported."""
+    loaders = sys.modules.get("kg.loaders")
+    kustomize = sys.modules.get("kg.loaders.kustomize")
+    return bool(loaders and isinstance(exc, loaders.LoadError)) or bool(kustomize and isinstance(exc, kustomize.KustomizeNotFound))
 
 
 def _store(engine: str | None, graph: str | None, uri: str | None, user: str | None, password: str | None, database: str | None):
@@ -184,6 +191,8 @@ def load(
     Each load replaces the previous graph of the same scope (the repository, or the
     clusters named with --cluster) atomically: a failed load changes nothing. Loads of
     one repository run one at a time: a second one waits for the first."""
+    from kg.loaders import load_repo
+
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     started = time.perf_counter()
@@ -284,10 +293,10 @@ def _answer(question_name: str, name: Optional[str], cluster, repo, fmt, engine,
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
     with _store(engine, graph, uri, user, password, database) as store:
         answer = ask(store, question_name, name, cluster=cluster, repo=repo)
-    if answer.frame.empty and chosen == "table":
+    if not answer.rows and chosen == "table":
         typer.echo(f"(no rows: {answer.empty_message})")
         return
-    typer.echo(render(answer.frame, chosen))
+    typer.echo(render(answer, chosen))
 
 
 def _register(question: Any) -> None:

@@ -27,12 +27,13 @@ parameters; user input never reaches query text.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 
 from kg import cypher_text, statements
 from kg.errors import NotFound, UsageError
@@ -307,8 +308,11 @@ def _least_per(rows: list[dict[str, Any]], per: list[str], least: list[str]) -> 
 
 @dataclass
 class Answer:
+    """A question's rows, each a dict over `columns` (missing cells are None)."""
+
     question: Question
-    frame: pd.DataFrame
+    columns: list[str]
+    rows: list[dict[str, Any]]
     target: Target | None = None
 
     @property
@@ -335,83 +339,80 @@ def ask(store: QueryRunner, name: str, target: str | None, cluster: str | None =
     rows = [{k: _cell(v) for k, v in row.items()} for row in rows]
     if question.per:
         rows = statements.order_rows(_least_per(rows, question.per, question.least), question.order)
-    frame = pd.DataFrame(rows, columns=question.columns or None)
+    columns = question.columns or list(dict.fromkeys(k for row in rows for k in row))
+    rows = [{c: row.get(c) for c in columns} for row in rows]
     if question.shape == "tree":
-        frame = tree_order(frame)
-    return Answer(question, frame, resolved)
+        rows = tree_order(rows)
+    return Answer(question, columns, rows, resolved)
 
 
-def tree_order(frame: pd.DataFrame) -> pd.DataFrame:
+def tree_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows in depth-first order (parents before children, siblings by kind and name),
     with the name indented by depth, as `flux tree` prints."""
-    if frame.empty:
-        return frame
-    children: dict[str, list[int]] = {}
-    ids = set(frame["id"])
-    for i, row in frame.iterrows():
-        parent = row["parent_id"] if row["parent_id"] in ids else ""
-        children.setdefault(parent, []).append(i)
-    order: list[int] = []
+    ids = {row["id"] for row in rows}
+    children: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        children.setdefault(row["parent_id"] if row["parent_id"] in ids else "", []).append(row)
+    order: list[dict[str, Any]] = []
     seen: set[str] = set()
 
     def visit(parent: str) -> None:
-        for i in sorted(children.get(parent, []), key=lambda i: (str(frame.at[i, "kind"]), str(frame.at[i, "name"]))):
-            node_id = frame.at[i, "id"]
-            if node_id in seen:
+        for row in sorted(children.get(parent, []), key=lambda r: (str(r["kind"]), str(r["name"]))):
+            if row["id"] in seen:
                 continue
-            seen.add(node_id)
-            order.append(i)
-            visit(node_id)
+            seen.add(row["id"])
+            order.append({**row, "name": "  " * int(row["depth"] - 1) + str(row["name"])})
+            visit(row["id"])
 
     visit("")
-    shaped = frame.loc[order].reset_index(drop=True)
-    shaped["name"] = ["  " * int(d - 1) + str(n) for d, n in zip(shaped["depth"], shaped["name"])]
-    return shaped
+    return order
 
 
-def render(frame: pd.DataFrame, fmt: str, width: int = 100) -> str:
+def render(answer: Answer, fmt: str, width: int = 100) -> str:
     if fmt == "json":
-        records = json.loads(frame.to_json(orient="records", force_ascii=False))
-        return json.dumps(records, indent=2, ensure_ascii=False, sort_keys=False)
+        return json.dumps(answer.rows, indent=2, ensure_ascii=False, sort_keys=False)
     if fmt == "csv":
-        return frame.to_csv(index=False)
-    return render_table(frame, width)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(answer.columns)
+        writer.writerows([_csv_cell(row[c]) for c in answer.columns] for row in answer.rows)
+        return out.getvalue()
+    return render_table(answer.columns, answer.rows, width)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
+def _csv_cell(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def _text(value: Any) -> str:
-    if _blank(value):
+    if value is None:
         return ""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
 
 
-def render_table(frame: pd.DataFrame, width: int = 100) -> str:
+def render_table(columns: list[str], rows: list[dict[str, Any]], width: int = 100) -> str:
     """Plain table; long columns (evidence, command) are printed under each row so the
     table stays readable at `width` columns."""
-    if frame.empty:
+    if not rows:
         return "(no rows)"
-    frame = frame.drop(columns=[c for c in ("id", "parent_id") if c in frame.columns])
-    if len(frame) == 1:
+    columns = [c for c in columns if c not in ("id", "parent_id")]
+    if len(rows) == 1:
         # one answer: one field per line, nothing truncated
-        row = frame.iloc[0]
-        label_width = max(len(str(c)) for c in frame.columns)
-        return "\n".join(f"{str(c):<{label_width}}  {_text(row[c])}" for c in frame.columns)
+        label_width = max(len(str(c)) for c in columns)
+        return "\n".join(f"{str(c):<{label_width}}  {_text(rows[0][c])}" for c in columns)
     # a column with one value for every row (often the cluster) becomes a header line
     lines: list[str] = []
-    long_columns = [c for c in frame.columns if c in ("evidence", "command")]
-    constant = [c for c in frame.columns if c not in long_columns and frame[c].map(_text).nunique() == 1]
-    if constant and len(constant) < len(frame.columns) - len(long_columns):
-        shown = [c for c in constant if _text(frame[c].iloc[0])]
+    long_columns = [c for c in columns if c in ("evidence", "command")]
+    constant = [c for c in columns if c not in long_columns and len({_text(row[c]) for row in rows}) == 1]
+    if constant and len(constant) < len(columns) - len(long_columns):
+        shown = [c for c in constant if _text(rows[0][c])]
         if shown:
-            lines.append("  ".join(f"{c}: {_text(frame[c].iloc[0])}" for c in shown))
-        frame = frame.drop(columns=constant)
-    short = [c for c in frame.columns if c not in long_columns]
-    cells = [[_text(v) for v in row] for row in frame[short].itertuples(index=False)]
+            lines.append("  ".join(f"{c}: {_text(rows[0][c])}" for c in shown))
+        columns = [c for c in columns if c not in constant]
+    short = [c for c in columns if c not in long_columns]
+    cells = [[_text(row[c]) for c in short] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(short)]
     budget = max(width - 2 * (len(short) - 1), 20)
     while sum(widths) > budget and max(widths) > 12:
@@ -422,10 +423,10 @@ def render_table(frame: pd.DataFrame, width: int = 100) -> str:
 
     lines.append("  ".join(fit(c, w).ljust(w) for c, w in zip(short, widths)).rstrip())
     lines.append("  ".join("-" * w for w in widths))
-    for row, (_, full) in zip(cells, frame.iterrows()):
-        lines.append("  ".join(fit(v, w).ljust(w) for v, w in zip(row, widths)).rstrip())
+    for cell_row, row in zip(cells, rows):
+        lines.append("  ".join(fit(v, w).ljust(w) for v, w in zip(cell_row, widths)).rstrip())
         for column in long_columns:
-            if _text(full[column]):
-                lines.append(f"    {column}: {_text(full[column])}")
-    lines.append(f"({len(frame)} row{'s' if len(frame) != 1 else ''})")
+            if _text(row[column]):
+                lines.append(f"    {column}: {_text(row[column])}")
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines)

@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-import pandas as pd
 
 from kg import cypher_text
 from kg.config import EmbeddedSettings
@@ -252,6 +251,8 @@ class EmbeddedStore:
         """A fresh database file with the tables and everything in the records."""
         ladybug = _ladybug()
         db = ladybug.Database(str(target))
+        import pandas as pd  # the COPY source; only a load needs it (~0.3 s to import)
+
         conn = ladybug.Connection(db)
         try:
             for statement in table_statements():
@@ -282,7 +283,7 @@ class EmbeddedStore:
             db.close()
 
     @staticmethod
-    def _copy(conn: Any, text: str, frame: pd.DataFrame) -> None:
+    def _copy(conn: Any, text: str, frame: Any) -> None:
         # Ladybug's COPY finds the DataFrame by its Python variable name: the statement
         # says `frame`, which is this function's argument.
         try:

@@ -65,10 +65,10 @@ def _canonical(rows: list[dict[str, Any]]) -> list[str]:
 
 def _answer(store, question: str, target: str | None, repo: str) -> Any:
     try:
-        frame = queries.ask(store, question, target, repo=repo).frame
+        rows = queries.ask(store, question, target, repo=repo).rows
     except KgError as exc:  # not found / ambiguous: both engines must say the same
         return f"{type(exc).__name__}: {exc}"
-    return _canonical(json.loads(frame.to_json(orient="records")))
+    return _canonical(rows)
 
 
 def _sample_targets(result, labels: list[str]) -> list[str]:
