@@ -39,7 +39,7 @@ from kg import cypher_text, statements
 from kg.errors import NotFound, UsageError
 from kg.evidence import PathTokens
 from kg.statements import QueryRunner
-from kg.schema import label_for_kind
+from kg.schema import NODE_TYPES, label_for_kind
 
 
 @dataclass
@@ -128,6 +128,24 @@ def parse_target(text: str) -> TargetSpec:
 class Target:
     ids: list[str]
     candidates: list[dict[str, Any]]
+
+    @property
+    def labels(self) -> set[str]:
+        return {_label_of(row) or "" for row in self.candidates}
+
+
+# How a question file finds its target: portable, and runnable as it is in Browser. An
+# unlabelled node pattern scans every node of every repository in Neo4j, though; when the
+# target has one label, kg names it (a label from the schema, never from the command
+# line), so Neo4j seeks the id in that label's index. Not on an engine whose labels bind
+# properties: a part may read a property another of its target kinds has.
+TARGET_MATCH = "MATCH (t)\nWHERE t.id IN $ids"
+
+
+def bind_target_label(text: str, labels: set[str]) -> str:
+    if len(labels) != 1 or next(iter(labels)) not in NODE_TYPES:
+        return text
+    return text.replace(TARGET_MATCH, f"MATCH (t:{next(iter(labels))})\nWHERE t.id IN $ids")
 
 
 def _label_of(row: dict[str, Any]) -> str | None:
@@ -327,12 +345,15 @@ def ask(store: QueryRunner, name: str, target: str | None, cluster: str | None =
     question = questions[name]
     params: dict[str, Any] = {"cluster": cluster, "repo": repo}
     resolved = None
+    text = question.text
     if question.takes_target:
         if not target:
             raise UsageError(f"`kg ask {name}` needs a NAME")
         resolved = resolve_target(store, question, target, cluster, repo)
         params["ids"] = resolved.ids
-    rows = statements.run(store, question.text, params)
+        if not getattr(store, "labels_bind_properties", False):
+            text = bind_target_label(text, resolved.labels)
+    rows = statements.run(store, text, params)
     if question.segments:
         for row in rows:
             row[question.segments[0]] = _joined_segments(row, question.segments)

@@ -116,6 +116,9 @@ def table_statements() -> list[str]:
 
 class EmbeddedStore:
     engine = "embedded"
+    # a labelled pattern can read only its table's declared properties (others are a
+    # binder error, not null): the target stays unlabelled here (kg.queries)
+    labels_bind_properties = True
 
     def __init__(self, settings: EmbeddedSettings):
         self.settings = settings

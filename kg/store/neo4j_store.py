@@ -159,6 +159,7 @@ def _plain(value: Any) -> Any:
 
 class Neo4jStore:
     engine = "neo4j"
+    labels_bind_properties = False  # any node may carry any property
 
     def __init__(self, settings: Neo4jSettings):
         self.settings = settings

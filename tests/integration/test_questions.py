@@ -204,3 +204,34 @@ def test_every_question_runs_on_samples_of_each_kind(corpus, cli_env, store, cor
                     assert "ambiguous" in result.output, (name, target, result.output)
                 else:
                     json.loads(result.output)
+
+
+def _operators(plan):
+    yield plan.operator_type if hasattr(plan, "operator_type") else plan["operatorType"]
+    for child in plan.children if hasattr(plan, "children") else plan.get("children", []):
+        yield from _operators(child)
+
+
+def test_a_target_of_one_label_is_sought_in_its_index_not_scanned(neo4j_settings):
+    """The questions find their target with a portable `MATCH (t) WHERE t.id IN $ids`;
+    kg names the label when the target has one, so Neo4j seeks the id index instead of
+    scanning every node of every loaded repository (EXPLAIN, no data needed)."""
+    import neo4j
+
+    from kg import statements
+    from kg.queries import TARGET_MATCH, bind_target_label
+
+    checked = 0
+    with neo4j.GraphDatabase.driver(neo4j_settings.uri, auth=(neo4j_settings.user, neo4j_settings.password)) as driver:
+        with driver.session(database=neo4j_settings.database) as session:
+            for question in catalogue().values():
+                for label in question.targets[:2]:  # the plans differ by label only in the seek
+                    for part in statements.parts(bind_target_label(question.text, {label}))[0]:
+                        if f"MATCH (t:{label})\nWHERE t.id IN $ids" not in part:
+                            continue
+                        plan = session.run("EXPLAIN " + part, {"ids": ["x"], "cluster": None, "repo": None}).consume().plan
+                        operators = list(_operators(plan))
+                        assert not any(o.startswith("AllNodesScan") for o in operators), (question.name, label, part[:200], operators)
+                        checked += 1
+    assert checked >= 30  # blast-radius, debug, depends-on and trace find their target this way
+    assert TARGET_MATCH in catalogue()["debug"].text

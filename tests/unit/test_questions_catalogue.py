@@ -62,3 +62,14 @@ def test_target_syntax():
     assert parse_target("VaultPath/shared/secrets") == TargetSpec("shared/secrets", "VaultPath")
     with pytest.raises(UsageError):
         parse_target("  ")
+
+
+def test_the_target_label_is_named_only_when_the_target_has_one():
+    from kg.queries import bind_target_label
+
+    text = "MATCH (t)\nWHERE t.id IN $ids\nRETURN t\nUNION ALL\nMATCH (t:Kustomization)\nWHERE t.id IN $ids\nRETURN t"
+    bound = bind_target_label(text, {"Workload"})
+    assert bound == text.replace("MATCH (t)\n", "MATCH (t:Workload)\n") and "MATCH (t:Kustomization)" in bound
+    assert bind_target_label(text, {"Workload", "Service"}) == text  # several labels: every node may match
+    assert bind_target_label(text, {"Workload) DETACH DELETE (t"}) == text  # only the schema's labels
+    assert bind_target_label(text, {""}) == text
