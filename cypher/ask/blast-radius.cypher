@@ -57,8 +57,25 @@ RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS nam
 UNION ALL
 MATCH (t:Kustomization)
 WHERE t.id IN $ids
-// the dependsOn chains to each waiting Kustomization first, then what it applies:
-// enumerating whole paths at once grows with chains x objects
+// the common shapes, with text evidence: what NAME applies itself, and what a
+// Kustomization that waits on NAME directly applies itself
+MATCH (t)-[:MANAGES]->(x)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'applied by Kustomization ' + t.name + ', blocked while ' + t.name + ' fails' AS reason, x.kind + '/' + x.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t:Kustomization)
+WHERE t.id IN $ids
+MATCH (x)<-[:MANAGES]-(k:Kustomization)-[:DEPENDS_ON]->(t)
+WHERE x.id <> t.id AND k.id <> t.id
+RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason, x.kind + '/' + x.name + ' <-[MANAGES]- ' + k.kind + '/' + k.name + ' -[DEPENDS_ON]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 2 AS hops
+UNION ALL
+MATCH (t:Kustomization)
+WHERE t.id IN $ids
+// the rest: the dependsOn chains to each waiting Kustomization first, then what it
+// applies (enumerating whole paths at once grows with chains x objects); the shapes
+// above are left out here, so only the longer paths travel
 MATCH pk = (k:Kustomization)-[:DEPENDS_ON*0..10]->(t)
 WITH t, k, min(length(pk)) AS waits
 MATCH pk = (k)-[:DEPENDS_ON*0..10]->(t)
@@ -67,6 +84,7 @@ WITH t, k, waits, collect(pk) AS evidence_to
 MATCH pm = (k)-[:MANAGES*1..5]->(x)
 WHERE x.id <> t.id
 WITH t, k, x, evidence_to, waits, min(length(pm)) AS applies
+WHERE waits >= 2 OR applies >= 2
 MATCH pm = (k)-[:MANAGES*1..5]->(x)
 WHERE length(pm) = applies
 WITH t, k, x, evidence_to, waits + applies AS hops, collect(pm) AS evidence
