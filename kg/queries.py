@@ -290,6 +290,8 @@ def _is_paths(value: Any) -> bool:
 
 
 def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float)):
+        return value  # most cells: a large answer has tens of thousands
     if isinstance(value, PathTokens) or _is_paths(value):
         return format_path(value)
     if _is_token_segments(value):

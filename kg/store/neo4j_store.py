@@ -143,6 +143,8 @@ def _connection_reason(exc: BaseException) -> str:
 
 def _plain(value: Any) -> Any:
     """Driver values -> plain Python (nodes to property dicts, paths to PathTokens)."""
+    if value is None or isinstance(value, (str, int, float)):
+        return value  # most values: checked first
     if isinstance(value, neo4j.graph.Node):
         return dict(value)
     if isinstance(value, neo4j.graph.Path):
