@@ -143,7 +143,8 @@ def test_an_unknown_engine_is_a_usage_error(tmp_path):
 
 def _graph_of(store, repo: str) -> tuple[dict, set]:
     """Every node of a repository with its properties (load tags aside), and every
-    relationship leaving one of them with its properties."""
+    relationship leaving one of them with its properties. reliability_helpers.snapshot
+    does this for Neo4j with labels(), type() and properties(), which Ladybug lacks."""
     nodes = {r["n"]["id"]: {k: v for k, v in r["n"].items() if k not in ("load_tag", "loaded_at")}
              for r in store.query("MATCH (n) WHERE n.repo = $repo RETURN n", {"repo": repo})}
     rels = store.query("MATCH (a)-[r]->(b) WHERE a.repo = $repo RETURN a.id AS a, b.id AS b, r", {"repo": repo})
