@@ -22,11 +22,10 @@ import os
 import queue
 import re
 import shutil
-import subprocess
 import tempfile
 import threading
-import time
 from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +33,17 @@ from typing import Any
 import pathspec
 import yaml
 
+from .limits import BuildLimits, LimitHit, interrupts_kill_children, run_bounded
 from .model import LoadWarning
-from .yamlio import kubernetes_objects, load_documents, read_yaml_file
+from .yamlio import (
+    ALIAS_REFUSED,
+    ExcessiveAliasing,
+    excessive_aliasing_line,
+    kubernetes_objects,
+    load_documents,
+    read_yaml_file,
+    safe_load,
+)
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
@@ -84,6 +92,18 @@ class BuildResult:
     warnings: list[LoadWarning]
     error: str = ""
     seconds: float = 0.0  # time spent in kustomize
+    limit_hit: LimitHit | None = None  # kustomize was stopped by a limit (then `error` says so)
+
+
+@dataclass(frozen=True)
+class BuildLimitHit:
+    """A build stopped by a limit: the path built (repo-relative) and the limit."""
+
+    path: str
+    hit: LimitHit
+
+    def __str__(self) -> str:
+        return f"{self.path or '.'}: {self.hit}"
 
 
 # -- what source-controller would pack ------------------------------------------------
@@ -270,7 +290,7 @@ def prepare_offline(tree: Path) -> list[LoadWarning]:
             kfile = Path(current) / filename
             rel_file = kfile.relative_to(tree).as_posix()
             try:
-                content = yaml.safe_load(kfile.read_text(errors="replace"))
+                content = safe_load(kfile.read_text(errors="replace"))
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 warnings.append(LoadWarning(rel_file, mark.line + 1 if mark else None, f"invalid kustomization file: {getattr(exc, 'problem', exc)}"))
@@ -325,12 +345,20 @@ class Tree:
 class Workspace:
     """The prepared source trees of one cluster, with one copy per parallel worker."""
 
-    def __init__(self, repo_root: Path, ignore: str | None = None, workers: int = 1):
+    def __init__(self, repo_root: Path, ignore: str | None = None, workers: int = 1, limits: BuildLimits | None = None):
         self.repo_root = repo_root.resolve()
+        # every kustomize run is bounded (KG_BUILD_TIMEOUT, KG_BUILD_MEMORY_MB): one hostile
+        # file must not hang the load; the builds a limit stopped are listed for the summary
+        limit_problems: list[str] = []
+        if limits is None:
+            limits, limit_problems = BuildLimits.from_env()
+        self.limits = limits
+        self.limit_hits: list[BuildLimitHit] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="kg-render-")
         base = Path(self._tmp.name)
         first = base / "w0"
         self.warnings = copy_source(self.repo_root, first / REPO_TREE, ignore_spec(self.repo_root, ignore))
+        self.warnings.extend(LoadWarning("", None, problem) for problem in limit_problems)
         # about kustomization files; worth reporting only for those a build can reach
         self.offline_warnings = prepare_offline(first / REPO_TREE)
         self.trees: dict[str, Tree] = {REPO_TREE: Tree(REPO_TREE)}
@@ -345,12 +373,19 @@ class Workspace:
         self._cache: dict[tuple, Future] = {}
         self._cache_lock = threading.Lock()
         self.kustomize_seconds = 0.0
+        # (tree, tree-relative file) -> the aliasing refusal of a file builds read, or None;
+        # kustomization files also keep their content, to follow what they reference
+        self._input_checks: dict[tuple[str, str], tuple[LoadWarning | None, dict[str, Any]]] = {}
+        # children lead their own process groups: Ctrl-C must still stop them (loaders/limits.py)
+        self._exit_stack = ExitStack()
+        self._exit_stack.enter_context(interrupts_kill_children())
 
     @property
     def workers(self) -> int:
         return len(self._copies)
 
     def close(self) -> None:
+        self._exit_stack.close()
         self._tmp.cleanup()
 
     def __enter__(self) -> "Workspace":
@@ -420,7 +455,12 @@ class Workspace:
             }
         else:
             try:
-                content = yaml.safe_load(original) or {}
+                content = safe_load(original) or {}
+            except ExcessiveAliasing as exc:
+                rel_kfile = tree.repo_path(kfile.relative_to(tree_root).as_posix())
+                warnings.append(LoadWarning(rel_kfile, exc.problem_mark.line + 1 if exc.problem_mark else None,
+                                            f"{ALIAS_REFUSED}: kustomize is not run on it"))
+                return BuildResult([], warnings, f"kustomization file {rel_kfile}: {ALIAS_REFUSED}")
             except yaml.YAMLError as exc:
                 return BuildResult([], warnings, f"invalid kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())}: {exc}")
             if not isinstance(content, dict):
@@ -430,10 +470,14 @@ class Workspace:
         if refuse_outside(cr_paths, directory, tree_root, tree.repo_path(rel_dir), warnings):
             flux_spec = dict(flux_spec, components=cr_paths["components"])
         apply_flux_spec(content, flux_spec)
+        refused = self._refuse_aliasing(tree, tree_root, directory, content, created, warnings)
+        if refused:
+            return BuildResult([], warnings, f"not run: it reads {refused}, {ALIAS_REFUSED}")
         try:
             kfile.write_text(yaml.safe_dump(content, sort_keys=False))
             result = self._run(copy, tree, directory, rel_dir, warnings)
-            if created and result.error:
+            # a build stopped by a limit is not retried file by file: that would multiply the wait
+            if created and result.error and not result.limit_hit:
                 result = self._without_unbuildable(copy, tree, directory, rel_dir, kfile, content, warnings) or result
             return result
         finally:
@@ -470,11 +514,16 @@ class Workspace:
 
     def _run(self, copy: Path, tree: Tree, directory: Path, rel_dir: str, warnings: list[LoadWarning]) -> BuildResult:
         cmd = kustomize_command() + ["--load-restrictor", "LoadRestrictionsNone", str(directory)]
-        started = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=copy)
-        seconds = time.perf_counter() - started
+        proc = run_bounded(cmd, copy, self.limits.timeout_s, self.limits.memory_mb)
+        if proc.interrupted:  # Ctrl-C killed it: the load stops, this build is not retried
+            raise KeyboardInterrupt
+        seconds = proc.seconds
         with self._cache_lock:
             self.kustomize_seconds += seconds
+            if proc.limit_hit:
+                self.limit_hits.append(BuildLimitHit(tree.repo_path(rel_dir), proc.limit_hit))
+        if proc.limit_hit:
+            return BuildResult([], warnings, f"kustomize {proc.limit_hit}", seconds, proc.limit_hit)
         if proc.returncode != 0:
             return BuildResult([], warnings, clean_error(proc.stderr, copy, tree), seconds)
         docs, doc_warnings = load_documents(proc.stdout, tree.repo_path(rel_dir))
@@ -485,6 +534,132 @@ class Workspace:
             source_file, generator = _pop_origin(obj, rel_dir)
             out.append((obj, source_file if "//" in source_file else tree.repo_path(source_file), generator))
         return BuildResult(out, warnings, "", seconds)
+
+    # -- what a build reads: refused before kustomize runs ------------------------------
+    def _refuse_aliasing(
+        self, tree: Tree, tree_root: Path, directory: Path, content: dict[str, Any], generated: bool,
+        warnings: list[LoadWarning],
+    ) -> str:
+        """Check what a build would have kustomize parse for excessive aliasing (kustomize
+        would expand it for minutes, gigabytes). A generated kustomization leaves out the
+        subfolders that read such a file, as it leaves out files Flux cannot decode (its own
+        files were checked by generate_resources); anything else refused fails the build.
+        Returns the refused file that fails it, or ""; one warning per refused file."""
+        if generated:
+            kept = []
+            for resource in content.get("resources") or []:
+                subfolder = (directory / resource).is_dir()  # its files: checked by generate_resources
+                found = self._refused_inputs(tree, tree_root, directory, {"resources": [resource]}) if subfolder else []
+                warnings.extend(LoadWarning(w.file, w.line, f"{w.reason}: {resource} is left out of the generated "
+                                            "kustomization (kustomize would expand it without bound)") for w in found)
+                if not found:
+                    kept.append(resource)
+            content["resources"] = kept
+        refused = self._refused_inputs(tree, tree_root, directory, content)
+        warnings.extend(LoadWarning(w.file, w.line, f"{w.reason}: kustomize is not run on it") for w in refused)
+        return refused[0].file if refused else ""
+
+    def _refused_inputs(
+        self, tree: Tree, tree_root: Path, directory: Path, content: dict[str, Any]
+    ) -> list[LoadWarning]:
+        """The files (and inline patches) that a kustomization in `directory`, and every
+        kustomization it references, make kustomize parse and that alias past the bound."""
+        refused: list[LoadWarning] = []
+        directory, root = Path(os.path.normpath(directory)), Path(os.path.normpath(tree_root))
+        visited = {directory}  # the build's own folder: its kustomization is `content`
+        # (folder, its kustomization, where to report an inline patch)
+        pending: list[tuple[Path, dict[str, Any], str]] = [(directory, content, tree.repo_path(_rel(directory, root)))]
+        while pending:
+            here, kustomization, where = pending.pop()
+            paths, inline = kustomization_inputs(kustomization)
+            refused.extend(LoadWarning(where, None, f"inline patch: {ALIAS_REFUSED}")
+                           for text in inline if excessive_aliasing_line(text) is not None)
+            for entry in paths:
+                target = Path(os.path.normpath(here / entry))
+                if target in visited or not target.is_relative_to(root):
+                    continue  # seen, or outside (refused when prepared)
+                visited.add(target)
+                if target.is_dir():
+                    kfile = find_kustomization_file(target)
+                    if kfile is None:
+                        continue  # kustomize reports it
+                    problem, nested = self._input_check(tree, tree_root, kfile, kustomization_file=True)
+                    if problem is None:
+                        pending.append((target, nested, tree.repo_path(_rel(kfile, tree_root))))
+                elif target.is_file():
+                    problem, _ = self._input_check(tree, tree_root, target)
+                else:
+                    continue
+                if problem is not None:
+                    refused.append(problem)
+        return refused
+
+    def _input_check(
+        self, tree: Tree, tree_root: Path, path: Path, kustomization_file: bool = False
+    ) -> tuple[LoadWarning | None, dict[str, Any]]:
+        """(refusal or None, content for a kustomization file) of one file a build reads,
+        remembered: workspace copies hold the same files, and a file is read once."""
+        rel = _rel(path, tree_root)
+        key = (tree.name, rel)
+        if key not in self._input_checks:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            problem_line: int | None = None
+            content: dict[str, Any] = {}
+            try:
+                loaded = safe_load(text) if kustomization_file else None
+                content = loaded if isinstance(loaded, dict) else {}
+                if not kustomization_file:
+                    problem_line = excessive_aliasing_line(text)  # composes only: builds nothing
+            except ExcessiveAliasing as exc:
+                problem_line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+            except yaml.YAMLError:  # kustomize reports the error; it may still hold a bomb
+                problem_line = excessive_aliasing_line(text)
+            problem = None if problem_line is None else LoadWarning(tree.repo_path(rel), problem_line, ALIAS_REFUSED)
+            self._input_checks[key] = (problem, content)
+        return self._input_checks[key]
+
+
+def _rel(path: Path, tree_root: Path) -> str:
+    rel = os.path.relpath(path, tree_root).replace(os.sep, "/")
+    return "" if rel == "." else rel
+
+
+def kustomization_inputs(content: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What a kustomization makes kustomize parse as YAML: (local paths, inline patches).
+    Generator inputs (files, env files) are data, not parsed: not listed."""
+    paths: list[str] = []
+    inline: list[str] = []
+
+    def add(entry: Any) -> None:
+        if not isinstance(entry, str) or not entry.strip():
+            return
+        if "\n" in entry:
+            inline.append(entry)  # a patchesStrategicMerge entry can be the patch itself
+        elif not _REMOTE.search(entry.strip()):
+            paths.append(entry.strip())
+
+    for field_name in _PATH_LISTS:
+        for entry in _as_list(content.get(field_name)):
+            add(entry)
+    for field_name in _PATH_ITEMS:
+        for entry in _as_list(content.get(field_name)):
+            if isinstance(entry, dict):
+                add(entry.get("path"))
+                if isinstance(entry.get("patch"), str):
+                    inline.append(entry["patch"])
+    openapi = content.get("openapi")
+    if isinstance(openapi, dict):
+        add(openapi.get("path"))
+    for chart in _as_list(content.get("helmCharts")):
+        if isinstance(chart, dict):
+            add(chart.get("valuesFile"))
+            for values_file in _as_list(chart.get("additionalValuesFiles")):
+                add(values_file)
+    return paths, inline
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 # the Kustomization CR fields that change a build's output
@@ -559,7 +734,9 @@ def generate_resources(directory: Path, root: Path) -> tuple[list[str], list[Loa
             if doc_warnings or obj_warnings:
                 # one warning per bad document, saying what happens to the file
                 warnings.extend(
-                    LoadWarning(w.file, w.line, f"{w.reason}: file left out of the generated kustomization (Flux cannot decode it as Kubernetes YAML)")
+                    LoadWarning(w.file, w.line, f"{w.reason}: file left out of the generated kustomization "
+                                + ("(kustomize would expand it without bound)" if w.reason == ALIAS_REFUSED
+                                   else "(Flux cannot decode it as Kubernetes YAML)"))
                     for w in doc_warnings + obj_warnings
                 )
                 continue

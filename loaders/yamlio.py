@@ -1,5 +1,6 @@
 """Reading YAML the way messy real repositories need: every document separately,
-custom tags tolerated, and each failure turned into a warning with file and line."""
+custom tags tolerated, aliasing bounded (an alias bomb is refused before it expands), and
+each failure turned into a warning with file and line."""
 
 from __future__ import annotations
 
@@ -13,8 +14,102 @@ from .model import LoadWarning
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# -- aliasing --------------------------------------------------------------------------
+# Aliases are cheap to read (an alias is the anchored node again, nothing is copied) but
+# whatever walks the result expands them: nine levels of nine `*aliases`, a few hundred
+# bytes, stand for 9**9 nodes, and kg's own checks, dumps and kustomize would take
+# minutes and gigabytes over it. Real manifests reuse a block a few times; a document
+# whose aliases add more nodes than the bound below is refused before anything is built.
+# The bound is linear in the document's size (an alias bomb is exponential).
+MAX_ALIAS_NODES = 10_000  # nodes added by aliases, whatever the document's size
+ALIAS_EXPANSION_FACTOR = 10  # ... or up to this many times the document's own nodes
+ALIAS_REFUSED = "refused: excessive YAML aliasing (alias bomb?)"
+# Only a text holding both an anchor (`&a`) and an alias (`*a`) token can alias; the
+# others skip the check (most files: `*` in cron lines or globs rarely meets an anchor).
+# A node property starts a line or follows a space, `[`, `{`, `,`, `:` (`{"k":*a}`) or a BOM.
+_ANCHOR_TOKEN = re.compile(r"(?<![^\s\[{,:\ufeff])&[^\s\]},]")
+_ALIAS_TOKEN = re.compile(r"(?<![^\s\[{,:\ufeff])\*[^\s\]},]")
 
-class TolerantLoader(_Base):  # type: ignore[misc, valid-type]
+
+class ExcessiveAliasing(yaml.MarkedYAMLError):
+    """A document whose aliases expand past the bound (mark: where it is passed)."""
+
+
+def may_alias(text: str) -> bool:
+    return bool(_ANCHOR_TOKEN.search(text) and _ALIAS_TOKEN.search(text))
+
+
+def _node_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def excessive_alias_node(root: yaml.Node) -> yaml.Node | None:
+    """The collection whose expansion passes the bound (or whose alias refers to itself,
+    an endless expansion), or None. Works on the composed graph, where an alias is the
+    same node object met again: sizes are memoised, so the walk is linear in the
+    document's own nodes however large the expansion; iterative, for deep documents."""
+    own_nodes = {id(root)}
+    stack = [root]
+    while stack:
+        for child in _node_children(stack.pop()):
+            if id(child) not in own_nodes:
+                own_nodes.add(id(child))
+                stack.append(child)
+    # expanded size - own nodes = nodes added by aliases; a subtree alone passing the
+    # bound is enough to refuse (the document is at least that large)
+    most = len(own_nodes) + max(MAX_ALIAS_NODES, ALIAS_EXPANSION_FACTOR * len(own_nodes))
+    expanded: dict[int, int] = {}
+    open_nodes = {id(root)}  # on the current path: meeting one again is a cycle
+    frames: list[tuple[yaml.Node, Iterator[yaml.Node], list[int]]] = [(root, iter(_node_children(root)), [1])]
+    while frames:
+        node, children, size = frames[-1]
+        child = next(children, None)
+        if child is None:
+            frames.pop()
+            open_nodes.discard(id(node))
+            expanded[id(node)] = size[0]
+            if frames:
+                frames[-1][2][0] += size[0]
+                if frames[-1][2][0] > most:
+                    return frames[-1][0]
+            continue
+        if id(child) in open_nodes:
+            return node
+        if id(child) in expanded:
+            size[0] += expanded[id(child)]
+            if size[0] > most:
+                return node
+        elif isinstance(child, yaml.ScalarNode):
+            size[0] += 1
+        else:
+            open_nodes.add(id(child))
+            frames.append((child, iter(_node_children(child)), [1]))
+    return None
+
+
+class _AliasBound:
+    """Loader mixin: compose the document (aliases stay shared nodes), refuse it when its
+    aliases expand past the bound, and only then construct Python objects."""
+
+    def __init__(self, stream: Any) -> None:
+        self._check_aliases = not isinstance(stream, str) or may_alias(stream)
+        super().__init__(stream)  # type: ignore[call-arg]
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()  # type: ignore[attr-defined]
+        if node is None:
+            return None
+        culprit = excessive_alias_node(node) if self._check_aliases else None
+        if culprit is not None:
+            raise ExcessiveAliasing(problem=ALIAS_REFUSED, problem_mark=culprit.start_mark)
+        return self.construct_document(node)  # type: ignore[attr-defined]
+
+
+class TolerantLoader(_AliasBound, _Base):  # type: ignore[misc, valid-type]
     """SafeLoader that reads unknown tags (`!env_var`, `!include`, ...) as plain values."""
 
 
@@ -26,7 +121,7 @@ def _construct_unknown(loader: yaml.Loader, tag_suffix: str, node: yaml.Node) ->
     return loader.construct_mapping(node, deep=True)
 
 
-class AnchorTolerantLoader(yaml.SafeLoader):
+class AnchorTolerantLoader(_AliasBound, yaml.SafeLoader):
     """Pure-Python fallback that accepts a redefined anchor (later definition wins, as
     in YAML 1.2 and Go's yaml used by kustomize and Flux); libyaml refuses it."""
 
@@ -41,6 +136,16 @@ for _loader in (TolerantLoader, AnchorTolerantLoader):
     _loader.add_multi_constructor("!", _construct_unknown)
     _loader.add_multi_constructor("tag:", _construct_unknown)
     _loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+class BoundedSafeLoader(_AliasBound, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """yaml.safe_load's loader (unknown tags are errors; libyaml when present) with the
+    aliasing bound."""
+
+
+def safe_load(text: str | bytes) -> Any:
+    """yaml.safe_load, refusing excessive aliasing (ExcessiveAliasing, a YAMLError)."""
+    return yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 _DOC_START = re.compile(r"^---(?:[ \t]+(.*))?$")
@@ -103,6 +208,9 @@ def load_documents(text: str, rel_path: str) -> tuple[list[tuple[int, Any]], lis
                 if "duplicate anchor" not in str(exc):
                     raise
                 doc = yaml.load(chunk, Loader=AnchorTolerantLoader)  # noqa: S506
+        except ExcessiveAliasing as exc:
+            warnings.append(LoadWarning(rel_path, _error_line(exc, first_line), ALIAS_REFUSED))
+            continue
         except yaml.YAMLError as exc:
             reason = str(getattr(exc, "problem", None) or exc).strip().splitlines()[0]
             warnings.append(LoadWarning(rel_path, _error_line(exc, first_line), f"invalid YAML: {reason}"))
@@ -116,6 +224,34 @@ def load_documents(text: str, rel_path: str) -> tuple[list[tuple[int, Any]], lis
         if doc is not None:
             docs.append((first_line, doc))
     return docs, warnings
+
+
+def excessive_aliasing_line(text: str) -> int | None:
+    """The line of the first document of a YAML stream that aliases past the bound, or
+    None; composes only, builds nothing. For files kg hands to another program (kustomize)
+    without reading them itself. Documents that do not parse are not its concern."""
+    if not may_alias(text):
+        return None
+    for first_line, chunk in _split_documents(text):
+        if not may_alias(chunk):
+            continue
+        for loader_class in (TolerantLoader, AnchorTolerantLoader):
+            loader = loader_class(chunk)
+            try:
+                node = loader.get_single_node()
+            except yaml.composer.ComposerError as exc:
+                if "duplicate anchor" in str(exc):
+                    continue  # redefined anchors: composed again by the tolerant loader
+                break
+            except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+                break
+            finally:
+                loader.dispose()
+            culprit = excessive_alias_node(node) if node is not None else None
+            if culprit is not None:
+                return first_line + culprit.start_mark.line
+            break
+    return None
 
 
 def read_yaml_file(path: Path, rel_path: str) -> tuple[list[tuple[int, Any]], list[LoadWarning]]:
