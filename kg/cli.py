@@ -21,6 +21,7 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from kg import __version__
+from kg.config import chart_cache_dir
 from kg.errors import KgError, UsageError
 
 app = typer.Typer(
@@ -176,7 +177,10 @@ def load(
     path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
     cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Load only this cluster: a cluster name or a folder of the repository (repeatable). Default: every cluster found.")] = None,
     repo_name: Annotated[Optional[str], typer.Option("--repo-name", help="Name of the repository in the graph [default: the folder name].")] = None,
+    entry: Annotated[Optional[list[str]], typer.Option("--entry", "-e", help="Declare a cluster root: a folder the root Kustomization syncs, PATH or PATH=CLUSTER (repeatable). Default: discovered (bootstrap files, FluxInstance, then a fallback).")] = None,
     warnings: Annotated[bool, typer.Option("--warnings", "-w", help="List every warning.")] = False,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Render HelmRelease charts with helm (fetched once into the chart cache).")] = True,
+    offline: Annotated[bool, typer.Option("--offline", envvar="KG_OFFLINE", help="Render only the charts the chart cache holds (fill it with `kg charts pull`); fetch nothing.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log on stderr: -v stages and the write, -vv every Kustomization and warning [env KG_LOG_LEVEL=debug|info|warning|error].")] = 0,
     engine: EngineOpt = None,
@@ -198,7 +202,8 @@ def load(
     started = time.perf_counter()
     with _logging(verbose), _store(engine, graph, uri, user, password, database) as store, _status(fmt == "text") as status:
         store.check_writable()  # fail fast, before the (longer) rendering
-        result = load_repo(path, repo_name=repo_name, clusters=cluster or None, progress=status)
+        result = load_repo(path, repo_name=repo_name, clusters=cluster or None, progress=status, entries=entry or None,
+                           charts=charts, chart_cache=chart_cache_dir(engine, graph, uri), offline=offline)
         _log_load(result)
         status(f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to {store.describe()}")
         store.ensure_schema()
@@ -234,12 +239,16 @@ def load(
         )
         return
     typer.echo(f"Loaded {result.repo} ({path}) into {store.describe()} in {total:.1f} s")
-    header = f"{'cluster':<24} {'kustomizations':>14} {'failed':>6} {'helmreleases':>12} {'workloads':>9} {'objects':>7} {'warnings':>8}"
+    header = f"{'cluster':<24} {'kustomizations':>14} {'failed':>6} {'helmreleases':>12} {'charts':>6} {'workloads':>9} {'objects':>7} {'warnings':>8}"
     typer.echo(header)
     for c in result.clusters:
         typer.echo(
-            f"{c.name:<24} {c.kustomizations:>14} {c.kustomizations_failed:>6} {c.helm_releases:>12} {c.workloads:>9} {c.objects:>7} {c.warnings:>8}"
+            f"{c.name:<24} {c.kustomizations:>14} {c.kustomizations_failed:>6} {c.helm_releases:>12} {c.charts_rendered:>6} {c.workloads:>9} {c.objects:>7} {c.warnings:>8}"
         )
+    for c in result.clusters:
+        typer.echo(f"{c.name}: entry point {c.entry_point}: {c.entry_file}")
+        for hit in c.limits_hit:
+            typer.echo(f"{c.name}: build stopped by a limit: {hit} (KG_BUILD_TIMEOUT, KG_BUILD_MEMORY_MB)")
     counts = ", ".join(f"{label} {n}" for label, n in result.graph.counts().items())
     typer.echo(f"graph: {written['nodes']} nodes, {written['relationships']} relationships ({counts})")
     if result.warnings:
@@ -249,6 +258,42 @@ def load(
                 typer.echo(f"  {w}")
         else:
             typer.echo(f"{len(result.warnings)} warning(s): run with --warnings to list them")
+
+
+# -- charts ----------------------------------------------------------------------
+charts_app = typer.Typer(help="The Helm chart cache that `kg load` renders HelmReleases from.", no_args_is_help=True)
+app.add_typer(charts_app, name="charts")
+
+
+@charts_app.command("pull")
+@handle_errors
+def charts_pull(
+    path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
+    cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Only this cluster's charts (repeatable).")] = None,
+    entry: Annotated[Optional[list[str]], typer.Option("--entry", "-e", help="Declare a cluster root: PATH or PATH=CLUSTER (repeatable).")] = None,
+    engine: EngineOpt = None,
+    graph: GraphOpt = None,
+    uri: UriOpt = None,
+) -> None:
+    """Fetch every chart the repository's HelmReleases use into the chart cache, so that
+    `kg load --offline` (CI, air-gapped machines) renders them. Credentials come from your
+    Helm and Docker configuration only; kg stores none. Exit 1 when a chart could not be had."""
+    from kg.loaders import pull_charts
+
+    cache = chart_cache_dir(engine, graph, uri)
+    pulled = pull_charts(path, clusters=cluster or None, entries=entry or None, chart_cache=cache)
+    failed = 0
+    for item in sorted(pulled, key=lambda p: (p.chart, p.version, p.source)):
+        users = ", ".join(item.releases)
+        if item.error:
+            failed += 1
+            typer.echo(f"failed  {item.error} (for {users})")
+        else:
+            state = "cached " if item.cached else "fetched"
+            typer.echo(f"{state} {item.chart} {item.version} from {item.source} (for {users})")
+    typer.echo(f"{len(pulled) - failed} chart(s) in {cache}, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
 
 
 # -- ask -------------------------------------------------------------------------

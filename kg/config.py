@@ -58,6 +58,16 @@ class EmbeddedSettings:
         return f"the embedded graph {self.path}"
 
 
+def chart_cache_dir(engine: str | None = None, graph: str | None = None, uri: str | None = None) -> Path:
+    """Where fetched Helm charts are kept: KG_CHART_CACHE, else `charts/` beside the
+    embedded graph file (./.kg/charts when the graph is in Neo4j)."""
+    if os.environ.get("KG_CHART_CACHE"):
+        return Path(os.environ["KG_CHART_CACHE"])
+    if resolve_engine(engine, uri) == "embedded":
+        return EmbeddedSettings.resolve(graph).path.parent / "charts"
+    return Path(DEFAULT_GRAPH).parent / "charts"
+
+
 def resolve_engine(engine: str | None = None, uri: str | None = None) -> str:
     """The engine to use: named (option or KG_ENGINE), else neo4j when an address is set."""
     chosen = (engine or os.environ.get("KG_ENGINE") or "").strip().lower()

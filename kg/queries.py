@@ -191,6 +191,7 @@ def _lookup(store: QueryRunner, spec: TargetSpec, labels: list[str], cluster: st
         rows += store.query(cypher_text.template("lookup/target_by_label.cypher", label=label), params)
         if label == "Workload":
             rows += store.query(cypher_text.read("lookup/workload_by_service.cypher"), params)
+            rows += store.query(cypher_text.read("lookup/workloads_by_release.cypher"), params)
     unique = {r["id"]: r for r in rows if spec.kind is None or str(r.get("kind") or "").lower() == spec.kind.lower()}
     return [unique[i] for i in sorted(unique)]
 

@@ -44,11 +44,16 @@ NODE_TYPES: dict[str, NodeType] = {
     t.label: t
     for t in (
         NodeType("Repo", "A Flux GitOps repository that was loaded.", ("path", "git_revision", "git_commit_time", "loaded_at")),
-        NodeType("Cluster", "A cluster entry point (flux-system GitRepository + root Kustomization).", ("path",)),
+        NodeType(
+            "Cluster",
+            "A cluster entry point (a root source + Kustomization); `entry_point`: how it was found "
+            "(bootstrap file, FluxInstance, FluxInstance in HelmRelease, --entry, fallback, ...).",
+            ("path", "entry_point"),
+        ),
         NodeType(
             "Source",
             "A Flux source: GitRepository, OCIRepository, HelmRepository or Bucket (`kind`).",
-            ("url", "ref", "source_type", "interval", "maps_to", "assumed"),
+            ("url", "ref", "source_type", "interval", "maps_to", "assumed", "synthesized_by"),
         ),
         NodeType(
             "Kustomization",
@@ -56,17 +61,23 @@ NODE_TYPES: dict[str, NodeType] = {
             (
                 "path", "source_dir", "root", "interval", "prune", "suspend", "wait", "timeout",
                 "target_namespace", "source_kind", "source_name", "depends_on", "substitute_from",
-                "unresolved_vars", "render_error", "resources",
+                "unresolved_vars", "render_error", "external_source", "resources", "synthesized_by",
             ),
         ),
         NodeType(
             "HelmRelease",
-            "A Flux HelmRelease; charts are not rendered, the release stands for what it deploys.",
+            "A Flux HelmRelease; its chart rendered with helm (what it makes hangs below it: MANAGES), "
+            "else `render_error` says why and the release stands for what it deploys.",
             (
                 "chart", "chart_version", "chart_source", "chart_source_kind", "release_name",
                 "target_namespace", "storage_namespace", "deploys_to", "interval", "suspend", "depends_on",
-                "values",
+                "values", "rendered_chart", "rendered_objects", "render_error",
             ),
+        ),
+        NodeType(
+            "ResourceSet",
+            "A Flux Operator ResourceSet: the objects it generates from its inputs hang below it (MANAGES).",
+            ("inputs", "inputs_from", "generated"),
         ),
         NodeType("Namespace", "A Kubernetes namespace (`declared`: a Namespace object exists in the repo).", ("declared",)),
         NodeType(
@@ -134,8 +145,9 @@ REL_TYPES: dict[str, RelType] = {
         RelType("ROOT", ("Cluster",), ("Kustomization",), "The cluster's root (flux-system) Kustomization."),
         RelType("HAS_CLUSTER", ("Repo",), ("Cluster",), "A repository holds a cluster entry point."),
         RelType(
-            "MANAGES", ("Kustomization",), tuple(NODE_TYPES),
-            "A Kustomization applies the object (it is in its build output).",
+            "MANAGES", ("Kustomization", "ResourceSet", "HelmRelease"), tuple(NODE_TYPES),
+            "A Kustomization applies the object (it is in its build output); a ResourceSet generated it; "
+            "a HelmRelease's chart renders it.",
         ),
         RelType(
             "DEPENDS_ON", ("Kustomization", "HelmRelease"), ("Kustomization", "HelmRelease"),
@@ -200,12 +212,12 @@ REL_TYPES: dict[str, RelType] = {
 STRING, BOOLEAN, INT64, STRING_LIST = "STRING", "BOOLEAN", "INT64", "STRING[]"
 PROPERTY_TYPES: dict[str, str] = {
     **{p: BOOLEAN for p in ("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional")},
-    **{p: INT64 for p in ("replicas", "resources")},
+    **{p: INT64 for p in ("replicas", "resources", "inputs", "generated", "rendered_objects")},
     **{
         p: STRING_LIST
         for p in (
             "depends_on", "substitute_from", "unresolved_vars", "images", "containers", "pod_labels", "selector", "ports",
-            "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in",
+            "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in", "inputs_from",
         )
     },
 }

@@ -8,6 +8,7 @@ knows nothing about databases.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -17,12 +18,14 @@ from typing import Callable
 from kg.graphdoc import GraphDoc
 
 from .discover import discover_clusters, entry_for_path
+from .flux_operator import HOW_ENTRY
 from .extract import extract_cluster
 from .kustomize import kustomize_command
 from .model import ClusterRender, LoadWarning
-from .render import render_clusters
+from .releases import render_releases
+from .render import default_workers, render_clusters
 
-__all__ = ["LoadResult", "LoadError", "load_repo", "discover_clusters"]
+__all__ = ["LoadResult", "LoadError", "load_repo", "pull_charts", "discover_clusters"]
 
 
 class LoadError(Exception):
@@ -32,9 +35,13 @@ class LoadError(Exception):
 @dataclass
 class ClusterSummary:
     name: str
+    entry_point: str  # how the cluster's root was found: bootstrap file, FluxInstance, --entry, fallback, ...
+    entry_file: str  # the file (or folder) that declares it
     kustomizations: int
     kustomizations_failed: int
     helm_releases: int
+    charts_rendered: int  # HelmReleases whose chart was rendered with helm
+    limits_hit: list[str]  # builds stopped by KG_BUILD_TIMEOUT / KG_BUILD_MEMORY_MB: "path: limit"
     workloads: int
     objects: int
     objects_modelled: int
@@ -78,56 +85,131 @@ def _select(path: Path, repo: str, entries: list, wanted: list[str]) -> list:
     return list({e.name: e for e in chosen}.values())
 
 
+def _declared(path: Path, repo: str, entries: list[str]) -> list:
+    """--entry PATH[=CLUSTER] values: roots declared by the user, nothing discovered."""
+    chosen = []
+    for value in entries:
+        folder, _, name = value.partition("=")
+        entry = entry_for_path(path, folder, repo, how=HOW_ENTRY, cluster=name.strip() or None)
+        if entry is None:
+            raise LoadError(f"--entry {value!r}: {folder!r} is not a folder of {path}")
+        entry.how = HOW_ENTRY if entry.assumed else f"{entry.how} (--entry)"
+        chosen.append(entry)
+    names = [e.name for e in chosen]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise LoadError(f"--entry: cluster name(s) {', '.join(twice)} given to several roots: name them with PATH=CLUSTER")
+    return chosen
+
+
 Progress = Callable[[str], None]
 
 
 def load_repo(
-    path: Path, repo_name: str | None = None, clusters: list[str] | None = None, progress: Progress | None = None
+    path: Path, repo_name: str | None = None, clusters: list[str] | None = None, progress: Progress | None = None,
+    entries: list[str] | None = None,
+    charts: bool = True,
+    chart_cache: Path | None = None,
+    offline: bool | None = None,
 ) -> LoadResult:
     """Render every cluster of the repository (or the named ones) and extract its graph.
+    `entries` (`PATH` or `PATH=CLUSTER`) declare the roots instead of discovering them.
+    `charts`: render HelmReleases with helm (the chart cache is `chart_cache`, else
+    KG_CHART_CACHE, else ~/.cache/flux-kg/charts; `offline` renders only what it holds;
+    None: KG_OFFLINE=1 says so).
     `progress` receives short status lines while rendering (for a terminal display)."""
     path = Path(path)
+    repo = repo_name or path.resolve().name
+    timings: dict[str, float] = {}
+    found, renders, warnings = _render(path, repo, clusters, entries, progress, timings)
+    by_name = {e.name: e for e in found}
+
+    start = time.perf_counter()
+    chart_warnings: dict[str, list[LoadWarning]] = {}
+    if charts:
+        from .helm import HelmRenderer, find_helm
+
+        if offline is None:
+            offline = os.environ.get("KG_OFFLINE") == "1"
+        renderer = HelmRenderer(find_helm(), chart_cache, offline=offline, workers=default_workers())
+        for render in renders:
+            if progress:
+                progress(f"cluster {render.name}: rendering HelmRelease charts")
+            chart_warnings[render.name] = render_releases(render, path, renderer)
+        timings["helm"] = renderer.helm_seconds
+    timings["charts"] = time.perf_counter() - start
+    return _extract(path, repo, renders, by_name, warnings, chart_warnings, timings)
+
+
+def pull_charts(
+    path: Path, repo_name: str | None = None, clusters: list[str] | None = None, entries: list[str] | None = None,
+    chart_cache: Path | None = None, progress: Progress | None = None,
+):
+    """Fill the chart cache with every chart the repository's HelmReleases use (`kg charts
+    pull`), so a later `kg load --offline` renders them. Returns one ChartPull per chart."""
+    from .helm import HelmRenderer, find_helm
+    from .releases import pull_releases
+
+    path = Path(path)
+    _, renders, _ = _render(path, repo_name or path.resolve().name, clusters, entries, progress, {})
+    renderer = HelmRenderer(find_helm(), chart_cache, offline=False, workers=default_workers())
+    return [pulled for render in renders for pulled in pull_releases(render, path, renderer)]
+
+
+def _render(path: Path, repo: str, clusters: list[str] | None, entries: list[str] | None,
+            progress: Progress | None, timings: dict[str, float]):
+    """The clusters' entry points and their rendered Kustomization trees."""
     if not path.is_dir():
         raise LoadError(f"{path}: not a directory")
-    repo = repo_name or path.resolve().name
     kustomize_command()  # fail early and clearly when kustomize is missing
-    timings: dict[str, float] = {}
     start = time.perf_counter()
-    entries, warnings = discover_clusters(path, repo)
+    if entries:
+        found, warnings = _declared(path, repo, entries), []
+    else:
+        found, warnings = discover_clusters(path, repo)
     if clusters:
-        entries = _select(path, repo, entries, clusters)
-        warnings = [w for w in warnings if w.cluster in {e.name for e in entries}]
-    if not entries:
+        found = _select(path, repo, found, clusters)
+        warnings = [w for w in warnings if w.cluster in {e.name for e in found}]
+    if not found:
         raise LoadError(
-            f"{path}: no Flux cluster entry point found (a GitRepository and the Kustomization that syncs from it, "
-            "as in clusters/<name>/flux-system/gotk-sync.yaml)"
+            f"{path}: no Flux cluster entry point found: no bootstrap files (clusters/<name>/flux-system/gotk-sync.yaml), "
+            "no FluxInstance, and no Flux Kustomization to start from; name the root folder with --entry PATH"
         )
     timings["discover"] = time.perf_counter() - start
 
     start = time.perf_counter()
     renders: list[ClusterRender] = []
-    for render, stage_timings in render_clusters(entries, path, progress=progress):
+    for render, stage_timings in render_clusters(found, path, progress=progress):
         renders.append(render)
         for stage, seconds in stage_timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
     timings["render"] = time.perf_counter() - start
+    return found, renders, warnings
 
+
+def _extract(path: Path, repo: str, renders: list[ClusterRender], by_name: dict, warnings: list[LoadWarning],
+             chart_warnings: dict[str, list[LoadWarning]], timings: dict[str, float]) -> LoadResult:
+    """The GraphDoc of the rendered clusters, with a summary per cluster."""
     start = time.perf_counter()
     gd = GraphDoc()
     gd.add_node("Repo", repo, name=repo, kind="Repo", repo=repo, path=str(path))
     summaries = []
     for render in renders:
         stats, extract_warnings = extract_cluster(repo, render, gd)
-        cluster_warnings = render.warnings + extract_warnings
+        cluster_warnings = render.warnings + chart_warnings.get(render.name, []) + extract_warnings
         warnings.extend(cluster_warnings)
         ks = render.kustomizations.values()
         prefix = f"{repo}:{render.name}/"
         summaries.append(
             ClusterSummary(
                 name=render.name,
+                entry_point=by_name[render.name].how,
+                entry_file=by_name[render.name].root_file,
                 kustomizations=len(ks),
                 kustomizations_failed=sum(1 for k in ks if k.render_error),
                 helm_releases=sum(1 for n in gd.by_label("HelmRelease") if n.id.startswith(prefix) and not n.props.get("missing")),
+                charts_rendered=sum(1 for r in render.releases.values() if not r.error),
+                limits_hit=render.limit_hits,
                 workloads=sum(1 for n in gd.by_label("Workload") if n.id.startswith(prefix)),
                 objects=stats["objects"],
                 objects_modelled=stats["modelled"],

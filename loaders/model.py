@@ -59,6 +59,9 @@ class Rendered:
     generated_by: str = ""  # e.g. "ConfigMapGenerator" for generator outputs
     unresolved_vars: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()  # ${vars} referenced by the raw object
+    # "Kind/namespace/name" of the ResourceSet or HelmRelease that made it ("" when the
+    # Kustomization applies it directly): its MANAGES parent in the graph
+    owner: str = ""
 
     @property
     def kind(self) -> str:
@@ -82,9 +85,11 @@ class FluxKustomization:
     spec: dict[str, Any]
     source_file: str
     parent: str = ""  # "namespace/name" of the Kustomization that applies it ("" for the root)
+    owner: str = ""  # "ResourceSet/namespace/name" that generated it, under the parent
     # filled in by rendering
     source_dir: str | None = None  # repo-relative directory the path resolves to
     render_error: str = ""
+    external_source: str = ""  # URL of a source that is not this repository: not rendered
     objects: list[Rendered] = field(default_factory=list)
     unresolved_vars: list[str] = field(default_factory=list)
     variables_used: list[str] = field(default_factory=list)
@@ -113,7 +118,12 @@ class ClusterRender:
     # "Kind/namespace/name" of a source -> the repo folder (or artifact layout) it maps onto
     source_roots: dict[str, str] = field(default_factory=dict)
     root_source: dict[str, Any] = field(default_factory=dict)  # the root's GitRepository object
-    assumed_root: bool = False  # the root was not committed: flux bootstrap's was assumed
+    assumed_root: bool = False  # the root objects are not in the repo: kg synthesized them
+    entry_point: str = ""  # how the entry point was found (bootstrap file, FluxInstance, ...)
+    # builds stopped by a limit (KG_BUILD_TIMEOUT, KG_BUILD_MEMORY_MB): "path: what was hit"
+    limit_hits: list[str] = field(default_factory=list)
+    # "HelmRelease/namespace/name" -> what chart rendering did (loaders/releases.py)
+    releases: dict[str, Any] = field(default_factory=dict)
 
     def objects(self) -> list[Rendered]:
         out: list[Rendered] = []

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .artifacts import artifact_tree, find_artifact
+from .resourceset import expand_resourceset, is_input_provider, is_resourceset
 from .discover import ClusterEntry
 from .kustomize import REPO_TREE, BuildResult, Workspace
 from .model import (
@@ -67,12 +68,19 @@ class ClusterRenderer:
             root_path=str((entry.kustomization.get("spec") or {}).get("path") or "./"),
             root_source=entry.git_repository or {},
             assumed_root=entry.assumed,
+            entry_point=entry.how,
         )
         # (kind, namespace, name) -> every rendered object of that identity, in walk order
         self._built: dict[tuple[str, str, str], Objects] = {}
         self._raw: dict[str, Objects] = {}
+        # Kustomization key -> objects its ResourceSets generated (kept across substitution passes)
+        self._generated: dict[str, list[Rendered]] = {}
         root_repo = entry.git_repository or {}
-        self.root_source = ("GitRepository", meta(root_repo).get("namespace") or "flux-system", meta(root_repo).get("name") or "flux-system")
+        self.root_source = (
+            str(root_repo.get("kind") or "GitRepository"),
+            meta(root_repo).get("namespace") or "flux-system",
+            meta(root_repo).get("name") or "flux-system",
+        )
         self.root_url = str((root_repo.get("spec") or {}).get("url") or "")
         root_dir = normalize_repo_path(self.result.root_path) or ""
         self.cluster_folders = []  # the cluster folder and its parents, nearest first
@@ -82,7 +90,7 @@ class ClusterRenderer:
             if not folder:
                 break
             folder = posixpath.dirname(folder)
-        self.source_roots: dict[tuple[str, str, str], str] = {self.root_source: ""}
+        self.source_roots: dict[tuple[str, str, str], str] = {self.root_source: entry.source_root}
         self.substitute_seconds = 0.0
 
     def warn(self, file: str, reason: str, line: int | None = None) -> None:
@@ -124,7 +132,29 @@ class ClusterRenderer:
         self.result.source_roots = {f"{k[0]}/{k[1]}/{k[2]}": v for k, v in self.source_roots.items()}
         return self.result
 
+    def _expand_resourcesets(self, ks: FluxKustomization) -> None:
+        """ResourceSets this Kustomization applies generate objects as the Flux Operator
+        would; they join the Kustomization's output with the ResourceSet as owner."""
+        resourcesets = [r for r in ks.objects if is_resourceset(r.obj)]
+        if not resourcesets or ks.key in self._generated:
+            return
+        providers = [r.obj for k in self.result.kustomizations.values() for r in k.objects if is_input_provider(r.obj)]
+        generated: list[Rendered] = []
+        for rendered in resourcesets:
+            owner = f"ResourceSet/{rendered.namespace or 'default'}/{rendered.name}"
+            expansion = expand_resourceset(rendered.obj, providers)
+            for problem in expansion.warnings:
+                self.warn(rendered.source_file, problem)
+            for obj in expansion.objects:
+                generated.append(Rendered(obj=obj, raw=obj, source_file=rendered.source_file, managed_by=ks.key,
+                                          generated_by="ResourceSet", owner=owner))
+                key = (str(obj.get("kind") or ""), meta(obj).get("namespace") or "", meta(obj).get("name") or "")
+                self._built.setdefault(key, []).append((obj, rendered.source_file, "ResourceSet"))
+        self._generated[ks.key] = generated
+        ks.objects = ks.objects + generated
+
     def _children(self, ks: FluxKustomization) -> list[FluxKustomization]:
+        self._expand_resourcesets(ks)
         children = []
         for rendered in ks.objects:
             obj = rendered.obj
@@ -144,6 +174,7 @@ class ClusterRenderer:
                 spec=copy.deepcopy(obj.get("spec") or {}),
                 source_file=rendered.source_file,
                 parent=ks.key,
+                owner=rendered.owner,
             )
             self.result.kustomizations[key] = child
             children.append(child)
@@ -185,25 +216,37 @@ class ClusterRenderer:
             return (tree, path)
         root = self._source_root(ref_key, path)
         if root is None:
-            self._fail(ks, f"source {kind} {ref_key[1]}/{ref_key[2]} is not built from this repository: not rendered")
+            self._external(ks, ref_key)
             return None
         rel = posixpath.join(root, path) if root and path else (root or path)
         ks.source_dir = rel
         return (REPO_TREE, rel)
 
+    def _external(self, ks: FluxKustomization, ref_key: tuple[str, str, str]) -> None:
+        """A Kustomization whose source is another repository or artifact: never built from
+        this repository's files (that would report this repository's objects as its own)."""
+        found = self._built.get(ref_key)
+        spec = (found[0][0].get("spec") if found else None) or {}
+        url = str(spec.get("url") or spec.get("endpoint") or "") if isinstance(spec, dict) else ""
+        ks.external_source = url or "(source not defined in this repository)"
+        where = f" ({url})" if url else " (not defined in this repository)"
+        self.warn(ks.source_file, f"Kustomization {ks.key} reads {ref_key[0]} {ref_key[1]}/{ref_key[2]}{where}, which is "
+                                  "not this repository: kept in the graph as external, not rendered")
+
     def _source_root(self, ref_key: tuple[str, str, str], path: str) -> str | None:
-        """The repo folder a GitRepository/OCIRepository stands for, or None."""
+        """The repo folder a GitRepository/OCIRepository/Bucket stands for, or None."""
         if ref_key in self.source_roots:
             return self.source_roots[ref_key]
         found = self._built.get(ref_key)
         obj = found[0][0] if found else None
-        if ref_key[0] == "GitRepository":
-            url = str(((obj or {}).get("spec") or {}).get("url") or "")
-            if obj is not None and self.root_url and url == self.root_url:
-                self.source_roots[ref_key] = ""
-                return ""
-            return None
-        if ref_key[0] == "OCIRepository" and obj is not None:
+        url = str(((obj or {}).get("spec") or {}).get("url") or "")
+        if obj is not None and self.root_url and url == self.root_url:
+            # the same URL as the cluster's own source: the same artifact
+            self.source_roots[ref_key] = self.source_roots[self.root_source]
+            return self.source_roots[ref_key]
+        if ref_key[0] == "OCIRepository" and obj is not None and path:
+            # an artifact pushed from a folder of this repository (`flux push artifact`):
+            # only a path that names a folder can tell; "./" of a vendor artifact cannot
             for folder in self.cluster_folders:
                 if self.workspace.repo_dir_exists(posixpath.join(folder, path) if folder else path):
                     self.source_roots[ref_key] = folder
@@ -329,7 +372,7 @@ class ClusterRenderer:
                     variables=tuple(referenced),
                 )
             )
-        ks.objects = rendered
+        ks.objects = rendered + self._generated.get(ks.key, [])
         ks.unresolved_vars = unresolved_all
         ks.variables_used = used_all
         self.substitute_seconds += time.perf_counter() - started
@@ -366,10 +409,12 @@ def render_clusters(entries: list[ClusterEntry], repo_root, workers: int | None 
             prepared = time.perf_counter() - started
             for entry in group:
                 kustomize_before = workspace.kustomize_seconds
+                hits_before = len(workspace.limit_hits)
                 renderer = ClusterRenderer(entry, workspace, progress)
                 for w in workspace.warnings:
                     renderer.warn(w.file, w.reason, w.line)
                 result = renderer.render()
+                result.limit_hits = [f"{h.path or '.'}: {h.hit}" for h in workspace.limit_hits[hits_before:]]
                 rendered_dirs = {ks.source_dir for ks in result.kustomizations.values() if ks.source_dir is not None and not ks.render_error}
                 for w in workspace.offline_warnings:
                     if any(d == "" or w.file.startswith(d + "/") for d in rendered_dirs):

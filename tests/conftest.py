@@ -20,6 +20,23 @@ FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 CORPORA = Path(os.environ.get("KG_CORPORA", PROJECT_ROOT.parent / "shared" / "corpora"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def charts_offline(tmp_path_factory):
+    """Loads in tests render charts offline from an empty cache of their own: the same
+    answers with or without a network (the example's and the corpora's charts live on
+    the internet; one warning per chart source says they were not rendered). The Helm
+    tests serve real chart repositories on loopback and turn this off."""
+    saved = {k: os.environ.get(k) for k in ("KG_OFFLINE", "KG_CHART_CACHE")}
+    os.environ["KG_OFFLINE"] = "1"
+    os.environ["KG_CHART_CACHE"] = str(tmp_path_factory.mktemp("chart-cache"))
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def example_repo() -> Path:
     return EXAMPLE_REPO

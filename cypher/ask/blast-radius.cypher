@@ -19,8 +19,9 @@
 //   ExternalSecret through a SecretStore, whose secret backend is NAME, is served by NAME,
 //   or is served by something NAME applies; a workload whose SecretProviderClass or
 //   ExternalSecret reads NAME (a Vault path), or that reads a key whose value uses NAME
-//   (a variable); and anything that uses, mounts, reads, calls, fetches or takes values
-//   or variables from NAME directly.
+//   (a variable); an ExternalSecret that reads through NAME (a SecretStore) and the
+//   workloads using the Secret it syncs; and anything that uses, mounts, reads, calls,
+//   fetches or takes values or variables from NAME directly.
 // Depth is bounded (10 dependsOn hops, 5 MANAGES levels); each (object, impact) is
 // listed once, with its shortest explaining path: every part below returns candidates,
 // kg keeps per (object, impact) the one with the fewest hops (`per`/`least` headers).
@@ -111,6 +112,19 @@ MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBac
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + h.name + ', applied by ' + t.name AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + s.kind + '/' + s.name + ' -[BACKED_BY]-> ' + b.kind + '/' + b.name + ' -[SERVED_BY]-> ' + h.kind + '/' + h.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 4 AS hops
+UNION ALL
+MATCH (t:SecretStore)
+WHERE t.id IN $ids
+MATCH (e:ExternalSecret)-[:VIA]->(t)
+OPTIONAL MATCH (e)-[:SYNCS]->(s:Secret)
+RETURN e.cluster AS cluster, 'runtime' AS impact, e.kind AS kind, e.name AS name, e.namespace AS namespace,
+       'reads through ' + t.kind + ' ' + t.name + CASE WHEN s IS NULL THEN '' ELSE ' to sync Secret ' + s.name END AS reason, e.kind + '/' + e.name + ' -[VIA]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, e.id AS id, 1 AS hops
+UNION ALL
+MATCH (t:SecretStore)
+WHERE t.id IN $ids
+MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(t)
+RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' through ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[VIA]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 3 AS hops
 UNION ALL
 MATCH (t)
 WHERE t.id IN $ids

@@ -1,5 +1,5 @@
 // question: problems
-// summary: What is wrong in the loaded repo: dangling references, dependency cycles, unresolved variables, Kustomizations that could not be rendered, SecretProviderClasses nothing mounts, suspended Flux objects.
+// summary: What is wrong in the loaded repo: dangling references, dependency cycles, unresolved variables, Kustomizations and Helm charts that could not be rendered, sources outside the repository, SecretProviderClasses nothing mounts, suspended Flux objects.
 // empty: no problem found
 // param cluster: only this cluster (optional)
 // columns: cluster, severity, problem, kind, name, namespace, detail, source_file, evidence
@@ -158,10 +158,25 @@ MATCH (c:Cluster)
 WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
 MATCH (x:Kustomization)
 WHERE x.cluster = c.name AND x.repo = c.repo AND x.render_error IS NOT NULL
-WITH c, x, x.render_error CONTAINS 'not built from this repository' AS outside
-RETURN c.name AS cluster, CASE WHEN outside THEN 2 ELSE 0 END AS severity_order,
-       CASE WHEN outside THEN 'info' ELSE 'error' END AS severity,
-       CASE WHEN outside THEN 'source outside this repository' ELSE 'not rendered' END AS problem,
+RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'not rendered' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       x.render_error AS detail,
+       x.source_file AS source_file, NULL AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:Kustomization)
+WHERE x.cluster = c.name AND x.repo = c.repo AND x.external_source IS NOT NULL
+RETURN c.name AS cluster, 2 AS severity_order, 'info' AS severity, 'source outside this repository' AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       'reads ' + x.external_source + ': kept in the graph, not rendered from this repository' AS detail,
+       x.source_file AS source_file, NULL AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (x:HelmRelease)
+WHERE x.cluster = c.name AND x.repo = c.repo AND x.render_error IS NOT NULL
+RETURN c.name AS cluster, 1 AS severity_order, 'warning' AS severity, 'chart not rendered' AS problem,
        x.kind AS kind, x.name AS name, x.namespace AS namespace,
        x.render_error AS detail,
        x.source_file AS source_file, NULL AS evidence

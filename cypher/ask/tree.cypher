@@ -1,5 +1,5 @@
 // question: tree
-// summary: What a Kustomization applies, as a tree (an offline `flux tree kustomization`); for a HelmRelease, its chart source and values.
+// summary: What a Kustomization applies, as a tree (an offline `flux tree kustomization`); for a HelmRelease, its chart source, values and what its chart renders.
 // targets: Kustomization, HelmRelease
 // single: true
 // shape: tree
@@ -10,8 +10,9 @@
 // order: depth, kind, name
 // Rows in depth-first order, names indented by depth; nested Kustomizations are expanded
 // (up to 10 levels); status shows suspend and render errors.
-// Two parts (a union, see docs/engines.md): what a Kustomization applies, each (object,
-// parent) once at its smallest depth; a HelmRelease's chart source and values.
+// Three parts (a union, see docs/engines.md): what a Kustomization applies (through the
+// HelmReleases it applies, what their charts render), each (object, parent) once at its
+// smallest depth; a HelmRelease's chart source and values; what its chart renders.
 MATCH (t:Kustomization)
 WHERE t.id IN $ids
 MATCH p = (t)-[:MANAGES*0..9]->(parent)-[:MANAGES]->(x)
@@ -34,6 +35,24 @@ UNION
 MATCH (t:HelmRelease)
 WHERE t.id IN $ids
 MATCH (t)-[:FROM_SOURCE|VALUES_FROM]->(x)
+RETURN t.cluster AS cluster,
+       1 AS depth,
+       x.kind AS kind,
+       x.name AS name,
+       x.namespace AS namespace,
+       x.source_file AS source_file,
+       CASE
+         WHEN x.missing THEN 'missing: referenced, not defined in the repo'
+         WHEN x.suspend THEN 'suspended'
+         WHEN x.render_error IS NOT NULL THEN 'not rendered: ' + x.render_error
+         ELSE ''
+       END AS status,
+       x.id AS id,
+       t.id AS parent_id
+UNION
+MATCH (t:HelmRelease)
+WHERE t.id IN $ids
+MATCH (t)-[:MANAGES]->(x)
 RETURN t.cluster AS cluster,
        1 AS depth,
        x.kind AS kind,

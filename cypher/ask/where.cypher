@@ -6,17 +6,22 @@
 // columns: cluster, namespace, kind, workload, service, kustomization, path, source_file, evidence
 // evidence: the chain of Flux objects from the cluster root to the workload (the shortest)
 // order: cluster, namespace, workload
+// A HelmRelease whose chart was rendered answers through the workloads it makes (they
+// are targets too: cypher/lookup/workloads_by_release.cypher), the release in the chain;
+// the kustomization column names the one applying the workload or its release.
 MATCH (w)
 WHERE w.id IN $ids
+  AND NOT EXISTS { MATCH (w)-[:MANAGES]->(:Workload) }
 OPTIONAL MATCH (k:Kustomization)-[:MANAGES]->(w)
+OPTIONAL MATCH (kr:Kustomization)-[:MANAGES]->(:HelmRelease)-[:MANAGES]->(w)
 OPTIONAL MATCH p = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*1..20]->(w)
-WITH w, k, collect(p) AS evidence
+WITH w, k, kr, collect(p) AS evidence
 RETURN w.cluster AS cluster,
        w.namespace AS namespace,
        w.kind AS kind,
        w.name AS workload,
        coalesce(w.service, w.name) AS service,
-       k.name AS kustomization,
-       k.path AS path,
+       coalesce(k.name, kr.name) AS kustomization,
+       coalesce(k.path, kr.path) AS path,
        w.source_file AS source_file,
        evidence

@@ -25,7 +25,7 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
     """Add one rendered cluster to the GraphDoc. Returns counts of objects by outcome."""
     ctx = ClusterContext(repo=repo, cluster=cluster, gd=gd)
     gd.add_node("Cluster", ctx.prefix, name=cluster.name, kind="Cluster", repo=repo, cluster=cluster.name,
-                path=cluster.root_path, source_file=cluster.root_file)
+                path=cluster.root_path, source_file=cluster.root_file, entry_point=cluster.entry_point)
     gd.add_rel("HAS_CLUSTER", ("Repo", repo), ("Cluster", ctx.prefix))
     objects = cluster.objects()
     _index_generated_names(ctx, objects)

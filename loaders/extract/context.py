@@ -105,7 +105,15 @@ class ClusterContext:
         self.managed(rendered, node)
         return node
 
+    def owner_node(self, owner: str) -> tuple[str, str]:
+        """The node of a "Kind/namespace/name" owner (a ResourceSet or a HelmRelease)."""
+        kind, namespace, name = owner.split("/", 2)
+        return (kind, self.id(kind, namespace, name))
+
     def managed(self, rendered: Rendered, node: tuple[str, str]) -> None:
+        if rendered.owner:  # made by a ResourceSet or a HelmRelease: that one applies it
+            self.gd.add_rel("MANAGES", self.owner_node(rendered.owner), node)
+            return
         ks_namespace, ks_name = rendered.managed_by.split("/", 1)
         owner = ("Kustomization", self.id("Kustomization", ks_namespace, ks_name))
         if owner[1] != node[1]:

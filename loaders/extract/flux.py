@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, FluxKustomization, Rendered, api_group, meta
+from ..resourceset import is_resourceset
 from .context import ClusterContext, clip
 
 # inline Helm values, as applied (after substitution), for "what value does X have"
@@ -18,16 +19,20 @@ def _ref_namespace(ref: dict[str, Any], default: str) -> str:
 
 
 def add_sources_without_objects(ctx: ClusterContext) -> None:
-    """Sources the cluster uses that no rendered object defines: the root GitRepository
-    when flux bootstrap's was assumed, and ExternalArtifacts (made by ArtifactGenerators)."""
+    """Sources the cluster uses that no rendered object defines: the root source when kg
+    synthesized it (flux bootstrap's assumed, or a FluxInstance's sync), and
+    ExternalArtifacts (made by ArtifactGenerators)."""
     root = ctx.cluster.root_source
     if root and ctx.cluster.assumed_root:
         namespace = meta(root).get("namespace") or "flux-system"
         name = meta(root).get("name") or "flux-system"
+        kind = str(root.get("kind") or "GitRepository")
+        spec = root.get("spec") if isinstance(root.get("spec"), dict) else {}
         ctx.gd.add_node(
-            "Source", ctx.id("GitRepository", namespace, name),
-            **ctx.base_props(kind="GitRepository", name=name, namespace=namespace, source_file=ctx.cluster.root_file),
-            assumed=True, maps_to=".",
+            "Source", ctx.id(kind, namespace, name),
+            **ctx.base_props(kind=kind, name=name, namespace=namespace, source_file=ctx.cluster.root_file),
+            assumed=True, synthesized_by=ctx.cluster.entry_point, url=spec.get("url") or None,
+            maps_to=ctx.cluster.source_roots.get(f"{kind}/{namespace}/{name}") or ".",
         )
     for key, layout in ctx.cluster.source_roots.items():
         kind, namespace, name = key.split("/", 2)
@@ -75,8 +80,10 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
         substitute_from=[f"{s.get('kind')}/{s.get('name')}" for s in substitute_from],
         unresolved_vars=ks.unresolved_vars,
         render_error=ks.render_error,
+        external_source=ks.external_source or None,
         resources=len(ks.objects),
         root=not ks.parent,
+        synthesized_by=ctx.cluster.entry_point if not ks.parent and ctx.cluster.assumed_root else None,
     )
     ctx.in_namespace(ks_node, ks.namespace)
     for dep in depends:
@@ -102,6 +109,8 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
         gd.add_rel("SUBSTITUTES_FROM", ks_node, target, optional=bool(ref.get("optional", False)))
     if not ks.parent:
         gd.add_rel("ROOT", ("Cluster", ctx.prefix), ks_node)
+    elif ks.owner:
+        gd.add_rel("MANAGES", ctx.owner_node(ks.owner), ks_node)
     else:
         parent_ns, parent_name = ks.parent.split("/", 1)
         gd.add_rel("MANAGES", ("Kustomization", ctx.id("Kustomization", parent_ns, parent_name)), ks_node)
@@ -116,7 +125,25 @@ def add_flux_object(ctx: ClusterContext, rendered: Rendered) -> bool:
     if group == FLUX_HELM_GROUP and rendered.kind == "HelmRelease":
         _add_helm_release(ctx, rendered)
         return True
+    if is_resourceset(rendered.obj):
+        _add_resourceset(ctx, rendered)
+        return True
     return False
+
+
+def _add_resourceset(ctx: ClusterContext, rendered: Rendered) -> None:
+    """A Flux Operator ResourceSet: what it generates hangs below it (MANAGES)."""
+    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
+    inputs_from = [r for r in spec.get("inputsFrom") or [] if isinstance(r, dict)]
+    owner = f"ResourceSet/{ctx.namespace_of(rendered)}/{rendered.name}"
+    generated = [r for r in ctx.cluster.objects() if r.owner == owner]
+    ctx.object_node(
+        "ResourceSet",
+        rendered,
+        inputs=len(spec.get("inputs") or []) if isinstance(spec.get("inputs"), list) else 0,
+        inputs_from=[f"{r.get('kind') or 'ResourceSetInputProvider'}/{r.get('name') or '(selector)'}" for r in inputs_from],
+        generated=len(generated),
+    )
 
 
 def _add_source(ctx: ClusterContext, rendered: Rendered) -> None:
@@ -145,6 +172,16 @@ def release_name(name: str, target_namespace: str | None, explicit: str | None) 
     return full
 
 
+def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
+    """What rendering the release's chart gave (loaders/releases.py), for the node."""
+    outcome = ctx.cluster.releases.get(owner)
+    if outcome is None:
+        return {}
+    if outcome.error:
+        return {"render_error": outcome.error}
+    return {"rendered_chart": f"{outcome.chart}@{outcome.version}", "rendered_objects": outcome.objects}
+
+
 def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
     gd = ctx.gd
     spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
@@ -170,6 +207,7 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         suspend=bool(spec.get("suspend", False)),
         depends_on=[f"{_ref_namespace(d, namespace)}/{d['name']}" for d in depends],
         values=clip(json.dumps(spec["values"], sort_keys=True, default=str), MAX_VALUES_CHARS) if isinstance(spec.get("values"), dict) else None,
+        **_chart_render(ctx, f"HelmRelease/{namespace}/{rendered.name}"),
     )
     if ref.get("name"):
         kind = ref.get("kind") or "HelmRepository"

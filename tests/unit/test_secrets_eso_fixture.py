@@ -21,9 +21,13 @@ def fetched(gd, node):
     return sorted(out, key=str)
 
 
-def test_loads_without_warnings(eso_vault_load):
+def test_loads_without_warnings_but_the_undefined_chart_source(eso_vault_load):
     assert [c.name for c in eso_vault_load.clusters] == ["prod"]
-    assert eso_vault_load.warnings == []
+    # the fixture's HelmRelease names a HelmRepository it never defines: its chart cannot be rendered
+    assert [w.reason for w in eso_vault_load.warnings] == [
+        "HelmRelease(s) payments-worker: chart not rendered (source, source HelmRepository/flux-system/acme): "
+        "HelmRepository/flux-system/acme is not defined in the cluster; the release stands for what it deploys"
+    ]
 
 
 def test_external_secret_resolves_through_the_cluster_store_to_vault_paths(eso_vault_load):
