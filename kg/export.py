@@ -25,7 +25,7 @@ from typing import Any
 
 from kg import cypher_text
 from kg.errors import KgError, NotFound
-from kg.queries import QueryRunner
+from kg.store.base import QueryRunner
 from kg.skill import documents, markdown
 from kg.skill.keys import assign_keys
 

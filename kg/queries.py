@@ -38,7 +38,7 @@ from typing import Any
 from kg import cypher_text, statements
 from kg.errors import NotFound, UsageError
 from kg.evidence import PathTokens
-from kg.statements import QueryRunner
+from kg.store.base import QueryRunner, Store
 from kg.schema import NODE_TYPES, label_for_kind
 
 
@@ -340,7 +340,7 @@ class Answer:
         return self.question.empty or "no rows"
 
 
-def ask(store: QueryRunner, name: str, target: str | None, cluster: str | None = None, repo: str | None = None) -> Answer:
+def ask(store: Store, name: str, target: str | None, cluster: str | None = None, repo: str | None = None) -> Answer:
     questions = catalogue()
     if name not in questions:
         raise UsageError(f"unknown question {name!r}; known: {', '.join(questions)}")
@@ -353,7 +353,7 @@ def ask(store: QueryRunner, name: str, target: str | None, cluster: str | None =
             raise UsageError(f"`kg ask {name}` needs a NAME")
         resolved = resolve_target(store, question, target, cluster, repo)
         params["ids"] = resolved.ids
-        if not getattr(store, "labels_bind_properties", False):
+        if not store.labels_bind_properties:
             text = bind_target_label(text, resolved.labels)
     rows = statements.run(store, text, params)
     if question.segments:

@@ -12,11 +12,9 @@ from the file's `// order:` header, applied here with Neo4j's rule: nulls last; 
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
-
-class QueryRunner(Protocol):
-    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+from kg.store.base import QueryRunner
 
 
 def parts(text: str) -> tuple[list[str], bool]:

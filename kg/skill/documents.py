@@ -13,7 +13,7 @@ import re
 from typing import Any, Iterable
 
 from kg import cypher_text
-from kg.queries import QueryRunner
+from kg.store.base import QueryRunner
 from kg.skill.keys import Row, assign_keys, keyed, path
 
 QUERIES = (

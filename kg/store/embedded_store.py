@@ -13,16 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
-import re
-import threading
-import time
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
-
 
 from kg import cypher_text
 from kg.config import EmbeddedSettings
@@ -31,21 +25,14 @@ from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
 from kg.schema import NODE_TYPES, REL_TYPES, node_properties, property_type, rel_properties
 
+from .base import Row, Store, wait_notice
 from .pause import pause_for_tests
 
-log = logging.getLogger("kg.store")
-WAIT_NOTICE_SECONDS = 2.0
-
 # Neo4j never repeats a relationship within a path (trail semantics); Ladybug's
-# variable-length patterns are walks unless marked TRAIL, which Neo4j cannot parse. So
-# the embedded store marks them: a dependsOn cycle then gives the rows Neo4j gives, and
-# a branching one does not explode into endless walks.
-_VARIABLE_LENGTH = re.compile(r"\*\s*(\d+)\s*\.\.\s*(\d+)\s*\]")
-
-
-def _trails(text: str) -> str:
-    return _VARIABLE_LENGTH.sub(r"* TRAIL \1..\2]", text)
-
+# variable-length patterns are walks by default. Every connection is set to trails
+# (cypher/embedded/trails.cypher): a dependsOn cycle then gives the rows Neo4j gives,
+# and a branching one does not explode into endless walks. The query files stay as
+# they are.
 
 # Records keep the loader's property dicts as they are, with the few values a load adds
 # beside them (load tag, rel_key): no copy of every property of a large graph.
@@ -114,7 +101,7 @@ def table_statements() -> list[str]:
     return statements
 
 
-class EmbeddedStore:
+class EmbeddedStore(Store):
     engine = "embedded"
     # a labelled pattern can read only its table's declared properties (others are a
     # binder error, not null): the target stays unlabelled here (kg.queries)
@@ -133,15 +120,9 @@ class EmbeddedStore:
     def close(self) -> None:
         for handle in (self._conn, self._db):
             if handle is not None:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(RuntimeError):
                     handle.close()
         self._conn = self._db = None
-
-    def __enter__(self) -> "EmbeddedStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- reads -----------------------------------------------------------------
     def _reader(self) -> Any:
@@ -158,6 +139,7 @@ class EmbeddedStore:
             try:
                 self._db = ladybug.Database(str(self.path), read_only=True)
                 self._conn = ladybug.Connection(self._db)
+                self._conn.execute(cypher_text.read("embedded/trails.cypher"))
             except RuntimeError as exc:
                 raise DatabaseUnavailable(f"cannot open {self.describe()}: {_first_line(exc)}") from None
             self._opened_inode = inode
@@ -175,9 +157,9 @@ class EmbeddedStore:
             rows.append({c: _plain(v) for c, v in zip(columns, result.get_next())})
         return rows
 
-    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
-        return self._rows(self._reader(), _trails(text), params)
+        return self._rows(self._reader(), text, params)
 
     def verify(self) -> None:
         self._reader()
@@ -215,14 +197,8 @@ class EmbeddedStore:
         self.check_writable()
         lock_path = self.path.with_name(self.path.name + ".lock")
         with open(lock_path, "a+") as handle:
-            notice = threading.Timer(WAIT_NOTICE_SECONDS, log.warning, [
-                "waiting for another load into %s to finish (it holds %s)", self.path, lock_path.name])
-            notice.daemon = True
-            notice.start()
-            try:
+            with wait_notice("waiting for another load into %s to finish (it holds %s)", self.path, lock_path.name):
                 fcntl.flock(handle, fcntl.LOCK_EX)
-            finally:
-                notice.cancel()
             try:
                 yield
             finally:
@@ -332,12 +308,11 @@ class EmbeddedStore:
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
-    def write(self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Replace one scope (a repo, or some of its clusters) with the GraphDoc, as the
-        Neo4j store does: what lies outside the scope stays, relationships leaving the
-        scope are replaced, and the new file is swapped in whole."""
-        tag = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
-        start = time.perf_counter()
+    def _write_scope(
+        self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any], tag: str
+    ) -> dict[str, int]:
+        """Replace the scope as the Neo4j store does: what lies outside the scope stays,
+        relationships leaving the scope are replaced, and the new file is swapped in whole."""
         with self._write_lock(repo):
             self._clean_leftovers()
 
@@ -347,24 +322,20 @@ class EmbeddedStore:
             nodes, kept_rels, old_ids, old_keys = self._read_kept(lambda props: not in_scope(props))
             node_added = {"load_tag": tag}
             for node in gd.sorted_nodes():
-                added = node_added
-                if node.label == "Repo":
-                    added = dict(repo_props or {}, load_tag=tag, loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                added = dict(repo_props, load_tag=tag) if node.label == "Repo" else node_added
                 nodes[node.id] = (node.label, node.props, added)
             # a kept relationship starts at a kept node; its end may have been replaced
             rels = {key: rec for key, rec in kept_rels.items() if key[2] in nodes}
             for rel in gd.sorted_rels():
-                rels[(rel.type, rel.start, rel.end, rel.rel_key)] = (rel.start_label, rel.end_label, rel.props, {"rel_key": rel.rel_key, "load_tag": tag})
+                rel_added = {"rel_key": rel.rel_key, "load_tag": tag}
+                rels[(rel.type, rel.start, rel.end, rel.rel_key)] = (rel.start_label, rel.end_label, rel.props, rel_added)
             swept = {
                 "nodes": sum(1 for i in old_ids if i not in nodes),
                 "relationships": sum(1 for k in old_keys if k not in rels),
             }
             del kept_rels, old_ids, old_keys  # before the build
             self._swap(nodes, rels)
-        seconds = time.perf_counter() - start
-        log.info("wrote %d nodes and %d relationships of %s into %s in %.1f s (load tag %s); swept %d stale node(s), "
-                 "%d relationship(s)", len(gd.nodes), len(gd.rels), repo, self.path, seconds, tag, swept["nodes"], swept["relationships"])
-        return {"load_tag": tag, "nodes": len(gd.nodes), "relationships": len(gd.rels), "swept": swept, "seconds": seconds}
+        return swept
 
     def delete_repo(self, repo: str) -> None:
         with self._write_lock(repo):

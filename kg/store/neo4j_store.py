@@ -6,11 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
-import time
-import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import neo4j
@@ -32,14 +28,13 @@ from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
 from kg.schema import NODE_TYPES
 
+from .base import Row, Store, wait_notice
 from .pause import pause_for_tests
 
 BATCH_SIZE = 1000
 # How long the driver retries a transaction that failed with a transient error (lock
 # timeout, deadlock, leader switch, lost connection), with exponential backoff.
 DEFAULT_RETRY_SECONDS = 30.0
-# A load still waiting for the repository's lock after this long says so (log warning).
-WAIT_NOTICE_SECONDS = 2.0
 # Neo4j codes meaning "you may not write here": a read-only database, a read-only user
 # (Enterprise: Security.Forbidden), a write in a read session.
 _READ_ONLY_CODES = ("WriteOnReadOnlyAccessDatabase", "ForbiddenOnReadOnlyDatabase", "Security.Forbidden", "Statement.AccessMode")
@@ -159,7 +154,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class Neo4jStore:
+class Neo4jStore(Store):
     engine = "neo4j"
     labels_bind_properties = False  # any node may carry any property
 
@@ -182,12 +177,6 @@ class Neo4jStore:
     def close(self) -> None:
         self.driver.close()
 
-    def __enter__(self) -> "Neo4jStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _session(self, read: bool = False) -> neo4j.Session:
         if not self._verified:
             self.verify()
@@ -195,9 +184,10 @@ class Neo4jStore:
         return self.driver.session(database=self.settings.database, default_access_mode=mode)
 
     # -- reads -----------------------------------------------------------------
-    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
-        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+
+        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
             result = tx.run(text, params or {})
             return [{k: _plain(v) for k, v in record.items()} for record in result]
 
@@ -255,17 +245,17 @@ class Neo4jStore:
             for statement in statements:
                 session.run(statement).consume()
 
-    def write(self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Write a GraphDoc for one scope (a repo, or some of its clusters) atomically:
-        upsert everything with a fresh load tag, then sweep what the previous load of
-        the same scope wrote and this one did not, all in one transaction. A failure
-        anywhere rolls back and leaves the previous graph as it was."""
-        tag = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+    def _write_scope(
+        self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any], tag: str
+    ) -> dict[str, int]:
+        """Upsert everything with the load tag, then sweep what the previous load of the
+        same scope wrote and this one did not, all in one transaction. A failure anywhere
+        rolls back and leaves the previous graph as it was."""
         node_batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for node in gd.sorted_nodes():
             props = dict(node.props, load_tag=tag)
             if node.label == "Repo":
-                props.update(repo_props or {}, loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                props.update(repo_props)
             node_batches[node.label].append({"id": node.id, "props": props})
         rel_batches: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         for rel in gd.sorted_rels():
@@ -286,14 +276,8 @@ class Neo4jStore:
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             # 1. the repository's lock (see cypher/store/lock_repo.cypher); say so when waiting
-            notice = threading.Timer(WAIT_NOTICE_SECONDS, log.warning, [
-                "waiting for another load of repository %r to finish (Neo4j holds its lock)", repo])
-            notice.daemon = True
-            notice.start()
-            try:
+            with wait_notice("waiting for another load of repository %r to finish (Neo4j holds its lock)", repo):
                 run(tx, cypher_text.read("store/lock_repo.cypher"), repo=repo, tag=tag)
-            finally:
-                notice.cancel()
             # 2. upsert everything with the new tag
             for label, rows in node_batches.items():
                 statement = cypher_text.template("store/merge_nodes.cypher", label=label)
@@ -319,7 +303,6 @@ class Neo4jStore:
                 swept["nodes"] += counters.nodes_deleted
                 swept["relationships"] += counters.relationships_deleted
 
-        start = time.perf_counter()
         try:
             with translate_errors(self.settings, writing=True), self._session() as session:
                 session.execute_write(work)
@@ -329,16 +312,7 @@ class Neo4jStore:
                 f"({len(gd.nodes)} nodes, {len(gd.rels)} relationships): {exc}. The load was rolled back. Give the server more "
                 "(server.memory.heap.max_size, or dbms.memory.transaction.total.max; KG_NEO4J_HEAP for scripts/neo4j-local)"
             ) from None
-        seconds = time.perf_counter() - start
-        log.info("wrote %d nodes and %d relationships of %s in one transaction in %.1f s (load tag %s); swept %d stale "
-                 "node(s), %d relationship(s)", len(gd.nodes), len(gd.rels), repo, seconds, tag, swept["nodes"], swept["relationships"])
-        return {
-            "load_tag": tag,
-            "nodes": len(gd.nodes),
-            "relationships": len(gd.rels),
-            "swept": swept,
-            "seconds": seconds,
-        }
+        return swept
 
     def delete_repo(self, repo: str) -> None:
         with translate_errors(self.settings), self._session() as session:
