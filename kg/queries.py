@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-from kg import cypher_text, statements
+from kg import cypher_files, run_cypher
+from kg.cypher_files import CypherFile
 from kg.errors import NotFound, UsageError
 from kg.evidence import PathTokens
 from kg.store.base import QueryRunner, Store
@@ -50,6 +51,7 @@ class Question:
     columns: list[str]
     evidence: str
     text: str
+    file: CypherFile
     targets: list[str] = field(default_factory=list)
     single: bool = False
     shape: str = ""
@@ -65,35 +67,40 @@ class Question:
         return "name" in self.params
 
 
-def parse_header(name: str, text: str) -> Question:
-    question = Question(name, "", {}, [], "", text)
-    for line in text.splitlines():
-        if not line.startswith("//"):
-            break
-        body = line[2:].strip()
-        key, _, value = body.partition(":")
-        key, value = key.strip(), value.strip()
-        if key in ("summary", "evidence", "shape", "empty"):
-            setattr(question, key, value)
-        elif key == "sets":
-            pass  # kg.statements applies it
-        elif key == "evidence segments":
-            question.segments = [c.strip() for c in value.split(",") if c.strip()]
-        elif key in ("columns", "order", "per", "least"):
-            setattr(question, key, [c.strip() for c in value.split(",") if c.strip()])
-        elif key == "targets":
-            question.targets = [t.strip() for t in value.split(",") if t.strip()]
-        elif key == "single":
-            question.single = value.lower() == "true"
-        elif key.startswith("param "):
-            question.params[key[len("param "):].strip()] = value
-        elif key != "question":
-            question.notes.append(body)
-    return question
+QUESTION_KEYS = (
+    "question", "summary", "evidence", "shape", "empty", "sets", "evidence segments",
+    "columns", "order", "per", "least", "targets", "single",
+)  # fmt: skip
+
+
+def parse_question(name: str, file: CypherFile) -> Question:
+    """A question from its file's header; header lines that are no question key are notes."""
+    return Question(
+        name=name,
+        summary=file.value("summary"),
+        params=file.params(),
+        columns=file.items("columns"),
+        evidence=file.value("evidence"),
+        text=file.text,
+        file=file,
+        targets=file.items("targets"),
+        single=file.value("single").lower() == "true",
+        shape=file.value("shape"),
+        empty=file.value("empty"),
+        order=file.items("order"),
+        per=file.items("per"),
+        least=file.items("least"),
+        segments=file.items("evidence segments"),
+        notes=[
+            h.value if not h.key else f"{h.key}: {h.value}"
+            for h in file.header
+            if h.key not in QUESTION_KEYS and not h.key.startswith("param ")
+        ],
+    )
 
 
 def catalogue() -> dict[str, Question]:
-    return {name: parse_header(name, cypher_text.read(f"ask/{name}.cypher")) for name in cypher_text.listing("ask")}
+    return {name: parse_question(name, cypher_files.load(f"ask/{name}.cypher")) for name in cypher_files.listing("ask")}
 
 
 # -- targets -----------------------------------------------------------------------
@@ -134,18 +141,19 @@ class Target:
         return {_label_of(row) or "" for row in self.candidates}
 
 
-# How a question file finds its target: portable, and runnable as it is in Browser. An
-# unlabelled node pattern scans every node of every repository in Neo4j, though; when the
-# target has one label, kg names it (a label from the schema, never from the command
-# line), so Neo4j seeks the id in that label's index. Not on an engine whose labels bind
-# properties: a part may read a property another of its target kinds has.
-TARGET_MATCH = "MATCH (t)\nWHERE t.id IN $ids"
+# How a question file finds its target: portable, and runnable as it is in Browser (the
+# placeholder is a comment). An unlabelled node pattern scans every node of every
+# repository in Neo4j, though; when the target has one label, kg fills the `target`
+# placeholder with it (a label from the schema, never from the command line), so Neo4j
+# seeks the id in that label's index. Not on an engine whose labels bind properties: a
+# part may read a property another of its target kinds has.
+TARGET_MATCH = "MATCH (t/*:{target}*/)\nWHERE t.id IN $ids"
 
 
-def bind_target_label(text: str, labels: set[str]) -> str:
-    if len(labels) != 1 or next(iter(labels)) not in NODE_TYPES:
-        return text
-    return text.replace(TARGET_MATCH, f"MATCH (t:{next(iter(labels))})\nWHERE t.id IN $ids")
+def bind_target_label(file: CypherFile, labels: set[str]) -> str:
+    if len(labels) != 1 or next(iter(labels)) not in NODE_TYPES or "target" not in file.optional_placeholders:
+        return file.text
+    return file.fill(target=next(iter(labels)))
 
 
 def _label_of(row: dict[str, Any]) -> str | None:
@@ -165,7 +173,7 @@ def resolve_target(store: QueryRunner, question: Question, text: str, cluster: s
         rows = []
         for candidate in lookups:
             found = store.query(
-                cypher_text.read("lookup/targets.cypher"),
+                cypher_files.text("lookup/targets.cypher"),
                 {"name": candidate.name, "namespace": candidate.namespace, "cluster": cluster, "repo": repo},
             )
             rows += [r for r in found if candidate.label is None or _label_of(r) == candidate.label]
@@ -188,9 +196,9 @@ def _lookup(store: QueryRunner, spec: TargetSpec, labels: list[str], cluster: st
     params = {"name": spec.name, "namespace": spec.namespace, "cluster": cluster, "repo": repo}
     rows: list[dict[str, Any]] = []
     for label in labels:
-        rows += store.query(cypher_text.template("lookup/target_by_label.cypher", label=label), params)
+        rows += store.query(cypher_files.load("lookup/target_by_label.cypher").fill(label=label), params)
         if label == "Workload":
-            rows += store.query(cypher_text.read("lookup/workload_by_service.cypher"), params)
+            rows += store.query(cypher_files.text("lookup/workload_by_service.cypher"), params)
     unique = {r["id"]: r for r in rows if spec.kind is None or str(r.get("kind") or "").lower() == spec.kind.lower()}
     return [unique[i] for i in sorted(unique)]
 
@@ -209,7 +217,7 @@ def _raise_not_found(
         raise NotFound(
             f"{text!r} is a {', '.join(kinds)}; `kg ask {question.name}` takes a {', '.join(question.targets)}"
         )
-    names = store.query(cypher_text.read("lookup/names.cypher"), {"cluster": cluster, "repo": repo})
+    names = store.query(cypher_files.text("lookup/names.cypher"), {"cluster": cluster, "repo": repo})
     known = sorted({r["name"] for r in names})
     close = difflib.get_close_matches(parse_target(text).name, known, n=5, cutoff=0.6)
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
@@ -320,7 +328,7 @@ def _least_per(rows: list[dict[str, Any]], per: list[str], least: list[str]) -> 
     best: dict[tuple, tuple[tuple, dict[str, Any]]] = {}
     for row in rows:
         group = tuple(str(row.get(c)) for c in per)
-        rank = tuple(statements.sort_key(row.get(c)) for c in least) + (str(row.get("evidence") or ""),)
+        rank = tuple(run_cypher.sort_key(row.get(c)) for c in least) + (str(row.get("evidence") or ""),)
         if group not in best or rank < best[group][0]:
             best[group] = (rank, row)
     return [row for _, row in best.values()]
@@ -347,21 +355,21 @@ def ask(store: Store, name: str, target: str | None, cluster: str | None = None,
     question = questions[name]
     params: dict[str, Any] = {"cluster": cluster, "repo": repo}
     resolved = None
-    text = question.text
+    text = None
     if question.takes_target:
         if not target:
             raise UsageError(f"`kg ask {name}` needs a NAME")
         resolved = resolve_target(store, question, target, cluster, repo)
         params["ids"] = resolved.ids
         if not store.labels_bind_properties:
-            text = bind_target_label(text, resolved.labels)
-    rows = statements.run(store, text, params)
+            text = bind_target_label(question.file, resolved.labels)
+    rows = run_cypher.run(store, question.file, params, text)
     if question.segments:
         for row in rows:
             row[question.segments[0]] = _joined_segments(row, question.segments)
     rows = [{k: _cell(v) for k, v in row.items()} for row in rows]
     if question.per:
-        rows = statements.order_rows(_least_per(rows, question.per, question.least), question.order)
+        rows = run_cypher.order_rows(_least_per(rows, question.per, question.least), question.order)
     columns = question.columns or list(dict.fromkeys(k for row in rows for k in row))
     rows = [{c: row.get(c) for c in columns} for row in rows]
     if question.shape == "tree":

@@ -18,12 +18,12 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from kg import cypher_text
+from kg import cypher_files
 from kg.config import EmbeddedSettings
 from kg.errors import DatabaseError, DatabaseReadOnly, DatabaseUnavailable, KgError
 from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
-from kg.schema import NODE_TYPES, REL_TYPES, node_properties, property_type, rel_properties
+from kg.schema import NODE_TYPES, REL_TYPES, check_identifier, node_properties, property_type, rel_properties
 
 from .base import Row, Store, wait_notice
 from .pause import pause_for_tests
@@ -87,17 +87,23 @@ def _is_path(value: Any) -> bool:
     return isinstance(value, dict) and "_NODES" in value and "_RELS" in value
 
 
+def _columns(owner: str, properties: tuple[str, ...]) -> str:
+    """`name TYPE, ...` of a table: schema properties with their schema types only."""
+    for column in properties:
+        if not column.isidentifier():
+            raise ValueError(f"column {column!r} of {owner} is not an identifier")
+    return ", ".join(f"`{p}` {property_type(p, owner)}" for p in properties)
+
+
 def table_statements() -> list[str]:
     """The typed DDL of the whole schema: a node table per label, a relationship table
     per type with every (from, to) pair the schema allows."""
-    statements = [
-        cypher_text.table_ddl("embedded/node_table.cypher", [(p, property_type(p, label)) for p in node_properties(label)], label=label)
-        for label in NODE_TYPES
-    ]
+    node_table, rel_table = cypher_files.load("embedded/node_table.cypher"), cypher_files.load("embedded/rel_table.cypher")
+    statements = [node_table.fill({"columns": _columns(label, node_properties(label))}, label=label) for label in NODE_TYPES]
     for rel_type, rel in REL_TYPES.items():
-        pairs = [(a, b) for a in rel.sources for b in rel.targets]
-        columns = [(p, property_type(p, rel_type)) for p in rel_properties(rel_type)]
-        statements.append(cypher_text.table_ddl("embedded/rel_table.cypher", columns, pairs, type=rel_type))
+        pairs = ", ".join(f"FROM {check_identifier(a)} TO {check_identifier(b)}" for a in rel.sources for b in rel.targets)
+        columns = _columns(rel_type, rel_properties(rel_type))
+        statements.append(rel_table.fill({"columns": columns, "pairs": pairs}, type=rel_type))
     return statements
 
 
@@ -139,7 +145,7 @@ class EmbeddedStore(Store):
             try:
                 self._db = ladybug.Database(str(self.path), read_only=True)
                 self._conn = ladybug.Connection(self._db)
-                self._conn.execute(cypher_text.read("embedded/trails.cypher"))
+                self._conn.execute(cypher_files.text("embedded/trails.cypher"))
             except RuntimeError as exc:
                 raise DatabaseUnavailable(f"cannot open {self.describe()}: {_first_line(exc)}") from None
             self._opened_inode = inode
@@ -175,8 +181,8 @@ class EmbeddedStore(Store):
             raise DatabaseReadOnly(f"cannot write to {folder}: {self.describe()} is read-only (nothing was written)")
 
     def status(self) -> dict[str, Any]:
-        nodes = {label: self.query(cypher_text.template("embedded/count_nodes.cypher", label=label))[0]["count"] for label in NODE_TYPES}
-        rels = {t: self.query(cypher_text.template("embedded/count_rels.cypher", type=t))[0]["count"] for t in REL_TYPES}
+        nodes = {label: self.query(cypher_files.load("embedded/count_nodes.cypher").fill(label=label))[0]["count"] for label in NODE_TYPES}
+        rels = {t: self.query(cypher_files.load("embedded/count_rels.cypher").fill(type=t))[0]["count"] for t in REL_TYPES}
         ladybug = _ladybug()
         return {
             "engine": self.engine,
@@ -185,7 +191,7 @@ class EmbeddedStore(Store):
             "server": {"name": "LadybugDB (embedded)", "version": getattr(ladybug, "__version__", "?"), "edition": "embedded"},
             "nodes": {k: v for k, v in sorted(nodes.items()) if v},
             "relationships": {k: v for k, v in sorted(rels.items()) if v},
-            "repos": self.query(cypher_text.read("db/repos.cypher")),
+            "repos": self.query(cypher_files.text("db/repos.cypher")),
         }
 
     def ensure_schema(self) -> None:
@@ -221,12 +227,12 @@ class EmbeddedStore(Store):
         conn = self._reader()
         kept_ids: set[str] = set()
         for label in NODE_TYPES:
-            scopes = self._rows(conn, cypher_text.template("embedded/read_node_scopes.cypher", label=label), None)
+            scopes = self._rows(conn, cypher_files.load("embedded/read_node_scopes.cypher").fill(label=label), None)
             all_ids.update(row["id"] for row in scopes)
             keep = {row["id"] for row in scopes if kept(row)}
             if keep:
                 kept_ids |= keep
-                for row in self._rows(conn, cypher_text.template("embedded/read_nodes.cypher", label=label), None):
+                for row in self._rows(conn, cypher_files.load("embedded/read_nodes.cypher").fill(label=label), None):
                     if row["n"]["id"] in keep:
                         nodes[row["n"]["id"]] = (label, row["n"], NOTHING_ADDED)
         for rel_type, rel in REL_TYPES.items():
@@ -235,12 +241,12 @@ class EmbeddedStore(Store):
                     names = {"type": rel_type, "start_label": start_label, "end_label": end_label}
                     keys = [
                         (rel_type, row["from_id"], row["to_id"], row["rel_key"] or "")
-                        for row in self._rows(conn, cypher_text.template("embedded/read_rel_keys.cypher", **names), None)
+                        for row in self._rows(conn, cypher_files.load("embedded/read_rel_keys.cypher").fill(**names), None)
                     ]
                     all_keys.update(keys)
                     if not any(key[1] in kept_ids for key in keys):
                         continue
-                    for row in self._rows(conn, cypher_text.template("embedded/read_rels.cypher", **names), None):
+                    for row in self._rows(conn, cypher_files.load("embedded/read_rels.cypher").fill(**names), None):
                         if row["from_id"] in kept_ids:
                             props = row["r"]
                             rels[(rel_type, row["from_id"], row["to_id"], props.get("rel_key", ""))] = (start_label, end_label, props, NOTHING_ADDED)
@@ -266,7 +272,7 @@ class EmbeddedStore(Store):
                 if rows:  # Ladybug refuses to copy an empty frame
                     columns = list(node_properties(label))
                     frame = pd.DataFrame([[a.get(c, p.get(c)) for c in columns] for p, a in rows], columns=columns, dtype=object)
-                    self._copy(conn, cypher_text.template("embedded/copy_nodes.cypher", label=label), frame)
+                    self._copy(conn, cypher_files.load("embedded/copy_nodes.cypher").fill(label=label), frame)
             groups: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any], dict[str, Any]]]] = {}
             for (rel_type, start, end, _), (start_label, end_label, props, added) in rels.items():
                 groups.setdefault((rel_type, start_label, end_label), []).append((start, end, props, added))
@@ -275,7 +281,7 @@ class EmbeddedStore(Store):
                 frame = pd.DataFrame(
                     [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in rows], columns=["from", "to"] + columns, dtype=object
                 )
-                text = cypher_text.template("embedded/copy_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label)
+                text = cypher_files.load("embedded/copy_rels.cypher").fill(type=rel_type, start_label=start_label, end_label=end_label)
                 self._copy(conn, text, frame)
             conn.execute("COMMIT")
         finally:

@@ -13,7 +13,7 @@ import neo4j
 from neo4j import GraphDatabase
 from neo4j import exceptions as neo4j_errors
 
-from kg import cypher_text
+from kg import cypher_files
 from kg.config import Neo4jSettings
 from kg.errors import (
     ConnectionLost,
@@ -211,7 +211,7 @@ class Neo4jStore(Store):
         with translate_errors(self.settings):
             try:
                 with self.driver.session(database="system", default_access_mode=neo4j.READ_ACCESS) as session:
-                    rows = session.run(cypher_text.read("db/databases.cypher")).data()
+                    rows = session.run(cypher_files.text("db/databases.cypher")).data()
             except neo4j_errors.ClientError:
                 return
         wanted = [r for r in rows if (r["name"] == self.settings.database if self.settings.database else r["home"])]
@@ -222,15 +222,15 @@ class Neo4jStore(Store):
             )
 
     def status(self) -> dict[str, Any]:
-        components = self.query(cypher_text.read("db/components.cypher"))
+        components = self.query(cypher_files.text("db/components.cypher"))
         return {
             "engine": self.engine,
             "address": self.settings.uri,
             "database": self.settings.database or "(server default)",
             "server": components[0] if components else {},
-            "nodes": {r["label"]: r["count"] for r in self.query(cypher_text.read("db/node_counts.cypher"))},
-            "relationships": {r["type"]: r["count"] for r in self.query(cypher_text.read("db/relationship_counts.cypher"))},
-            "repos": self.query(cypher_text.read("db/repos.cypher")),
+            "nodes": {r["label"]: r["count"] for r in self.query(cypher_files.text("db/node_counts.cypher"))},
+            "relationships": {r["type"]: r["count"] for r in self.query(cypher_files.text("db/relationship_counts.cypher"))},
+            "repos": self.query(cypher_files.text("db/repos.cypher")),
         }
 
     # -- writes ----------------------------------------------------------------
@@ -239,8 +239,8 @@ class Neo4jStore(Store):
         statements = []
         for label in NODE_TYPES:
             for path in ("store/constraint_id.cypher", "store/index_name.cypher", "store/index_scope.cypher"):
-                statements.append(cypher_text.template(path, label=label))
-        statements.append(cypher_text.read("store/index_workload_service.cypher"))
+                statements.append(cypher_files.load(path).fill(label=label))
+        statements.append(cypher_files.text("store/index_workload_service.cypher"))
         with translate_errors(self.settings), self._session() as session:
             for statement in statements:
                 session.run(statement).consume()
@@ -277,17 +277,17 @@ class Neo4jStore(Store):
         def work(tx: neo4j.ManagedTransaction) -> None:
             # 1. the repository's lock (see cypher/store/lock_repo.cypher); say so when waiting
             with wait_notice("waiting for another load of repository %r to finish (Neo4j holds its lock)", repo):
-                run(tx, cypher_text.read("store/lock_repo.cypher"), repo=repo, tag=tag)
+                run(tx, cypher_files.text("store/lock_repo.cypher"), repo=repo, tag=tag)
             # 2. upsert everything with the new tag
             for label, rows in node_batches.items():
-                statement = cypher_text.template("store/merge_nodes.cypher", label=label)
+                statement = cypher_files.load("store/merge_nodes.cypher").fill(label=label)
                 for i in range(0, len(rows), BATCH_SIZE):
                     run(tx, statement, rows=rows[i : i + BATCH_SIZE])
                 log.debug("merged %d %s node(s)", len(rows), label)
             pause_for_tests("write")
             for (rel_type, start_label, end_label), rows in rel_batches.items():
-                statement = cypher_text.template(
-                    "store/merge_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label
+                statement = cypher_files.load("store/merge_rels.cypher").fill(
+                    type=rel_type, start_label=start_label, end_label=end_label
                 )
                 for i in range(0, len(rows), BATCH_SIZE):
                     run(tx, statement, rows=rows[i : i + BATCH_SIZE])
@@ -297,9 +297,9 @@ class Neo4jStore(Store):
             scope = {"repo": repo, "clusters": clusters, "tag": tag}
             swept.update(nodes=0, relationships=0)  # a retried transaction starts again
             for label in NODE_TYPES:
-                swept["relationships"] += run(tx, cypher_text.template("store/sweep_rels.cypher", label=label), **scope).relationships_deleted
+                swept["relationships"] += run(tx, cypher_files.load("store/sweep_rels.cypher").fill(label=label), **scope).relationships_deleted
             for label in NODE_TYPES:
-                counters = run(tx, cypher_text.template("store/sweep_nodes.cypher", label=label), **scope)
+                counters = run(tx, cypher_files.load("store/sweep_nodes.cypher").fill(label=label), **scope)
                 swept["nodes"] += counters.nodes_deleted
                 swept["relationships"] += counters.relationships_deleted
 
@@ -316,4 +316,4 @@ class Neo4jStore(Store):
 
     def delete_repo(self, repo: str) -> None:
         with translate_errors(self.settings), self._session() as session:
-            session.run(cypher_text.read("store/delete_repo.cypher"), repo=repo).consume()
+            session.run(cypher_files.text("store/delete_repo.cypher"), repo=repo).consume()

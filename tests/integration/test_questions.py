@@ -214,12 +214,12 @@ def _operators(plan: dict):
 
 
 def test_a_target_of_one_label_is_sought_in_its_index_not_scanned(neo4j_settings):
-    """The questions find their target with a portable `MATCH (t) WHERE t.id IN $ids`;
+    """The questions find their target with a portable `MATCH (t/*:{target}*/) WHERE t.id IN $ids`;
     kg names the label when the target has one, so Neo4j seeks the id index instead of
     scanning every node of every loaded repository (EXPLAIN, no data needed)."""
     import neo4j
 
-    from kg import statements
+    from kg.cypher_files import union_parts
     from kg.queries import TARGET_MATCH, bind_target_label
 
     checked = 0
@@ -227,7 +227,7 @@ def test_a_target_of_one_label_is_sought_in_its_index_not_scanned(neo4j_settings
         with driver.session(database=neo4j_settings.database) as session:
             for question in catalogue().values():
                 for label in question.targets[:2]:  # the plans differ by label only in the seek
-                    for part in statements.parts(bind_target_label(question.text, {label}))[0]:
+                    for part in union_parts(bind_target_label(question.file, {label}))[0]:
                         if f"MATCH (t:{label})\nWHERE t.id IN $ids" not in part:
                             continue
                         plan = session.run("EXPLAIN " + part, {"ids": ["x"], "cluster": None, "repo": None}).consume().plan
