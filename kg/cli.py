@@ -1,11 +1,4 @@
-"""The `kg` command line.
-
-Exit codes: 0 success; 1 nothing usable loaded / target not found or ambiguous;
-2 usage; 3 Neo4j unreachable; 4 credentials refused; 5 unknown database;
-6 other database refusal; 7 database read-only (nothing written); 8 connection to
-Neo4j lost during a load (rolled back: the previous graph stands); 9 transient
-database error still failing after the retries (rolled back); 130 interrupted.
-"""
+"""The `kg` command line. Exit codes: kg/errors.py (exit_codes(), README's table)."""
 
 
 import contextlib
@@ -21,7 +14,7 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from kg import __version__
-from kg.errors import KgError, UsageError
+from kg.errors import INTERRUPTED, KgError, UsageError, loader_errors
 
 app = typer.Typer(
     help="flux-kg: a Flux CD GitOps repository as a knowledge graph (embedded, or in Neo4j), and the on-call answers in it.",
@@ -62,24 +55,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except KgError as exc:
             _fail(str(exc), exc.exit_code)
-        except Exception as exc:
-            if _is_load_error(exc):
-                _fail(str(exc), 1)
-            raise
         except KeyboardInterrupt:
             # an open load transaction is rolled back when its session closes
-            _fail("interrupted (a load in progress was rolled back)", 130)
+            _fail("interrupted (a load in progress was rolled back)", INTERRUPTED)
 
     return wrapper
-
-
-def _is_load_error(exc: Exception) -> bool:
-    """A rendering failure the loaders explain (a bad repository, no kustomize). The
-    loaders are imported by `kg load` only (they cost ~0.1 s): an error from them means
-    they were imported."""
-    loaders = sys.modules.get("kg.loaders")
-    kustomize = sys.modules.get("kg.loaders.kustomize")
-    return bool(loaders and isinstance(exc, loaders.LoadError)) or bool(kustomize and isinstance(exc, kustomize.KustomizeNotFound))
 
 
 def _store(engine: str | None, graph: str | None, uri: str | None, user: str | None, password: str | None, database: str | None):
@@ -198,7 +178,8 @@ def load(
     started = time.perf_counter()
     with _logging(verbose), _store(engine, graph, uri, user, password, database) as store, _status(fmt == "text") as status:
         store.check_writable()  # fail fast, before the (longer) rendering
-        result = load_repo(path, repo_name=repo_name, clusters=cluster or None, progress=status)
+        with loader_errors():
+            result = load_repo(path, repo_name=repo_name, clusters=cluster or None, progress=status)
         _log_load(result)
         status(f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to {store.describe()}")
         store.ensure_schema()
@@ -265,7 +246,7 @@ def ask_root(
     list_questions: Annotated[bool, typer.Option("--list", help="List the questions, one line each.")] = False,
 ) -> None:
     if list_questions:
-        from kg.queries import catalogue
+        from kg.questions import catalogue
 
         questions = catalogue()
         width = max(len(n) for n in questions)
@@ -279,14 +260,14 @@ def ask_root(
 
 
 def _register_questions() -> None:
-    from kg.queries import catalogue
+    from kg.questions import catalogue
 
     for question in catalogue().values():
         _register(question)
 
 
 def _answer(question_name: str, name: Optional[str], cluster, repo, fmt, engine, graph, uri, user, password, database) -> None:
-    from kg.queries import ask, render
+    from kg.questions import ask, render
 
     chosen = fmt or ("table" if sys.stdout.isatty() else "json")
     if chosen not in FORMATS:

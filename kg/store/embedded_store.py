@@ -110,7 +110,7 @@ def table_statements() -> list[str]:
 class EmbeddedStore(Store):
     engine = "embedded"
     # a labelled pattern can read only its table's declared properties (others are a
-    # binder error, not null): the target stays unlabelled here (kg.queries)
+    # binder error, not null): the target stays unlabelled here (kg.questions)
     labels_bind_properties = True
 
     def __init__(self, settings: EmbeddedSettings):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kg import cypher_files, queries
+from kg import cypher_files, questions as queries
 from kg.errors import KgError
 from kg.export import build_files
 from kg.skill.documents import QUERIES as EXPORT_QUERIES

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.queries import catalogue
+from kg.questions import catalogue
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -220,7 +220,7 @@ def test_a_target_of_one_label_is_sought_in_its_index_not_scanned(neo4j_settings
     import neo4j
 
     from kg.cypher_files import union_parts
-    from kg.queries import TARGET_MATCH, bind_target_label
+    from kg.questions import TARGET_MATCH, bind_target_label
 
     checked = 0
     with neo4j.GraphDatabase.driver(neo4j_settings.uri, auth=(neo4j_settings.user, neo4j_settings.password)) as driver:

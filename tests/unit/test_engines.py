@@ -13,7 +13,7 @@ from kg.cypher_files import CypherFile
 from kg.config import EmbeddedSettings, resolve_engine
 from kg.errors import UsageError
 from kg.evidence import PathTokens
-from kg.queries import format_path
+from kg.evidence import format_path
 from kg.schema import NODE_TYPES, REL_TYPES, node_properties, property_type, rel_properties
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from kg import cypher_files
 from kg.errors import UsageError
-from kg.queries import TargetSpec, catalogue, parse_target
+from kg.questions import TargetSpec, catalogue, parse_target
 from kg.schema import NODE_TYPES
 
 EXPECTED = {"where", "trace", "tree", "depends-on", "blast-radius", "secrets", "config", "problems", "debug"}
@@ -65,7 +65,7 @@ def test_target_syntax():
 
 
 def test_the_target_label_is_named_only_when_the_target_has_one():
-    from kg.queries import bind_target_label
+    from kg.questions import bind_target_label
 
     from kg.cypher_files import CypherFile
 
