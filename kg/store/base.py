@@ -126,7 +126,7 @@ class Store(ABC):
 
     @abstractmethod
     def delete_repo(self, repo: str) -> None:
-        """Remove everything the loads of a repository wrote (`kg db forget`)."""
+        """Remove everything the loads of a repository wrote (the tests use it)."""
 
     @abstractmethod
     def _write_scope(
