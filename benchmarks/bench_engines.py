@@ -55,7 +55,7 @@ def one(engine: str, path: Path) -> dict:
     """Render, write twice, ask: in this process, with one engine."""
     from kg.errors import KgError
     from kg.loaders import load_repo
-    from kg.queries import ask, catalogue
+    from kg.questions import ask, catalogue
     from kg.store import open_store
 
     repo = f"bench-{uuid.uuid4().hex[:6]}"

@@ -76,7 +76,7 @@ def main(paths: list[Path]) -> None:
             written = store.write(result.graph, name, None)
             print(f"  {'write':<10} {written['seconds'] * 1000:8.0f} ms")
             from kg.errors import NotFound
-            from kg.queries import ask, catalogue
+            from kg.questions import ask, catalogue
 
             for question in catalogue().values():
                 target, cluster = sample_target(store, question, name)

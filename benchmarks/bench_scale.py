@@ -1,6 +1,6 @@
 """Scale benchmark (issue 7, point 5): load synthetic repositories from 100 to 20,000
 objects (benchmarks/generate_repo.py) and print, per size, the time and peak memory of
-each stage, the latency of every `kg ask` question (kg.queries.catalogue(), so new
+each stage, the latency of every `kg ask` question (kg.questions.catalogue(), so new
 questions are included), and the fitted exponent of time and memory against size.
 
     NEO4J_URI=bolt://127.0.0.1:7687 python benchmarks/bench_scale.py [SIZE ...] [--json FILE]
@@ -71,7 +71,7 @@ def one_size(objects: int) -> dict:
     from kg.config import Neo4jSettings
     from kg.errors import NotFound
     from kg.loaders import load_repo
-    from kg.queries import ask, catalogue
+    from kg.questions import ask, catalogue
     from kg.store import Neo4jStore
 
     dims = shape(objects)

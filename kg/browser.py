@@ -27,7 +27,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from kg import cypher_text
+from kg import cypher_files
+from kg.cypher_files import CypherFile
 from kg.config import DEFAULT_PASSWORD, Neo4jSettings
 from kg.errors import UsageError
 
@@ -43,7 +44,7 @@ GUIDE_HOST = "localhost"
 
 # -- the style sheet ----------------------------------------------------------------
 def style_text() -> str:
-    return cypher_text.read(STYLE_FILE)
+    return resources.files("kg.cypher").joinpath(STYLE_FILE).read_text(encoding="utf-8")
 
 
 def style_path() -> Path | None:
@@ -123,46 +124,26 @@ class Exploration:
         return values
 
 
-_QUERY_LINE = re.compile(r"^// query:\s*(\S+)\s*$")
+_EXPLORATION_KEYS = ("query", "title", "about")
 
 
 def parse_explorations(text: str) -> list[Exploration]:
     """The `// query:` sections of explore.cypher (format documented at its top)."""
-    sections: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        match = _QUERY_LINE.match(line)
-        if match:
-            sections.append((match.group(1), []))
-        elif sections:
-            sections[-1][1].append(line)
     result = []
-    for query_id, lines in sections:
-        title, about, params, body = "", [], {}, []
-        header = True
-        for line in lines:
-            if header and line.startswith("//"):
-                key, _, value = line[2:].strip().partition(":")
-                key, value = key.strip(), value.strip()
-                if key == "title":
-                    title = value
-                elif key == "about":
-                    about.append(value)
-                elif key.startswith("param "):
-                    params[key[len("param "):].strip()] = value
-                else:
-                    raise ValueError(f"{EXPLORE_FILE}: query {query_id}: unknown header line {line!r}")
-                continue
-            header = False
-            body.append(line)
-        cypher = "\n".join(body).strip()
+    for section in CypherFile.parse(text, EXPLORE_FILE).sections("query"):
+        query_id = section.value("query")
+        for line in section.header:
+            if line.key not in _EXPLORATION_KEYS and not line.key.startswith("param "):
+                raise ValueError(f"{EXPLORE_FILE}: query {query_id}: unknown header line {line.key or line.value!r}")
+        title, cypher = section.value("title"), section.body
         if not title or not cypher:
             raise ValueError(f"{EXPLORE_FILE}: query {query_id} needs a title and a query")
-        result.append(Exploration(query_id, title, " ".join(about), params, cypher))
+        result.append(Exploration(query_id, title, " ".join(section.values("about")), section.params(), cypher))
     return result
 
 
 def explorations() -> list[Exploration]:
-    return parse_explorations(cypher_text.read(EXPLORE_FILE))
+    return parse_explorations(cypher_files.load(EXPLORE_FILE).text)
 
 
 def literal_value(literal: str) -> Any:
@@ -357,7 +338,7 @@ class GuideServer:
             page = guide_html(self.base_url, queries, shared_params(queries, self.overrides), self.connect, self.user)
             return "text/html; charset=utf-8", page.encode()
         if path == "/explore.cypher":
-            return "text/plain; charset=utf-8", cypher_text.read(EXPLORE_FILE).encode()
+            return "text/plain; charset=utf-8", cypher_files.text(EXPLORE_FILE).encode()
         return None
 
     def start(self) -> "GuideServer":

@@ -1,28 +1,27 @@
-"""The `kg` command line.
-
-Exit codes: 0 success; 1 nothing usable loaded / target not found or ambiguous;
-2 usage; 3 Neo4j unreachable; 4 credentials refused; 5 unknown database;
-6 other database refusal; 7 database read-only (nothing written); 8 connection to
-Neo4j lost during a load (rolled back: the previous graph stands); 9 transient
-database error still failing after the retries (rolled back); 130 interrupted.
-"""
+"""The `kg` command line. Exit codes: kg/errors.py (exit_codes(), README's table)."""
 
 
 import contextlib
 import functools
+import inspect
 import json
 import logging
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
 
 import typer
 
 from kg import __version__
 from kg.config import chart_cache_dir
-from kg.errors import KgError, UsageError
+from kg.errors import INTERRUPTED, KgError, UsageError, loader_errors
+
+if TYPE_CHECKING:
+    from kg.questions import Question
+    from kg.store.base import Store
 
 app = typer.Typer(
     help="flux-kg: a Flux CD GitOps repository as a knowledge graph (embedded, or in Neo4j), and the on-call answers in it.",
@@ -63,30 +62,60 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except KgError as exc:
             _fail(str(exc), exc.exit_code)
-        except Exception as exc:
-            if _is_load_error(exc):
-                _fail(str(exc), 1)
-            raise
         except KeyboardInterrupt:
             # an open load transaction is rolled back when its session closes
-            _fail("interrupted (a load in progress was rolled back)", 130)
+            _fail("interrupted (a load in progress was rolled back)", INTERRUPTED)
 
     return wrapper
 
 
-def _is_load_error(exc: Exception) -> bool:
-    """A rendering failure the loaders explain (a bad repository, no kustomize). The
-    loaders are imported by `kg load` only (they cost ~0.1 s): an error from them means
-    they were imported."""
-    loaders = sys.modules.get("kg.loaders")
-    kustomize = sys.modules.get("kg.loaders.kustomize")
-    return bool(loaders and isinstance(exc, loaders.LoadError)) or bool(kustomize and isinstance(exc, kustomize.KustomizeNotFound))
+@dataclass(frozen=True)
+class Connection:
+    """The six connection options every command that reads or writes the graph takes;
+    `with_connection` declares them once and puts this object on the click context."""
+
+    engine: str | None = None
+    graph: str | None = None
+    uri: str | None = None
+    user: str | None = None
+    password: str | None = None
+    database: str | None = None
+
+    def open(self) -> "Store":
+        from kg.store import open_store
+
+        return open_store(self.engine, uri=self.uri, user=self.user, password=self.password, database=self.database, graph=self.graph)
 
 
-def _store(engine: str | None, graph: str | None, uri: str | None, user: str | None, password: str | None, database: str | None):
-    from kg.store import open_store
+CONNECTION_OPTIONS = {
+    "engine": EngineOpt,
+    "graph": GraphOpt,
+    "uri": UriOpt,
+    "user": UserOpt,
+    "password": PasswordOpt,
+    "database": DatabaseOpt,
+}
 
-    return open_store(engine, uri=uri, user=user, password=password, database=database, graph=graph)
+
+def with_connection(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare the connection options on a command (after its own options, as `--help`
+    lists them) and hand the command a `Connection` as its `connection` argument; the
+    same object is the click context's `obj`."""
+    own = [p for name, p in inspect.signature(fn).parameters.items() if name != "connection"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hint) for name, hint in CONNECTION_OPTIONS.items()]
+    added.append(inspect.Parameter("_kg_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context))
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        connection = Connection(**{name: kwargs.pop(name, None) for name in CONNECTION_OPTIONS})
+        context = kwargs.pop("_kg_context", None)
+        if context is not None:
+            context.obj = connection
+        return fn(*args, connection=connection, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(own + added)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + added}
+    return wrapper
 
 
 @app.callback(invoke_without_command=True)
@@ -173,6 +202,7 @@ def _status(enabled: bool):
 
 @app.command()
 @handle_errors
+@with_connection
 def load(
     path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
     cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Load only this cluster: a cluster name or a folder of the repository (repeatable). Default: every cluster found.")] = None,
@@ -183,12 +213,7 @@ def load(
     offline: Annotated[bool, typer.Option("--offline", envvar="KG_OFFLINE", help="Render only the charts the chart cache holds (fill it with `kg charts pull`); fetch nothing.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log on stderr: -v stages and the write, -vv every Kustomization and warning [env KG_LOG_LEVEL=debug|info|warning|error].")] = 0,
-    engine: EngineOpt = None,
-    graph: GraphOpt = None,
-    uri: UriOpt = None,
-    user: UserOpt = None,
-    password: PasswordOpt = None,
-    database: DatabaseOpt = None,
+    connection: Connection = Connection(),
 ) -> None:
     """Render the repository as Flux would and write its graph (embedded file or Neo4j).
 
@@ -200,10 +225,14 @@ def load(
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     started = time.perf_counter()
-    with _logging(verbose), _store(engine, graph, uri, user, password, database) as store, _status(fmt == "text") as status:
+    with _logging(verbose), connection.open() as store, _status(fmt == "text") as status:
         store.check_writable()  # fail fast, before the (longer) rendering
-        result = load_repo(path, repo_name=repo_name, clusters=cluster or None, progress=status, entries=entry or None,
-                           charts=charts, chart_cache=chart_cache_dir(engine, graph, uri), offline=offline)
+        with loader_errors():
+            result = load_repo(
+                path, repo_name=repo_name, clusters=cluster or None, progress=status, entries=entry or None,
+                charts=charts, chart_cache=chart_cache_dir(connection.engine, connection.graph, connection.uri),
+                offline=offline,
+            )
         _log_load(result)
         status(f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to {store.describe()}")
         store.ensure_schema()
@@ -281,7 +310,8 @@ def charts_pull(
     from kg.loaders import pull_charts
 
     cache = chart_cache_dir(engine, graph, uri)
-    pulled = pull_charts(path, clusters=cluster or None, entries=entry or None, chart_cache=cache)
+    with loader_errors():
+        pulled = pull_charts(path, clusters=cluster or None, entries=entry or None, chart_cache=cache)
     failed = 0
     for item in sorted(pulled, key=lambda p: (p.chart, p.version, p.source)):
         users = ", ".join(item.releases)
@@ -310,7 +340,7 @@ def ask_root(
     list_questions: Annotated[bool, typer.Option("--list", help="List the questions, one line each.")] = False,
 ) -> None:
     if list_questions:
-        from kg.queries import catalogue
+        from kg.questions import catalogue
 
         questions = catalogue()
         width = max(len(n) for n in questions)
@@ -324,19 +354,22 @@ def ask_root(
 
 
 def _register_questions() -> None:
-    from kg.queries import catalogue
+    from kg.questions import catalogue
 
     for question in catalogue().values():
         _register(question)
 
 
-def _answer(question_name: str, name: Optional[str], cluster, repo, fmt, engine, graph, uri, user, password, database) -> None:
-    from kg.queries import ask, render
+FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")]
+
+
+def _answer(question_name: str, name: str | None, cluster: str | None, repo: str | None, fmt: str | None, connection: Connection) -> None:
+    from kg.questions import ask, render
 
     chosen = fmt or ("table" if sys.stdout.isatty() else "json")
     if chosen not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
-    with _store(engine, graph, uri, user, password, database) as store:
+    with connection.open() as store:
         answer = ask(store, question_name, name, cluster=cluster, repo=repo)
     if not answer.rows and chosen == "table":
         typer.echo(f"(no rows: {answer.empty_message})")
@@ -344,7 +377,7 @@ def _answer(question_name: str, name: Optional[str], cluster, repo, fmt, engine,
     typer.echo(render(answer, chosen))
 
 
-def _register(question: Any) -> None:
+def _register(question: "Question") -> None:
     details = [f"  {p}: {d}" for p, d in question.params.items()]
     epilog = "Columns: " + ", ".join(c for c in question.columns if c not in ("id", "parent_id"))
     if question.evidence:
@@ -353,38 +386,28 @@ def _register(question: Any) -> None:
         epilog += "\n\n" + "\n".join(n for n in question.notes if n)
     if question.targets:
         epilog += "\n\nNAME may be: " + ", ".join(question.targets) + " (name, kind/name, namespace/name or kind/namespace/name)."
-    if question.takes_target:
-        @handle_errors
-        def command(
-            name: Annotated[str, typer.Argument(help=question.params.get("name", "target name"), show_default=False)],
-            cluster: ClusterOpt = None,
-            repo: RepoOpt = None,
-            fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")] = None,
-            engine: EngineOpt = None,
-            graph: GraphOpt = None,
-            uri: UriOpt = None,
-            user: UserOpt = None,
-            password: PasswordOpt = None,
-            database: DatabaseOpt = None,
-        ) -> None:
-            _answer(question.name, name, cluster, repo, fmt, engine, graph, uri, user, password, database)
-    else:
-        @handle_errors
-        def command(
-            cluster: ClusterOpt = None,
-            repo: RepoOpt = None,
-            fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")] = None,
-            engine: EngineOpt = None,
-            graph: GraphOpt = None,
-            uri: UriOpt = None,
-            user: UserOpt = None,
-            password: PasswordOpt = None,
-            database: DatabaseOpt = None,
-        ) -> None:
-            _answer(question.name, None, cluster, repo, fmt, engine, graph, uri, user, password, database)
 
+    def command(
+        name: Annotated[Optional[str], typer.Argument(help=question.params.get("name", "target name"), show_default=False)] = None,
+        cluster: ClusterOpt = None,
+        repo: RepoOpt = None,
+        fmt: FormatOpt = None,
+        connection: Connection = Connection(),
+    ) -> None:
+        _answer(question.name, name, cluster, repo, fmt, connection)
+
+    if question.takes_target:  # NAME is required
+        name_param = inspect.signature(command).parameters["name"].replace(
+            default=inspect.Parameter.empty,
+            annotation=Annotated[str, typer.Argument(help=question.params.get("name", "target name"), show_default=False)],
+        )
+        params = [name_param] + [p for n, p in inspect.signature(command).parameters.items() if n != "name"]
+    else:  # no NAME at all
+        params = [p for n, p in inspect.signature(command).parameters.items() if n != "name"]
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
     command.__doc__ = question.summary + ("\n\n" + "\n".join(details) if details else "")
-    ask_app.command(name=question.name, epilog=epilog)(command)
+    ask_app.command(name=question.name, epilog=epilog)(handle_errors(with_connection(command)))
 
 
 _register_questions()
@@ -393,18 +416,14 @@ _register_questions()
 # -- export ----------------------------------------------------------------------
 @app.command()
 @handle_errors
+@with_connection
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (the skill folders go inside).", show_default=False)],
     repo: RepoOpt = None,
     cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Only these clusters (repeatable).")] = None,
     timestamp: Annotated[Optional[str], typer.Option("--timestamp", help="generatedAt value (default: SOURCE_DATE_EPOCH, else the repository's last commit time).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a summary when OUT differs from what would be written, 0 when current.")] = False,
-    engine: EngineOpt = None,
-    graph: GraphOpt = None,
-    uri: UriOpt = None,
-    user: UserOpt = None,
-    password: PasswordOpt = None,
-    database: DatabaseOpt = None,
+    connection: Connection = Connection(),
 ) -> None:
     """Write the flux-infra-guide skill from the graph: OUT/flux-infra-guide/SKILL.md,
     its data/{services,flux-resources,secrets-map,configmaps}.json, and
@@ -414,7 +433,7 @@ def export(
     nothing is written. Two exports of the same graph are byte-identical."""
     from kg.export import build_files, check as check_files, write_files
 
-    with _store(engine, graph, uri, user, password, database) as store:
+    with connection.open() as store:
         files = build_files(store, repo, cluster or None, timestamp)
     if check:
         differences = check_files(out, files)
@@ -432,17 +451,13 @@ def export(
 # -- db --------------------------------------------------------------------------
 @db_app.command("status")
 @handle_errors
+@with_connection
 def db_status(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
-    engine: EngineOpt = None,
-    graph: GraphOpt = None,
-    uri: UriOpt = None,
-    user: UserOpt = None,
-    password: PasswordOpt = None,
-    database: DatabaseOpt = None,
+    connection: Connection = Connection(),
 ) -> None:
     """Which engine answers and where its graph is, the loaded repositories, and node/relationship counts per label/type."""
-    with _store(engine, graph, uri, user, password, database) as store:
+    with connection.open() as store:
         status = store.status()
     if fmt == "json":
         typer.echo(json.dumps(status, indent=2, default=str))

@@ -1,24 +1,33 @@
-"""Errors a user can act on. Each carries the exit code the CLI returns, and a message
-that fits on one line: no tracebacks for expected failures.
+"""Errors a user can act on: the one hierarchy under KgError. Each carries the exit
+code the CLI returns, and a message that fits on one line: no tracebacks for expected
+failures. Anything else is a bug and shows as one.
 
-Exit codes (also in kg/cli.py's docstring and README): 1 nothing usable / not found,
-2 usage, 3 Neo4j unreachable, 4 credentials refused, 5 unknown database, 6 other
-database refusal, 7 database read-only, 8 connection lost during a load (rolled back),
-9 transient database error that outlasted the retries (rolled back)."""
+The exit-code table (`exit_codes()`) is the single source: README's table is generated
+from it (`python -m kg.errors`; tests/unit/test_cli_errors.py keeps them in step).
+The loaders raise their own errors (they know nothing of kg): `loader_errors()` turns
+them into a KgError (exit code 1) where the CLI calls them."""
 
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 
 class KgError(Exception):
+    """Nothing usable: nothing loaded yet, a repository that does not render (no cluster
+    found, kustomize missing or failing), an export refused or stale (`--check`)."""
+
     exit_code = 1
 
 
 class UsageError(KgError):
+    """The command line is wrong (unknown option value, missing NAME)."""
+
     exit_code = 2
 
 
 class DatabaseUnavailable(KgError):
-    """Neo4j cannot be reached (down, wrong address, network)."""
+    """Neo4j cannot be reached (down, wrong address, network), or the graph file cannot be opened."""
 
     exit_code = 3
 
@@ -61,6 +70,53 @@ class DatabaseBusy(DatabaseError):
 
 
 class NotFound(KgError):
-    """The asked-for target is unknown or ambiguous."""
+    """The asked-for target is unknown (close names suggested) or ambiguous."""
 
     exit_code = 1
+
+
+# Not an error class: Ctrl-C (KeyboardInterrupt) exits with this code
+INTERRUPTED = 130
+
+
+@contextlib.contextmanager
+def loader_errors() -> Iterator[None]:
+    """The loaders' own failures (kg.loaders.LoadError, kustomize.KustomizeNotFound) as
+    KgError; anything else they raise is a bug and passes through."""
+    from kg.loaders import LoadError
+    from kg.loaders.kustomize import KustomizeNotFound
+
+    try:
+        yield
+    except (LoadError, KustomizeNotFound) as exc:
+        raise KgError(str(exc)) from exc
+
+
+# Every error, in the order README lists their meanings
+ERRORS: tuple[type[KgError], ...] = (
+    KgError, NotFound, UsageError, DatabaseUnavailable, DatabaseAuthError,
+    DatabaseNotFound, DatabaseError, DatabaseReadOnly, ConnectionLost, DatabaseBusy,
+)  # fmt: skip
+
+
+def exit_codes() -> list[tuple[int, str]]:
+    """(code, meaning) of every exit code, from the errors' docstrings, 0 first."""
+    meanings: dict[int, list[str]] = {0: ["Success: answered, loaded, exported, or current (`kg export --check`)"]}
+    for cls in ERRORS:
+        meanings.setdefault(cls.exit_code, []).append(" ".join((cls.__doc__ or cls.__name__).split()).rstrip("."))
+    meanings[INTERRUPTED] = ["Interrupted (Ctrl-C): a load in progress was rolled back"]
+    def joined(parts: list[str]) -> str:
+        return "; ".join(p if i == 0 else p[:1].lower() + p[1:] for i, p in enumerate(parts)) + "."
+
+    return [(code, joined(meanings[code])) for code in sorted(meanings)]
+
+
+def exit_code_table() -> str:
+    """The Markdown table README shows between its exit-code markers."""
+    lines = ["| exit code | meaning |", "|---|---|"]
+    lines += [f"| {code} | {meaning} |" for code, meaning in exit_codes()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(exit_code_table(), end="")

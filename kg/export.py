@@ -23,9 +23,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kg import cypher_text
+from kg import cypher_files
 from kg.errors import KgError, NotFound
-from kg.queries import QueryRunner
+from kg.store.base import QueryRunner
 from kg.skill import documents, markdown
 from kg.skill.keys import assign_keys
 
@@ -65,17 +65,17 @@ def generated_at(timestamp: str | None, repo_commit_time: str | None, loaded_at:
 
 def resolve_repo(store: QueryRunner, repo: str | None) -> dict[str, Any]:
     if repo:
-        rows = store.query(cypher_text.read("export/repo.cypher"), {"repo": repo})
+        rows = store.query(cypher_files.text("export/repo.cypher"), {"repo": repo})
         if not rows:
             raise NotFound(f"repository {repo!r} has not been loaded into this database (run `kg load`)")
         return rows[0]
-    repos = store.query(cypher_text.read("db/repos.cypher"))
+    repos = store.query(cypher_files.text("db/repos.cypher"))
     if not repos:
         raise NotFound("the database holds no loaded repository: run `kg load PATH` first")
     if len(repos) > 1:
         names = ", ".join(r["repo"] for r in repos)
         raise KgError(f"several repositories are loaded ({names}): choose one with --repo")
-    return store.query(cypher_text.read("export/repo.cypher"), {"repo": repos[0]["repo"]})[0]
+    return store.query(cypher_files.text("export/repo.cypher"), {"repo": repos[0]["repo"]})[0]
 
 
 def metadata(repo: dict[str, Any], timestamp: str | None, clusters: list[str] | None) -> dict[str, Any]:

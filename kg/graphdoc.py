@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kg.schema import NODE_TYPES, REL_TYPES
+from kg.schema import NODE_TYPES, REL_TYPES, node_properties, rel_properties
 
 Scalar = str | int | float | bool
 
@@ -55,6 +55,17 @@ def _clean(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class UndeclaredProperty(ValueError):
+    """A loader emitted a property kg/schema.py does not declare: declare it there (the
+    embedded engine's tables and docs/schema.md follow), so both engines keep it."""
+
+
+def _check_declared(owner: str, declared: tuple[str, ...], props: dict[str, Any]) -> None:
+    unknown = sorted(set(props) - set(declared))
+    if unknown:
+        raise UndeclaredProperty(f"{owner} has no declared propert{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)} (kg/schema.py)")
+
+
 class GraphDoc:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
@@ -68,6 +79,7 @@ class GraphDoc:
         that a real definition replaces a placeholder."""
         if label not in NODE_TYPES:
             raise ValueError(f"unknown label {label!r}")
+        _check_declared(label, node_properties(label), props)
         props = _clean(props)
         existing = self.nodes.get(node_id)
         if existing is None:
@@ -89,6 +101,7 @@ class GraphDoc:
         creates it as a placeholder with `missing: true` (a dangling reference)."""
         if label not in NODE_TYPES:
             raise ValueError(f"unknown label {label!r}")
+        _check_declared(label, node_properties(label), props)
         if node_id not in self.nodes and node_id not in self._stubs:
             self._stubs[node_id] = (label, _clean(props))
         return (label, node_id)
@@ -99,6 +112,7 @@ class GraphDoc:
     ) -> Rel:
         if rel_type not in REL_TYPES:
             raise ValueError(f"unknown relationship type {rel_type!r}")
+        _check_declared(rel_type, rel_properties(rel_type), props)
         (start_label, start_id), (end_label, end_id) = start, end
         ident = (rel_type, start_id, end_id, rel_key)
         rel = self.rels.get(ident)

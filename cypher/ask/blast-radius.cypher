@@ -92,21 +92,21 @@ WITH t, k, x, evidence_to, waits + applies AS hops, collect(pm) AS evidence
 RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason, evidence, evidence_to, x.id AS id, hops AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'mounts SecretProviderClass ' + s.name + ' backed by ' + t.name AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + s.kind + '/' + s.name + ' -[BACKED_BY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 2 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'mounts SecretProviderClass ' + s.name + ' whose backend ' + b.name + ' is served by ' + t.name AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + s.kind + '/' + s.name + ' -[BACKED_BY]-> ' + b.kind + '/' + b.name + ' -[SERVED_BY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 3 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
 WHERE x.id <> t.id
@@ -126,98 +126,98 @@ MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(t)
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' through ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[VIA]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 3 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(st:SecretStore)-[:BACKED_BY]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[VIA]-> ' + st.kind + '/' + st.name + ' -[BACKED_BY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 4 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(st:SecretStore)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[VIA]-> ' + st.kind + '/' + st.name + ' -[BACKED_BY]-> ' + b.kind + '/' + b.name + ' -[SERVED_BY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 5 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:VIA]->(st:SecretStore)-[:BACKED_BY]->(b:SecretBackend)-[:SERVED_BY]->(h)<-[:MANAGES]-(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + b.name + ', served by ' + h.name + ', applied by ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[VIA]-> ' + st.kind + '/' + st.name + ' -[BACKED_BY]-> ' + b.kind + '/' + b.name + ' -[SERVED_BY]-> ' + h.kind + '/' + h.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 6 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:MOUNTS]->(s:SecretProviderClass)-[:FETCHES]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'mounts SecretProviderClass ' + s.name + ' that reads ' + t.name AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + s.kind + '/' + s.name + ' -[FETCHES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 2 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)-[:FETCHES]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses Secret ' + s.name + ' synced by ExternalSecret ' + e.name + ' from ' + t.name AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + s.kind + '/' + s.name + ' <-[SYNCS]- ' + e.kind + '/' + e.name + ' -[FETCHES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 3 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x:Workload)-[:READS_KEY]->(k:ConfigKey)-[:USES_VAR]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'reads ' + k.configmap + '/' + k.key + ' whose value uses ' + t.name AS reason, x.kind + '/' + x.name + ' -[READS_KEY]-> ' + k.kind + '/' + k.name + ' -[USES_VAR]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 2 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x)-[:USES]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[USES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x)-[:MOUNTS]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[MOUNTS]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x)-[:READS_KEY]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[READS_KEY]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x)-[:CALLS]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[CALLS]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x)-[:VALUES_FROM]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[VALUES_FROM]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x)-[:SUBSTITUTES_FROM]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[SUBSTITUTES_FROM]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x)-[:USES_VAR]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[USES_VAR]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (x)-[:FETCHES]->(t)
 WHERE x.id <> t.id

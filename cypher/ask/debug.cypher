@@ -12,7 +12,7 @@
 // One part per check (docs/engines.md: a top-level union). A check or command built from
 // a value the graph lacks is null, as Neo4j's `+` makes it: each concatenation with an
 // operand that may be null sits in a CASE, since the embedded engine reads null as ''.
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 // The source of each Kustomization that applies t and, zero MANAGES hops away, the chart
 // source of t itself (a HelmRelease): one statement, so that rows they share merge.
@@ -30,7 +30,7 @@ RETURN 1 AS step, 'flux' AS area,
                  + ' -n ' + s.namespace END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)<-[:MANAGES]-(k:Kustomization)
 RETURN 2 AS step, 'flux' AS area,
@@ -40,7 +40,7 @@ RETURN 2 AS step, 'flux' AS area,
             ELSE 'flux get kustomization ' + k.name + ' -n ' + k.namespace END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:DEPENDS_ON*1..20]->(d)
 RETURN 3 AS step, 'flux' AS area,
@@ -57,7 +57,7 @@ RETURN 4 AS step, 'flux' AS area, 'the HelmRelease upgraded (look for "upgrade r
             ELSE 'flux get helmrelease ' + t.name + ' -n ' + t.namespace END AS command,
        NULL AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)<-[:MANAGES]-(k:Kustomization)
 RETURN 5 AS step, 'flux' AS area,
@@ -66,7 +66,7 @@ RETURN 5 AS step, 'flux' AS area,
             ELSE 'kubectl get events -n ' + k.namespace + ' --field-selector involvedObject.name=' + k.name + ' --sort-by=.lastTimestamp' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 WITH coalesce(t.deploys_to, t.namespace) AS ns
 RETURN 6 AS step, 'kubernetes' AS area,
@@ -74,7 +74,7 @@ RETURN 6 AS step, 'kubernetes' AS area,
        CASE WHEN ns IS NULL THEN NULL ELSE 'kubectl get events -n ' + ns + ' --sort-by=.lastTimestamp' END AS command,
        NULL AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 // the pods' label selector: the release's instance label, the workload's selector or its app label
 WITH coalesce(t.deploys_to, t.namespace) AS ns,
@@ -85,7 +85,7 @@ RETURN 7 AS step, 'pods' AS area,
        CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl get pods -n ' + ns + ' -l ' + sel + ' -o wide' END AS command,
        NULL AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 WITH coalesce(t.deploys_to, t.namespace) AS ns,
      CASE WHEN t.kind = 'HelmRelease' THEN CASE WHEN t.release_name IS NULL THEN NULL ELSE 'app.kubernetes.io/instance=' + t.release_name END
@@ -94,7 +94,7 @@ RETURN 8 AS step, 'pods' AS area, 'pod events: image pulls, mounts, probes' AS c
        CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl describe pod -n ' + ns + ' -l ' + sel END AS command,
        NULL AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 WITH coalesce(t.deploys_to, t.namespace) AS ns,
      CASE WHEN t.kind = 'HelmRelease' THEN CASE WHEN t.release_name IS NULL THEN NULL ELSE 'app.kubernetes.io/instance=' + t.release_name END
@@ -103,14 +103,14 @@ RETURN 9 AS step, 'logs' AS area, 'recent logs (add --previous after a crash)' A
        CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl logs -n ' + ns + ' -l ' + sel + ' --tail=100' END AS command,
        NULL AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 WITH coalesce(t.deploys_to, t.namespace) AS ns, coalesce(t.app, t.release_name, t.name) AS app
 RETURN 10 AS step, 'logs' AS area, 'historical errors in Loki (Grafana Explore)' AS check,
        CASE WHEN ns IS NULL OR app IS NULL THEN NULL ELSE '{namespace="' + ns + '", app="' + app + '"} |= "ERROR"' END AS command,
        NULL AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 WITH coalesce(t.deploys_to, t.namespace) AS ns, coalesce(t.name, t.app, t.release_name) AS pod
 RETURN 11 AS step, 'metrics' AS area, 'CPU (PromQL, Mimir)' AS check,
@@ -118,7 +118,7 @@ RETURN 11 AS step, 'metrics' AS area, 'CPU (PromQL, Mimir)' AS check,
             ELSE 'sum(rate(container_cpu_usage_seconds_total{namespace="' + ns + '", pod=~"' + pod + '.*"}[5m]))' END AS command,
        NULL AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 WITH coalesce(t.deploys_to, t.namespace) AS ns, coalesce(t.name, t.app, t.release_name) AS pod
 RETURN 12 AS step, 'metrics' AS area, 'memory (PromQL, Mimir)' AS check,
@@ -126,7 +126,7 @@ RETURN 12 AS step, 'metrics' AS area, 'memory (PromQL, Mimir)' AS check,
             ELSE 'sum(container_memory_working_set_bytes{namespace="' + ns + '", pod=~"' + pod + '.*"})' END AS command,
        NULL AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 // In steps 13-17 and 19 t is a Workload (only workloads mount or use): it runs in its
 // namespace, and the embedded engine refuses t.deploys_to, which Workload lacks
@@ -138,7 +138,7 @@ RETURN 13 AS step, 'secrets' AS area,
             ELSE 'kubectl get secretproviderclass ' + spc.name + ' -n ' + t.namespace + ' -o yaml' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)-[:MOUNTS]->(spc:SecretProviderClass)-[f:FETCHES]->(v:VaultPath)
 RETURN 14 AS step, 'secrets' AS area,
@@ -148,7 +148,7 @@ RETURN 14 AS step, 'secrets' AS area,
             ELSE 'vault kv get -format=json ' + v.path + ' | jq "' + CASE WHEN v.kv_version = 'v1' THEN '.data' ELSE '.data.data' END + ' | keys"' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)
 RETURN 15 AS step, 'secrets' AS area,
@@ -156,7 +156,7 @@ RETURN 15 AS step, 'secrets' AS area,
        CASE WHEN e.name IS NULL OR t.namespace IS NULL THEN NULL ELSE 'kubectl get externalsecret ' + e.name + ' -n ' + t.namespace END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)-[:USES]->(s:Secret)
 RETURN 16 AS step, 'secrets' AS area,
@@ -165,7 +165,7 @@ RETURN 16 AS step, 'secrets' AS area,
             ELSE 'kubectl get secret ' + coalesce(s.generated_name, s.name) + ' -n ' + t.namespace + ' -o jsonpath="{.data}" | jq keys' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)-[:USES]->(cm:ConfigMap)
 RETURN 17 AS step, 'config' AS area,
@@ -174,7 +174,7 @@ RETURN 17 AS step, 'config' AS area,
             ELSE 'kubectl get configmap ' + coalesce(cm.generated_name, cm.name) + ' -n ' + t.namespace + ' -o yaml' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:SUBSTITUTES_FROM]->(src)
 RETURN 18 AS step, 'config' AS area,

@@ -10,7 +10,7 @@
 // depth 0 is the Kustomization that applies a workload; each dependency is listed once,
 // at its smallest depth; status flags suspended, unrendered or undefined dependencies.
 // Three parts (a union, see docs/engines.md), each listing a dependency once per target.
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH p = (t)-[:DEPENDS_ON*1..20]->(d)
 WITH t, d, min(length(p)) AS depth, collect(p) AS evidence

@@ -14,7 +14,7 @@
 // OPTIONAL MATCH, which the embedded engine evaluates over the whole graph when the
 // pattern has a variable length). The source is looked up after the aggregation:
 // there Ladybug plans it per row (docs/engines.md).
-MATCH (t)
+MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (k:Kustomization)-[:MANAGES*1..20]->(t)
 MATCH pk = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*0..20]->(k)

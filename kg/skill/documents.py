@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from kg import cypher_text
-from kg.queries import QueryRunner
+from kg import cypher_files
+from kg.store.base import QueryRunner
 from kg.skill.keys import Row, assign_keys, keyed, path
 
 QUERIES = (
@@ -28,7 +28,7 @@ FILES = ("services", "flux-resources", "secrets-map", "configmaps")
 def fetch(store: QueryRunner, repo: str, clusters: list[str] | None) -> dict[str, list[Row]]:
     """Every export query's rows (parameters only; nothing user-typed in query text)."""
     params = {"repo": repo, "clusters": clusters}
-    return {name: store.query(cypher_text.read(f"export/{name}.cypher"), params) for name in QUERIES}
+    return {name: store.query(cypher_files.text(f"export/{name}.cypher"), params) for name in QUERIES}
 
 
 def build(rows: dict[str, list[Row]]) -> dict[str, dict[str, Any]]:

@@ -13,39 +13,26 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
-import re
-import threading
-import time
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-
-from kg import cypher_text
+from kg import cypher_files
 from kg.config import EmbeddedSettings
 from kg.errors import DatabaseError, DatabaseReadOnly, DatabaseUnavailable, KgError
 from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
-from kg.schema import NODE_TYPES, REL_TYPES, node_properties, property_type, rel_properties
+from kg.schema import NODE_TYPES, REL_TYPES, check_identifier, node_properties, property_type, rel_properties
 
+from .base import Row, Store, wait_notice
 from .pause import pause_for_tests
 
-log = logging.getLogger("kg.store")
-WAIT_NOTICE_SECONDS = 2.0
-
 # Neo4j never repeats a relationship within a path (trail semantics); Ladybug's
-# variable-length patterns are walks unless marked TRAIL, which Neo4j cannot parse. So
-# the embedded store marks them: a dependsOn cycle then gives the rows Neo4j gives, and
-# a branching one does not explode into endless walks.
-_VARIABLE_LENGTH = re.compile(r"\*\s*(\d+)\s*\.\.\s*(\d+)\s*\]")
-
-
-def _trails(text: str) -> str:
-    return _VARIABLE_LENGTH.sub(r"* TRAIL \1..\2]", text)
-
+# variable-length patterns are walks by default. Every connection is set to trails
+# (cypher/embedded/trails.cypher): a dependsOn cycle then gives the rows Neo4j gives,
+# and a branching one does not explode into endless walks. The query files stay as
+# they are.
 
 # Records keep the loader's property dicts as they are, with the few values a load adds
 # beside them (load tag, rel_key): no copy of every property of a large graph.
@@ -100,24 +87,30 @@ def _is_path(value: Any) -> bool:
     return isinstance(value, dict) and "_NODES" in value and "_RELS" in value
 
 
+def _columns(owner: str, properties: tuple[str, ...]) -> str:
+    """`name TYPE, ...` of a table: schema properties with their schema types only."""
+    for column in properties:
+        if not column.isidentifier():
+            raise ValueError(f"column {column!r} of {owner} is not an identifier")
+    return ", ".join(f"`{p}` {property_type(p, owner)}" for p in properties)
+
+
 def table_statements() -> list[str]:
     """The typed DDL of the whole schema: a node table per label, a relationship table
     per type with every (from, to) pair the schema allows."""
-    statements = [
-        cypher_text.table_ddl("embedded/node_table.cypher", [(p, property_type(p, label)) for p in node_properties(label)], label=label)
-        for label in NODE_TYPES
-    ]
+    node_table, rel_table = cypher_files.load("embedded/node_table.cypher"), cypher_files.load("embedded/rel_table.cypher")
+    statements = [node_table.fill({"columns": _columns(label, node_properties(label))}, label=label) for label in NODE_TYPES]
     for rel_type, rel in REL_TYPES.items():
-        pairs = [(a, b) for a in rel.sources for b in rel.targets]
-        columns = [(p, property_type(p, rel_type)) for p in rel_properties(rel_type)]
-        statements.append(cypher_text.table_ddl("embedded/rel_table.cypher", columns, pairs, type=rel_type))
+        pairs = ", ".join(f"FROM {check_identifier(a)} TO {check_identifier(b)}" for a in rel.sources for b in rel.targets)
+        columns = _columns(rel_type, rel_properties(rel_type))
+        statements.append(rel_table.fill({"columns": columns, "pairs": pairs}, type=rel_type))
     return statements
 
 
-class EmbeddedStore:
+class EmbeddedStore(Store):
     engine = "embedded"
     # a labelled pattern can read only its table's declared properties (others are a
-    # binder error, not null): the target stays unlabelled here (kg.queries)
+    # binder error, not null): the target stays unlabelled here (kg.questions)
     labels_bind_properties = True
 
     def __init__(self, settings: EmbeddedSettings):
@@ -133,15 +126,9 @@ class EmbeddedStore:
     def close(self) -> None:
         for handle in (self._conn, self._db):
             if handle is not None:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(RuntimeError):
                     handle.close()
         self._conn = self._db = None
-
-    def __enter__(self) -> "EmbeddedStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- reads -----------------------------------------------------------------
     def _reader(self) -> Any:
@@ -158,6 +145,7 @@ class EmbeddedStore:
             try:
                 self._db = ladybug.Database(str(self.path), read_only=True)
                 self._conn = ladybug.Connection(self._db)
+                self._conn.execute(cypher_files.text("embedded/trails.cypher"))
             except RuntimeError as exc:
                 raise DatabaseUnavailable(f"cannot open {self.describe()}: {_first_line(exc)}") from None
             self._opened_inode = inode
@@ -175,9 +163,9 @@ class EmbeddedStore:
             rows.append({c: _plain(v) for c, v in zip(columns, result.get_next())})
         return rows
 
-    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
-        return self._rows(self._reader(), _trails(text), params)
+        return self._rows(self._reader(), text, params)
 
     def verify(self) -> None:
         self._reader()
@@ -193,8 +181,8 @@ class EmbeddedStore:
             raise DatabaseReadOnly(f"cannot write to {folder}: {self.describe()} is read-only (nothing was written)")
 
     def status(self) -> dict[str, Any]:
-        nodes = {label: self.query(cypher_text.template("embedded/count_nodes.cypher", label=label))[0]["count"] for label in NODE_TYPES}
-        rels = {t: self.query(cypher_text.template("embedded/count_rels.cypher", type=t))[0]["count"] for t in REL_TYPES}
+        nodes = {label: self.query(cypher_files.load("embedded/count_nodes.cypher").fill(label=label))[0]["count"] for label in NODE_TYPES}
+        rels = {t: self.query(cypher_files.load("embedded/count_rels.cypher").fill(type=t))[0]["count"] for t in REL_TYPES}
         ladybug = _ladybug()
         return {
             "engine": self.engine,
@@ -203,7 +191,7 @@ class EmbeddedStore:
             "server": {"name": "LadybugDB (embedded)", "version": getattr(ladybug, "__version__", "?"), "edition": "embedded"},
             "nodes": {k: v for k, v in sorted(nodes.items()) if v},
             "relationships": {k: v for k, v in sorted(rels.items()) if v},
-            "repos": self.query(cypher_text.read("db/repos.cypher")),
+            "repos": self.query(cypher_files.text("db/repos.cypher")),
         }
 
     def ensure_schema(self) -> None:
@@ -215,14 +203,8 @@ class EmbeddedStore:
         self.check_writable()
         lock_path = self.path.with_name(self.path.name + ".lock")
         with open(lock_path, "a+") as handle:
-            notice = threading.Timer(WAIT_NOTICE_SECONDS, log.warning, [
-                "waiting for another load into %s to finish (it holds %s)", self.path, lock_path.name])
-            notice.daemon = True
-            notice.start()
-            try:
+            with wait_notice("waiting for another load into %s to finish (it holds %s)", self.path, lock_path.name):
                 fcntl.flock(handle, fcntl.LOCK_EX)
-            finally:
-                notice.cancel()
             try:
                 yield
             finally:
@@ -245,12 +227,12 @@ class EmbeddedStore:
         conn = self._reader()
         kept_ids: set[str] = set()
         for label in NODE_TYPES:
-            scopes = self._rows(conn, cypher_text.template("embedded/read_node_scopes.cypher", label=label), None)
+            scopes = self._rows(conn, cypher_files.load("embedded/read_node_scopes.cypher").fill(label=label), None)
             all_ids.update(row["id"] for row in scopes)
             keep = {row["id"] for row in scopes if kept(row)}
             if keep:
                 kept_ids |= keep
-                for row in self._rows(conn, cypher_text.template("embedded/read_nodes.cypher", label=label), None):
+                for row in self._rows(conn, cypher_files.load("embedded/read_nodes.cypher").fill(label=label), None):
                     if row["n"]["id"] in keep:
                         nodes[row["n"]["id"]] = (label, row["n"], NOTHING_ADDED)
         for rel_type, rel in REL_TYPES.items():
@@ -259,12 +241,12 @@ class EmbeddedStore:
                     names = {"type": rel_type, "start_label": start_label, "end_label": end_label}
                     keys = [
                         (rel_type, row["from_id"], row["to_id"], row["rel_key"] or "")
-                        for row in self._rows(conn, cypher_text.template("embedded/read_rel_keys.cypher", **names), None)
+                        for row in self._rows(conn, cypher_files.load("embedded/read_rel_keys.cypher").fill(**names), None)
                     ]
                     all_keys.update(keys)
                     if not any(key[1] in kept_ids for key in keys):
                         continue
-                    for row in self._rows(conn, cypher_text.template("embedded/read_rels.cypher", **names), None):
+                    for row in self._rows(conn, cypher_files.load("embedded/read_rels.cypher").fill(**names), None):
                         if row["from_id"] in kept_ids:
                             props = row["r"]
                             rels[(rel_type, row["from_id"], row["to_id"], props.get("rel_key", ""))] = (start_label, end_label, props, NOTHING_ADDED)
@@ -290,7 +272,7 @@ class EmbeddedStore:
                 if rows:  # Ladybug refuses to copy an empty frame
                     columns = list(node_properties(label))
                     frame = pd.DataFrame([[a.get(c, p.get(c)) for c in columns] for p, a in rows], columns=columns, dtype=object)
-                    self._copy(conn, cypher_text.template("embedded/copy_nodes.cypher", label=label), frame)
+                    self._copy(conn, cypher_files.load("embedded/copy_nodes.cypher").fill(label=label), frame)
             groups: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any], dict[str, Any]]]] = {}
             for (rel_type, start, end, _), (start_label, end_label, props, added) in rels.items():
                 groups.setdefault((rel_type, start_label, end_label), []).append((start, end, props, added))
@@ -299,7 +281,7 @@ class EmbeddedStore:
                 frame = pd.DataFrame(
                     [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in rows], columns=["from", "to"] + columns, dtype=object
                 )
-                text = cypher_text.template("embedded/copy_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label)
+                text = cypher_files.load("embedded/copy_rels.cypher").fill(type=rel_type, start_label=start_label, end_label=end_label)
                 self._copy(conn, text, frame)
             conn.execute("COMMIT")
         finally:
@@ -332,12 +314,11 @@ class EmbeddedStore:
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
-    def write(self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Replace one scope (a repo, or some of its clusters) with the GraphDoc, as the
-        Neo4j store does: what lies outside the scope stays, relationships leaving the
-        scope are replaced, and the new file is swapped in whole."""
-        tag = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
-        start = time.perf_counter()
+    def _write_scope(
+        self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any], tag: str
+    ) -> dict[str, int]:
+        """Replace the scope as the Neo4j store does: what lies outside the scope stays,
+        relationships leaving the scope are replaced, and the new file is swapped in whole."""
         with self._write_lock(repo):
             self._clean_leftovers()
 
@@ -347,24 +328,20 @@ class EmbeddedStore:
             nodes, kept_rels, old_ids, old_keys = self._read_kept(lambda props: not in_scope(props))
             node_added = {"load_tag": tag}
             for node in gd.sorted_nodes():
-                added = node_added
-                if node.label == "Repo":
-                    added = dict(repo_props or {}, load_tag=tag, loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                added = dict(repo_props, load_tag=tag) if node.label == "Repo" else node_added
                 nodes[node.id] = (node.label, node.props, added)
             # a kept relationship starts at a kept node; its end may have been replaced
             rels = {key: rec for key, rec in kept_rels.items() if key[2] in nodes}
             for rel in gd.sorted_rels():
-                rels[(rel.type, rel.start, rel.end, rel.rel_key)] = (rel.start_label, rel.end_label, rel.props, {"rel_key": rel.rel_key, "load_tag": tag})
+                rel_added = {"rel_key": rel.rel_key, "load_tag": tag}
+                rels[(rel.type, rel.start, rel.end, rel.rel_key)] = (rel.start_label, rel.end_label, rel.props, rel_added)
             swept = {
                 "nodes": sum(1 for i in old_ids if i not in nodes),
                 "relationships": sum(1 for k in old_keys if k not in rels),
             }
             del kept_rels, old_ids, old_keys  # before the build
             self._swap(nodes, rels)
-        seconds = time.perf_counter() - start
-        log.info("wrote %d nodes and %d relationships of %s into %s in %.1f s (load tag %s); swept %d stale node(s), "
-                 "%d relationship(s)", len(gd.nodes), len(gd.rels), repo, self.path, seconds, tag, swept["nodes"], swept["relationships"])
-        return {"load_tag": tag, "nodes": len(gd.nodes), "relationships": len(gd.rels), "swept": swept, "seconds": seconds}
+        return swept
 
     def delete_repo(self, repo: str) -> None:
         with self._write_lock(repo):

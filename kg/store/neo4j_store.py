@@ -6,18 +6,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
-import time
-import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import neo4j
 from neo4j import GraphDatabase
 from neo4j import exceptions as neo4j_errors
 
-from kg import cypher_text
+from kg import cypher_files
 from kg.config import Neo4jSettings
 from kg.errors import (
     ConnectionLost,
@@ -32,14 +28,13 @@ from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
 from kg.schema import NODE_TYPES
 
+from .base import Row, Store, wait_notice
 from .pause import pause_for_tests
 
 BATCH_SIZE = 1000
 # How long the driver retries a transaction that failed with a transient error (lock
 # timeout, deadlock, leader switch, lost connection), with exponential backoff.
 DEFAULT_RETRY_SECONDS = 30.0
-# A load still waiting for the repository's lock after this long says so (log warning).
-WAIT_NOTICE_SECONDS = 2.0
 # Neo4j codes meaning "you may not write here": a read-only database, a read-only user
 # (Enterprise: Security.Forbidden), a write in a read session.
 _READ_ONLY_CODES = ("WriteOnReadOnlyAccessDatabase", "ForbiddenOnReadOnlyDatabase", "Security.Forbidden", "Statement.AccessMode")
@@ -159,7 +154,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class Neo4jStore:
+class Neo4jStore(Store):
     engine = "neo4j"
     labels_bind_properties = False  # any node may carry any property
 
@@ -182,12 +177,6 @@ class Neo4jStore:
     def close(self) -> None:
         self.driver.close()
 
-    def __enter__(self) -> "Neo4jStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _session(self, read: bool = False) -> neo4j.Session:
         if not self._verified:
             self.verify()
@@ -195,9 +184,10 @@ class Neo4jStore:
         return self.driver.session(database=self.settings.database, default_access_mode=mode)
 
     # -- reads -----------------------------------------------------------------
-    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
-        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+
+        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
             result = tx.run(text, params or {})
             return [{k: _plain(v) for k, v in record.items()} for record in result]
 
@@ -221,7 +211,7 @@ class Neo4jStore:
         with translate_errors(self.settings):
             try:
                 with self.driver.session(database="system", default_access_mode=neo4j.READ_ACCESS) as session:
-                    rows = session.run(cypher_text.read("db/databases.cypher")).data()
+                    rows = session.run(cypher_files.text("db/databases.cypher")).data()
             except neo4j_errors.ClientError:
                 return
         wanted = [r for r in rows if (r["name"] == self.settings.database if self.settings.database else r["home"])]
@@ -232,15 +222,15 @@ class Neo4jStore:
             )
 
     def status(self) -> dict[str, Any]:
-        components = self.query(cypher_text.read("db/components.cypher"))
+        components = self.query(cypher_files.text("db/components.cypher"))
         return {
             "engine": self.engine,
             "address": self.settings.uri,
             "database": self.settings.database or "(server default)",
             "server": components[0] if components else {},
-            "nodes": {r["label"]: r["count"] for r in self.query(cypher_text.read("db/node_counts.cypher"))},
-            "relationships": {r["type"]: r["count"] for r in self.query(cypher_text.read("db/relationship_counts.cypher"))},
-            "repos": self.query(cypher_text.read("db/repos.cypher")),
+            "nodes": {r["label"]: r["count"] for r in self.query(cypher_files.text("db/node_counts.cypher"))},
+            "relationships": {r["type"]: r["count"] for r in self.query(cypher_files.text("db/relationship_counts.cypher"))},
+            "repos": self.query(cypher_files.text("db/repos.cypher")),
         }
 
     # -- writes ----------------------------------------------------------------
@@ -249,23 +239,23 @@ class Neo4jStore:
         statements = []
         for label in NODE_TYPES:
             for path in ("store/constraint_id.cypher", "store/index_name.cypher", "store/index_scope.cypher"):
-                statements.append(cypher_text.template(path, label=label))
-        statements.append(cypher_text.read("store/index_workload_service.cypher"))
+                statements.append(cypher_files.load(path).fill(label=label))
+        statements.append(cypher_files.text("store/index_workload_service.cypher"))
         with translate_errors(self.settings), self._session() as session:
             for statement in statements:
                 session.run(statement).consume()
 
-    def write(self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Write a GraphDoc for one scope (a repo, or some of its clusters) atomically:
-        upsert everything with a fresh load tag, then sweep what the previous load of
-        the same scope wrote and this one did not, all in one transaction. A failure
-        anywhere rolls back and leaves the previous graph as it was."""
-        tag = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+    def _write_scope(
+        self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any], tag: str
+    ) -> dict[str, int]:
+        """Upsert everything with the load tag, then sweep what the previous load of the
+        same scope wrote and this one did not, all in one transaction. A failure anywhere
+        rolls back and leaves the previous graph as it was."""
         node_batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for node in gd.sorted_nodes():
             props = dict(node.props, load_tag=tag)
             if node.label == "Repo":
-                props.update(repo_props or {}, loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                props.update(repo_props)
             node_batches[node.label].append({"id": node.id, "props": props})
         rel_batches: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         for rel in gd.sorted_rels():
@@ -286,24 +276,18 @@ class Neo4jStore:
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             # 1. the repository's lock (see cypher/store/lock_repo.cypher); say so when waiting
-            notice = threading.Timer(WAIT_NOTICE_SECONDS, log.warning, [
-                "waiting for another load of repository %r to finish (Neo4j holds its lock)", repo])
-            notice.daemon = True
-            notice.start()
-            try:
-                run(tx, cypher_text.read("store/lock_repo.cypher"), repo=repo, tag=tag)
-            finally:
-                notice.cancel()
+            with wait_notice("waiting for another load of repository %r to finish (Neo4j holds its lock)", repo):
+                run(tx, cypher_files.text("store/lock_repo.cypher"), repo=repo, tag=tag)
             # 2. upsert everything with the new tag
             for label, rows in node_batches.items():
-                statement = cypher_text.template("store/merge_nodes.cypher", label=label)
+                statement = cypher_files.load("store/merge_nodes.cypher").fill(label=label)
                 for i in range(0, len(rows), BATCH_SIZE):
                     run(tx, statement, rows=rows[i : i + BATCH_SIZE])
                 log.debug("merged %d %s node(s)", len(rows), label)
             pause_for_tests("write")
             for (rel_type, start_label, end_label), rows in rel_batches.items():
-                statement = cypher_text.template(
-                    "store/merge_rels.cypher", type=rel_type, start_label=start_label, end_label=end_label
+                statement = cypher_files.load("store/merge_rels.cypher").fill(
+                    type=rel_type, start_label=start_label, end_label=end_label
                 )
                 for i in range(0, len(rows), BATCH_SIZE):
                     run(tx, statement, rows=rows[i : i + BATCH_SIZE])
@@ -313,13 +297,12 @@ class Neo4jStore:
             scope = {"repo": repo, "clusters": clusters, "tag": tag}
             swept.update(nodes=0, relationships=0)  # a retried transaction starts again
             for label in NODE_TYPES:
-                swept["relationships"] += run(tx, cypher_text.template("store/sweep_rels.cypher", label=label), **scope).relationships_deleted
+                swept["relationships"] += run(tx, cypher_files.load("store/sweep_rels.cypher").fill(label=label), **scope).relationships_deleted
             for label in NODE_TYPES:
-                counters = run(tx, cypher_text.template("store/sweep_nodes.cypher", label=label), **scope)
+                counters = run(tx, cypher_files.load("store/sweep_nodes.cypher").fill(label=label), **scope)
                 swept["nodes"] += counters.nodes_deleted
                 swept["relationships"] += counters.relationships_deleted
 
-        start = time.perf_counter()
         try:
             with translate_errors(self.settings, writing=True), self._session() as session:
                 session.execute_write(work)
@@ -329,17 +312,8 @@ class Neo4jStore:
                 f"({len(gd.nodes)} nodes, {len(gd.rels)} relationships): {exc}. The load was rolled back. Give the server more "
                 "(server.memory.heap.max_size, or dbms.memory.transaction.total.max; KG_NEO4J_HEAP for scripts/neo4j-local)"
             ) from None
-        seconds = time.perf_counter() - start
-        log.info("wrote %d nodes and %d relationships of %s in one transaction in %.1f s (load tag %s); swept %d stale "
-                 "node(s), %d relationship(s)", len(gd.nodes), len(gd.rels), repo, seconds, tag, swept["nodes"], swept["relationships"])
-        return {
-            "load_tag": tag,
-            "nodes": len(gd.nodes),
-            "relationships": len(gd.rels),
-            "swept": swept,
-            "seconds": seconds,
-        }
+        return swept
 
     def delete_repo(self, repo: str) -> None:
         with translate_errors(self.settings), self._session() as session:
-            session.run(cypher_text.read("store/delete_repo.cypher"), repo=repo).consume()
+            session.run(cypher_files.text("store/delete_repo.cypher"), repo=repo).consume()

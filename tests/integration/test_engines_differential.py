@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kg import cypher_text, queries
+from kg import cypher_files, questions as queries
 from kg.errors import KgError
 from kg.export import build_files
 from kg.skill.documents import QUERIES as EXPORT_QUERIES
@@ -99,7 +99,7 @@ def test_every_export_query_returns_the_same_rows_on_both_engines(engines):
     neo, emb, _, repo = engines
     params = {"repo": repo, "clusters": None}
     for name in EXPORT_QUERIES:
-        text = cypher_text.read(f"export/{name}.cypher")
+        text = cypher_files.text(f"export/{name}.cypher")
         assert _canonical(neo.query(text, params)) == _canonical(emb.query(text, params)), f"export/{name}.cypher differs"
 
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.queries import catalogue
+from kg.questions import catalogue
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -214,20 +214,20 @@ def _operators(plan: dict):
 
 
 def test_a_target_of_one_label_is_sought_in_its_index_not_scanned(neo4j_settings):
-    """The questions find their target with a portable `MATCH (t) WHERE t.id IN $ids`;
+    """The questions find their target with a portable `MATCH (t/*:{target}*/) WHERE t.id IN $ids`;
     kg names the label when the target has one, so Neo4j seeks the id index instead of
     scanning every node of every loaded repository (EXPLAIN, no data needed)."""
     import neo4j
 
-    from kg import statements
-    from kg.queries import TARGET_MATCH, bind_target_label
+    from kg.cypher_files import union_parts
+    from kg.questions import TARGET_MATCH, bind_target_label
 
     checked = 0
     with neo4j.GraphDatabase.driver(neo4j_settings.uri, auth=(neo4j_settings.user, neo4j_settings.password)) as driver:
         with driver.session(database=neo4j_settings.database) as session:
             for question in catalogue().values():
                 for label in question.targets[:2]:  # the plans differ by label only in the seek
-                    for part in statements.parts(bind_target_label(question.text, {label}))[0]:
+                    for part in union_parts(bind_target_label(question.file, {label}))[0]:
                         if f"MATCH (t:{label})\nWHERE t.id IN $ids" not in part:
                             continue
                         plan = session.run("EXPLAIN " + part, {"ids": ["x"], "cluster": None, "repo": None}).consume().plan

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.queries import catalogue
+from kg.questions import catalogue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reliability_helpers import snapshot  # noqa: E402

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.queries import catalogue
+from kg.questions import catalogue
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_messy_input import make_repo  # noqa: E402

@@ -43,3 +43,14 @@ def test_help_for_every_command():
         assert "Usage" in proc.stdout
     proc = run_kg("ask", "blast-radius", "--help")
     assert "Columns: cluster, impact, kind, name, namespace, reason, evidence" in " ".join(proc.stdout.split())
+
+
+def test_readme_exit_codes_are_generated_from_kg_errors():
+    """README's exit-code table is `python -m kg.errors`: one source for every code."""
+    from pathlib import Path
+
+    from kg.errors import exit_code_table
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- exit codes: begin -->\n", 1)[1].split("<!-- exit codes: end -->", 1)[0]
+    assert shown == exit_code_table()

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from kg import statements
+from kg import run_cypher
+from kg.cypher_files import CypherFile
 from kg.config import EmbeddedSettings, resolve_engine
 from kg.errors import UsageError
 from kg.evidence import PathTokens
-from kg.queries import format_path
+from kg.evidence import format_path
 from kg.schema import NODE_TYPES, REL_TYPES, node_properties, property_type, rel_properties
 
 
@@ -66,7 +67,7 @@ RETURN 1
 
 
 def test_a_union_file_runs_part_by_part_but_not_inside_a_subquery():
-    parts, distinct = statements.parts(UNION_FILE)
+    parts, distinct = CypherFile.parse(UNION_FILE).parts()
     assert len(parts) == 2 and distinct
     assert "  UNION" in parts[1]  # indented: inside CALL { }, left to the engine
 
@@ -76,7 +77,7 @@ def test_union_rows_are_merged_deduplicated_and_ordered_like_neo4j():
         [{"cluster": "b", "name": "x", "users": ["z", "a"]}, {"cluster": None, "name": "n", "users": []}],
         [{"cluster": "a", "name": "y", "users": ["m"]}, {"cluster": "b", "name": "x", "users": ["a", "z"]}],
     ])
-    rows = statements.run(store, UNION_FILE)
+    rows = run_cypher.run(store, CypherFile.parse(UNION_FILE))
     assert len(store.ran) == 2
     # nulls last, as Neo4j orders ascending; the duplicate (same set of users) is gone
     assert [(r["cluster"], r["name"]) for r in rows] == [("a", "y"), ("b", "x"), (None, "n")]
@@ -85,7 +86,7 @@ def test_union_rows_are_merged_deduplicated_and_ordered_like_neo4j():
 
 def test_union_all_keeps_duplicates():
     store = Recorder([[{"n": 1}], [{"n": 1}]])
-    assert len(statements.run(store, "MATCH (a) RETURN 1 AS n\nUNION ALL\nMATCH (b) RETURN 1 AS n")) == 2
+    assert len(run_cypher.run(store, CypherFile.parse("MATCH (a) RETURN 1 AS n\nUNION ALL\nMATCH (b) RETURN 1 AS n"))) == 2
 
 
 # -- evidence ----------------------------------------------------------------------

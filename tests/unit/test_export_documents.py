@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kg import cypher_text
+from kg import cypher_files
 from kg.errors import KgError
 from kg.export import build_files, check, dumps, validate, write_files
 from kg.skill import documents
@@ -145,8 +145,8 @@ class FakeStore:
     """Answers the export queries from prepared rows (by query text)."""
 
     def __init__(self, rows):
-        self.by_text = {cypher_text.read(f"export/{name}.cypher"): found for name, found in rows.items()}
-        self.by_text[cypher_text.read("export/repo.cypher")] = [
+        self.by_text = {cypher_files.text(f"export/{name}.cypher"): found for name, found in rows.items()}
+        self.by_text[cypher_files.text("export/repo.cypher")] = [
             {"name": "r", "path": "r", "git_revision": "abc", "git_commit_time": "2026-02-02T11:00:00+01:00", "loaded_at": None, "clusters": ["c1", "c2"]}
         ]
 

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from kg import cypher_text
+from kg import cypher_files
 from kg.errors import UsageError
-from kg.queries import TargetSpec, catalogue, parse_target
+from kg.questions import TargetSpec, catalogue, parse_target
 from kg.schema import NODE_TYPES
 
 EXPECTED = {"where", "trace", "tree", "depends-on", "blast-radius", "secrets", "config", "problems", "debug"}
@@ -38,13 +38,13 @@ NOT_PORTABLE = {
     "label test in an expression": r"\b(WHERE|WHEN|AND|OR|NOT)\s+\w+:[A-Z]",
     "null test before the comparison": r"\$\w+\s+IS\s+NULL\s+OR\b",
 }
-SHARED_QUERIES = [f"ask/{n}" for n in sorted(EXPECTED)] + [f"{folder}/{n}" for folder in ("export", "lookup") for n in cypher_text.listing(folder)]
+SHARED_QUERIES = [f"ask/{n}" for n in sorted(EXPECTED)] + [f"{folder}/{n}" for folder in ("export", "lookup") for n in cypher_files.listing(folder)]
 
 
 @pytest.mark.parametrize("path", SHARED_QUERIES)
 def test_shared_queries_stay_in_the_common_subset(path):
     """Every question, lookup and export query runs on both engines from the same file."""
-    source = cypher_text.read(f"{path}.cypher")
+    source = cypher_files.load(f"{path}.cypher").text
     text = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("//"))
     found = [what for what, pattern in NOT_PORTABLE.items() if re.search(pattern, text, re.IGNORECASE if what != "label test in an expression" else 0)]
     assert not found, (path, found)
@@ -65,11 +65,14 @@ def test_target_syntax():
 
 
 def test_the_target_label_is_named_only_when_the_target_has_one():
-    from kg.queries import bind_target_label
+    from kg.questions import bind_target_label
 
-    text = "MATCH (t)\nWHERE t.id IN $ids\nRETURN t\nUNION ALL\nMATCH (t:Kustomization)\nWHERE t.id IN $ids\nRETURN t"
-    bound = bind_target_label(text, {"Workload"})
-    assert bound == text.replace("MATCH (t)\n", "MATCH (t:Workload)\n") and "MATCH (t:Kustomization)" in bound
-    assert bind_target_label(text, {"Workload", "Service"}) == text  # several labels: every node may match
-    assert bind_target_label(text, {"Workload) DETACH DELETE (t"}) == text  # only the schema's labels
-    assert bind_target_label(text, {""}) == text
+    from kg.cypher_files import CypherFile
+
+    text = "MATCH (t/*:{target}*/)\nWHERE t.id IN $ids\nRETURN t\nUNION ALL\nMATCH (t:Kustomization)\nWHERE t.id IN $ids\nRETURN t"
+    file = CypherFile.parse(text)
+    bound = bind_target_label(file, {"Workload"})
+    assert bound == text.replace("MATCH (t/*:{target}*/)\n", "MATCH (t:Workload)\n") and "MATCH (t:Kustomization)" in bound
+    assert bind_target_label(file, {"Workload", "Service"}) == text  # several labels: every node may match
+    assert bind_target_label(file, {"Workload) DETACH DELETE (t"}) == text  # only the schema's labels
+    assert bind_target_label(file, {""}) == text

@@ -35,3 +35,20 @@ def test_every_property_written_is_documented(example_load):
         assert set(node.props) <= documented, (node.label, set(node.props) - documented)
     for rel in gd.rels.values():
         assert set(rel.props) <= set(REL_TYPES[rel.type].properties), (rel.type, set(rel.props) - set(REL_TYPES[rel.type].properties))
+
+
+def test_a_property_the_schema_does_not_declare_is_refused():
+    """Neo4j would keep it and the embedded engine drop it: declare it in kg/schema.py."""
+    import pytest
+
+    from kg.graphdoc import GraphDoc, UndeclaredProperty
+
+    gd = GraphDoc()
+    gd.add_node("Workload", "w", name="w", images=["x"])
+    with pytest.raises(UndeclaredProperty, match="Workload has no declared property colour"):
+        gd.add_node("Workload", "w2", name="w2", colour="blue")
+    with pytest.raises(UndeclaredProperty):
+        gd.ref("Secret", "s", shade="dark")
+    gd.add_node("Service", "s", name="s")
+    with pytest.raises(UndeclaredProperty, match="SELECTS has no declared property weight"):
+        gd.add_rel("SELECTS", ("Service", "s"), ("Workload", "w"), weight=1)

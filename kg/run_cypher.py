@@ -12,36 +12,10 @@ from the file's `// order:` header, applied here with Neo4j's rule: nulls last; 
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
-
-class QueryRunner(Protocol):
-    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
-
-
-def parts(text: str) -> tuple[list[str], bool]:
-    """The statements of a file and whether its union removes duplicate rows."""
-    chunks: list[list[str]] = [[]]
-    distinct = False
-    for line in text.splitlines():
-        separator = line.rstrip().upper()  # top level only: not indented
-        if separator in ("UNION", "UNION ALL"):
-            distinct = distinct or separator == "UNION"
-            chunks.append([])
-        else:
-            chunks[-1].append(line)
-    return ["\n".join(c) for c in chunks], distinct
-
-
-def header_list(text: str, key: str) -> list[str]:
-    """A comma-separated header value (`// order: a, b`), empty when absent."""
-    for line in text.splitlines():
-        if not line.startswith("//"):
-            break
-        name, _, value = line[2:].strip().partition(":")
-        if name.strip() == key:
-            return [v.strip() for v in value.split(",") if v.strip()]
-    return []
+from kg.cypher_files import CypherFile
+from kg.store.base import QueryRunner, Row
 
 
 def _hashable(value: Any) -> Any:
@@ -52,7 +26,7 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def sort_key(value: Any) -> tuple:
+def sort_key(value: Any) -> tuple[Any, ...]:
     """Neo4j's ascending order as far as kg needs it: nulls last, numbers before
     strings, lists element by element."""
     if value is None:
@@ -68,19 +42,19 @@ def sort_key(value: Any) -> tuple:
     return (1, str(value))
 
 
-def order_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
+def order_rows(rows: list[Row], columns: list[str]) -> list[Row]:
     if not columns:
         return rows
     return sorted(rows, key=lambda row: tuple(sort_key(row.get(c)) for c in columns))
 
 
-def run(store: QueryRunner, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def run(store: QueryRunner, file: CypherFile, params: dict[str, Any] | None = None, text: str | None = None) -> list[Row]:
     """Rows of a (possibly union) .cypher file, ordered by its `// order:` header; the
     columns its `// sets:` header names hold collect()ed lists, whose order no engine
-    keeps: they are sorted."""
-    statements, distinct = parts(text)
-    sets = header_list(text, "sets")
-    rows: list[dict[str, Any]] = []
+    keeps: they are sorted. `text`: the file's text with its placeholders filled."""
+    statements, distinct = CypherFile.parse(text).parts() if text is not None else file.parts()
+    sets = file.items("sets")
+    rows: list[Row] = []
     seen: set[Any] = set()
     for statement in statements:
         for row in store.query(statement, params):
@@ -93,4 +67,4 @@ def run(store: QueryRunner, text: str, params: dict[str, Any] | None = None) -> 
                     continue
                 seen.add(key)
             rows.append(row)
-    return order_rows(rows, header_list(text, "order"))
+    return order_rows(rows, file.items("order"))
