@@ -195,8 +195,10 @@ REL_TYPES: dict[str, RelType] = {
         RelType("VALUES_FROM", ("HelmRelease",), ("ConfigMap", "Secret"), "spec.valuesFrom.", ("values_key",)),
         RelType("SELECTS", ("Service",), ("Workload",), "The Service's selector matches the pod labels."),
         RelType(
-            "CALLS", ("Workload", "ConfigKey", "SecretBackend"), ("Service",),
-            "An in-cluster URL or host name in its configuration names the Service.",
+            "CALLS", ("Workload", "ConfigKey", "SecretBackend"), ("Service", "HelmRelease"),
+            "An in-cluster address in its configuration (`via`: the env var or key) names the Service; a "
+            "HelmRelease when its chart was not rendered and its release would make that Service (`inferred`).",
+            ("via", "inferred", "service"),
         ),
         RelType(
             "SERVED_BY", ("SecretBackend",), ("HelmRelease", "Service", "Workload"),
@@ -211,7 +213,8 @@ REL_TYPES: dict[str, RelType] = {
 # STRING unless listed. A test checks the records of every fixture and corpus follow it.
 STRING, BOOLEAN, INT64, STRING_LIST = "STRING", "BOOLEAN", "INT64", "STRING[]"
 PROPERTY_TYPES: dict[str, str] = {
-    **{p: BOOLEAN for p in ("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional")},
+    **{p: BOOLEAN for p in ("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional",
+                            "inferred")},
     **{p: INT64 for p in ("replicas", "resources", "inputs", "generated", "rendered_objects")},
     **{
         p: STRING_LIST

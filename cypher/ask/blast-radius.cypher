@@ -191,10 +191,12 @@ RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name
 UNION ALL
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
-MATCH (x)-[:CALLS]->(t)
+MATCH (x)-[c:CALLS]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[CALLS]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+       'calls ' + t.kind + ' ' + t.name + CASE WHEN c.via IS NULL THEN '' ELSE ' (' + c.via + ')' END
+         + CASE WHEN c.inferred THEN ', whose chart makes Service ' + c.service ELSE '' END AS reason,
+       x.kind + '/' + x.name + ' -[CALLS]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids

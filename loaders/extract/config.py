@@ -55,7 +55,7 @@ def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
             origin, redacted = origins[var] or (None, None)
             gd.add_rel("USES_VAR", key_node, variable_node(ctx, var), origin=origin, redacted=redacted)
         for service, svc_namespace in called_services(value, namespace, key):
-            ctx.pending_calls.append((key_node, service, svc_namespace))
+            ctx.pending_calls.append((key_node, service, svc_namespace, key))
     ctx.configmap_keys[(namespace, name)] = keys
 
 

@@ -47,8 +47,9 @@ class ClusterContext:
     names: dict[tuple[str, str, str], str] = field(default_factory=dict)
     # (namespace, configmap logical name) -> key names
     configmap_keys: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    # (source node, service name, namespace) named by in-cluster URLs, linked at the end
-    pending_calls: list[tuple[tuple[str, str], str, str]] = field(default_factory=list)
+    # (source node, service name, namespace, where: env or key name) named by in-cluster
+    # addresses, linked at the end
+    pending_calls: list[tuple[tuple[str, str], str, str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:

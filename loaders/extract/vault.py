@@ -109,7 +109,7 @@ def backend_node(ctx: ClusterContext, address: str, namespace: str, backend_type
             address=address, service=service, service_namespace=service_ns, backend_type=backend_type,
         )
         if service:
-            ctx.pending_calls.append((node, service, service_ns))
+            ctx.pending_calls.append((node, service, service_ns, "address"))
     return node
 
 

@@ -215,7 +215,7 @@ def _add_pod_references(
                 gd.add_rel("READS_KEY", node, key_node, rel_key=key, env=env_name, via="env")
             if isinstance(env.get("value"), str):
                 for service, svc_namespace in called_services(env["value"], namespace, env_name):
-                    ctx.pending_calls.append((node, service, svc_namespace))
+                    ctx.pending_calls.append((node, service, svc_namespace, env_name))
     for (target, rel_key), entry in uses.items():
         gd.add_rel("USES", node, target, rel_key=rel_key, **entry)
 
@@ -235,21 +235,25 @@ def link_services(ctx: ClusterContext) -> None:
 
 
 def link_calls(ctx: ClusterContext) -> None:
-    """CALLS to Services named by in-cluster URLs, when the Service is in the graph.
-    Charts are not rendered, so a secret backend whose Service would come from a chart
-    is linked to the HelmRelease deploying into that namespace whose release name
-    starts its service name (`vault` serves vault.vault.svc)."""
+    """CALLS to Services named by in-cluster addresses (any scheme, host:port, a bare
+    `name.ns.svc`), when the Service is in the graph. A Service a chart would make whose
+    chart was not rendered: the call goes to the HelmRelease deploying into that
+    namespace whose release name starts the service name (`redis-sentinel` serves
+    redis-sentinel.backend-services.svc), marked inferred; a secret backend is SERVED_BY it."""
     releases = [r for r in ctx.gd.by_label("HelmRelease") if r.id.startswith(ctx.prefix + "/")]
-    for source, service, namespace in ctx.pending_calls:
+    for source, service, namespace, via in ctx.pending_calls:
         target_id = ctx.id("Service", namespace, service)
         if target_id in ctx.gd.nodes:
-            ctx.gd.add_rel("CALLS", source, ("Service", target_id))
+            ctx.gd.add_rel("CALLS", source, ("Service", target_id), via=via)
             if source[0] == "SecretBackend":
                 ctx.gd.add_rel("SERVED_BY", source, ("Service", target_id))
             continue
-        if source[0] != "SecretBackend":
-            continue
         for release in releases:
             name = str(release.props.get("release_name") or "")
-            if release.props.get("deploys_to") == namespace and name and service.startswith(name):
+            if release.props.get("deploys_to") != namespace or not name or not service.startswith(name):
+                continue
+            if source[0] == "SecretBackend":
                 ctx.gd.add_rel("SERVED_BY", source, ("HelmRelease", release.id))
+            else:
+                ctx.gd.add_rel("CALLS", source, ("HelmRelease", release.id), via=via, inferred=True,
+                               service=f"{service}.{namespace}")

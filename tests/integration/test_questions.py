@@ -110,8 +110,11 @@ def test_config_of_papi_and_of_a_variable(platform):
     assert ("papi-env-vars-cm", "DEFAULT_GITLAB_GROUP") in used
 
 
-def test_problems_on_the_example_are_none(platform):
-    assert ask("problems", "--repo", platform) == []
+def test_problems_on_the_example_are_none_but_charts_not_cached(platform):
+    # tests render charts offline from an empty cache (conftest): each release is a row, nothing else is
+    rows = ask("problems", "--repo", platform)
+    assert {(r["problem"], r["kind"]) for r in rows} == {("chart not rendered", "HelmRelease")}
+    assert all("not in the chart cache" in r["detail"] or "offline" in r["detail"] for r in rows), rows
 
 
 def test_problems_finds_real_problems(cli_env, repo_name, tmp_path, example_repo):
@@ -236,3 +239,16 @@ def test_a_target_of_one_label_is_sought_in_its_index_not_scanned(neo4j_settings
                         checked += 1
     assert checked >= 30  # blast-radius, debug, depends-on and trace find their target this way
     assert TARGET_MATCH in catalogue()["debug"].text
+
+
+def test_blast_radius_of_a_datastore_reaches_the_services_that_call_it(platform):
+    # NEO4J_URI: bolt://neo4j.backend-services.svc.cluster.local:7687, the Service made by the
+    # neo4j chart (not rendered offline: the call goes to the release, marked inferred)
+    rows = ask("blast-radius", "neo4j", "--repo", platform)
+    callers = {r["name"]: r["reason"] for r in rows}
+    assert {"papi", "modelsync", "usearch-indexer", "usearch-query"} <= set(callers)
+    assert callers["papi"] == "calls HelmRelease neo4j (NEO4J_URI), whose chart makes Service neo4j.backend-services"
+    # REDIS_SENTINEL_HOST: redis-sentinel.backend-services.svc.cluster.local (a bare host name)
+    rows = ask("blast-radius", "redis-sentinel", "--repo", platform)
+    assert {"beat", "celery-worker", "flower"} <= {r["name"] for r in rows}
+    assert all("(REDIS_SENTINEL_HOST)" in r["reason"] for r in rows if r["kind"] == "Deployment")
