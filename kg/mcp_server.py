@@ -87,6 +87,7 @@ def build_server(toolbox: Toolbox, files: list[ResourceFile]) -> Server[Any]:
                     arguments=[
                         types.PromptArgument(name="name", description="the service, workload or HelmRelease", required=True),
                         types.PromptArgument(name="cluster", description="only this cluster", required=False),
+                        types.PromptArgument(name="repo", description="only this loaded repository", required=False),
                     ],
                 )
             ]
@@ -98,7 +99,9 @@ def build_server(toolbox: Toolbox, files: list[ResourceFile]) -> Server[Any]:
         arguments = dict(params.arguments or {})
         if not arguments.get("name"):
             raise MCPError(types.INVALID_PARAMS, f"{DEBUG_PROMPT} needs the argument name (a service, workload or HelmRelease)")
-        description, text = await anyio.to_thread.run_sync(toolbox.debug_prompt, arguments["name"], arguments.get("cluster"))
+        description, text = await anyio.to_thread.run_sync(
+            toolbox.debug_prompt, arguments["name"], arguments.get("cluster"), arguments.get("repo")
+        )
         return types.GetPromptResult(
             description=description,
             messages=[types.PromptMessage(role="user", content=types.TextContent(type="text", text=text))],

@@ -422,14 +422,15 @@ class Toolbox:
         return payload
 
     # -- the debug-service prompt ---------------------------------------------------------------
-    def debug_prompt(self, name: str, cluster: str | None = None) -> tuple[str, str]:
+    def debug_prompt(self, name: str, cluster: str | None = None, repo: str | None = None) -> tuple[str, str]:
         """(description, text) of the debug-service prompt: the seed's check order for one
         service, filled in from the graph by the debug question."""
-        result = self.call("debug", {"name": name, **({"cluster": cluster} if cluster else {}), "limit": self.row_cap})
+        scope = {k: v for k, v in (("cluster", cluster), ("repo", repo)) if v}
+        result = self.call("debug", {"name": name, **scope, "limit": self.row_cap})
         if result.is_error:
             return (
-                f"Debug {name}: not found in the graph",
-                f"I want to debug the service `{name}` on our Flux platform, but kg could not find it:\n\n"
+                f"Debug {name}: kg needs a name it can resolve to one service",
+                f"I want to debug the service `{name}` on our Flux platform, but kg cannot resolve it to one service:\n\n"
                 f"{result.payload['error']}\n\n"
                 f"{json.dumps({k: v for k, v in result.payload.items() if k != 'error'}, indent=1) if len(result.payload) > 1 else ''}\n"
                 f"Use the {SEARCH} tool to find the right name, then the `debug` tool with it.",

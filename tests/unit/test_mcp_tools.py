@@ -231,9 +231,11 @@ def test_bad_arguments_and_bugs_are_one_line_results(toolbox, monkeypatch):
 
 def test_the_prompt_walks_the_check_order(toolbox):
     description, text = toolbox.debug_prompt("papi", None)
-    assert "not found" in description or "ambiguous" in text  # papi is in two repositories
-    box_text = toolbox.debug_prompt("nginx-nothing")[1]
-    assert "kg_search" in box_text
+    assert "ambiguous" in text and "kg_search" in text  # papi is in two repositories
+    description, text = toolbox.debug_prompt("papi", None, "copy")
+    steps = text.index("flux get sources git flux-system"), text.index("kubectl get pods -n backend-services")
+    assert steps[0] < steps[1]  # Flux first
+    assert "kg_search" in toolbox.debug_prompt("nginx-nothing")[1]
 
 
 def test_resources_are_the_schema_and_the_exported_files(tmp_path):
