@@ -36,7 +36,9 @@ def _kg(*args: str, env: dict[str, str]) -> None:
         sys.exit(f"kg {' '.join(args)} failed: {result.stderr}")
 
 
-async def _bench(server_args: list[str], env: dict[str, str], repo: str, rounds: int, per_question: int) -> dict[str, list[float]]:
+async def _bench(
+    server_args: list[str], env: dict[str, str], repo: str, rounds: int, per_question: int
+) -> dict[str, list[float]]:
     from mcp import Client, StdioServerParameters
 
     from kg.questions import catalogue
@@ -61,11 +63,15 @@ async def _bench(server_args: list[str], env: dict[str, str], repo: str, rounds:
                 continue
             rows: list[dict[str, Any]] = []
             for label in question.targets:  # the first labels it takes that the graph has enough of
-                found = await client.call_tool("kg_cypher", {
-                    "query": f"MATCH (n:{label}) WHERE n.repo = $repo AND n.missing IS NULL "
-                             "RETURN n.name AS name, n.namespace AS namespace, n.cluster AS cluster ORDER BY name",
-                    "params": {"repo": repo}, "limit": 1000,
-                })
+                found = await client.call_tool(
+                    "kg_cypher",
+                    {
+                        "query": f"MATCH (n:{label}) WHERE n.repo = $repo AND n.missing IS NULL "
+                        "RETURN n.name AS name, n.namespace AS namespace, n.cluster AS cluster ORDER BY name",
+                        "params": {"repo": repo},
+                        "limit": 1000,
+                    },
+                )
                 found_rows = json.loads(found.content[0].text).get("rows", [])
                 step = max(1, len(found_rows) // per_question)
                 rows += found_rows[::step][: per_question - len(rows)]
@@ -76,8 +82,15 @@ async def _bench(server_args: list[str], env: dict[str, str], repo: str, rounds:
                 if row.get("namespace"):
                     arguments["namespace"] = row["namespace"]
                 calls.append((name, arguments))
-        calls.append(("kg_cypher", {"query": "MATCH (k:Kustomization) WHERE k.repo = $repo RETURN k.name AS n LIMIT 20",
-                                    "params": {"repo": repo}}))
+        calls.append(
+            (
+                "kg_cypher",
+                {
+                    "query": "MATCH (k:Kustomization) WHERE k.repo = $repo RETURN k.name AS n LIMIT 20",
+                    "params": {"repo": repo},
+                },
+            )
+        )
         for _ in range(rounds):
             for tool, arguments in calls:
                 await timed(tool, arguments)

@@ -40,9 +40,13 @@ def build_server(toolbox: Toolbox, files: list[ResourceFile]) -> Server[Any]:
     """The low-level server: every handler answers from the toolbox in a worker thread
     (store calls block), and none lets an exception (or its traceback) reach the wire."""
     by_uri = {f.uri: f for f in files}
-    annotations = types.ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+    annotations = types.ToolAnnotations(
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    )
     tools = [
-        types.Tool(name=s.name, title=s.title, description=s.description, input_schema=s.input_schema, annotations=annotations)
+        types.Tool(
+            name=s.name, title=s.title, description=s.description, input_schema=s.input_schema, annotations=annotations
+        )
         for s in toolbox.specs.values()
     ]
 
@@ -71,7 +75,9 @@ def build_server(toolbox: Toolbox, files: list[ResourceFile]) -> Server[Any]:
         try:
             text = await anyio.to_thread.run_sync(found.read)
         except OSError as exc:
-            raise MCPError(types.INTERNAL_ERROR, f"cannot read {found.name}: {exc.strerror} (run `kg export` again)") from None
+            raise MCPError(
+                types.INTERNAL_ERROR, f"cannot read {found.name}: {exc.strerror} (run `kg export` again)"
+            ) from None
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=found.uri, mime_type=found.mime_type, text=text)]
         )
@@ -85,7 +91,9 @@ def build_server(toolbox: Toolbox, files: list[ResourceFile]) -> Server[Any]:
                     description="Walk the platform's check order for one service (Flux source, Kustomization, "
                     "HelmRelease, events, pods, logs, metrics, secrets, config), filled in from the graph.",
                     arguments=[
-                        types.PromptArgument(name="name", description="the service, workload or HelmRelease", required=True),
+                        types.PromptArgument(
+                            name="name", description="the service, workload or HelmRelease", required=True
+                        ),
                         types.PromptArgument(name="cluster", description="only this cluster", required=False),
                         types.PromptArgument(name="repo", description="only this loaded repository", required=False),
                     ],
@@ -98,7 +106,9 @@ def build_server(toolbox: Toolbox, files: list[ResourceFile]) -> Server[Any]:
             raise MCPError(types.INVALID_PARAMS, f"unknown prompt {params.name!r}; prompts: {DEBUG_PROMPT}")
         arguments = dict(params.arguments or {})
         if not arguments.get("name"):
-            raise MCPError(types.INVALID_PARAMS, f"{DEBUG_PROMPT} needs the argument name (a service, workload or HelmRelease)")
+            raise MCPError(
+                types.INVALID_PARAMS, f"{DEBUG_PROMPT} needs the argument name (a service, workload or HelmRelease)"
+            )
         description, text = await anyio.to_thread.run_sync(
             toolbox.debug_prompt, arguments["name"], arguments.get("cluster"), arguments.get("repo")
         )

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from kg import cypher_files, run_cypher
 from kg.cypher_guard import RefusedQuery, check_read_only
-from kg.errors import KgError, NotFound, UsageError
+from kg.errors import KgError, NotFound
 from kg.evidence import PathTokens, cell
 from kg.questions.catalogue import Question, catalogue
 from kg.schema import KIND_LABELS, NODE_TYPES, label_for_kind, markdown as schema_markdown
@@ -100,7 +100,8 @@ def _string(description: str) -> dict[str, Any]:
 def _limit(row_cap: int, default: int) -> dict[str, Any]:
     return {
         "type": "integer", "minimum": 1, "maximum": row_cap, "default": default,
-        "description": f"at most this many rows (default {default}, at most {row_cap}); the result says how many were left out",
+        "description": f"at most this many rows (default {default}, at most {row_cap}); "
+        "the result says how many were left out",
     }  # fmt: skip
 
 
@@ -139,13 +140,15 @@ def question_description(question: Question) -> str:
 def _tool_specs(questions: dict[str, Question], row_cap: int) -> list[ToolSpec]:
     specs = [
         ToolSpec(
-            OVERVIEW, "What the graph holds",
+            OVERVIEW,
+            "What the graph holds",
             "What is loaded: engine, repositories (path, clusters, load time, git revision and commit time), "
             "node counts per label and relationship counts per type. Start here.",
             {"type": "object", "properties": {}, "additionalProperties": False},
         ),
         ToolSpec(
-            SEARCH, "Find objects by name",
+            SEARCH,
+            "Find objects by name",
             "Objects whose name (or a workload's service name) contains a fragment, case-insensitive, with kind, "
             "namespace and cluster: resolve a vague name to the name/kind/namespace/cluster the other tools take. "
             "Exact names first.",
@@ -164,7 +167,8 @@ def _tool_specs(questions: dict[str, Question], row_cap: int) -> list[ToolSpec]:
             },
         ),
         ToolSpec(
-            CYPHER, "Read-only Cypher",
+            CYPHER,
+            "Read-only Cypher",
             "Run one read-only Cypher query for what the question tools do not cover (the schema: resource "
             f"{SCHEMA_URI}). Writes, CALL of other than schema procedures, LOAD/COPY are refused before they reach "
             "the database; it runs in a read-only transaction with a row cap and a timeout. Pass values as "
@@ -172,8 +176,10 @@ def _tool_specs(questions: dict[str, Question], row_cap: int) -> list[ToolSpec]:
             {
                 "type": "object",
                 "properties": {
-                    "query": _string("one Cypher statement that only reads, e.g. MATCH (w:Workload) RETURN w.name LIMIT 5"),
-                    "params": {"type": "object", "description": "query parameters, e.g. {\"name\": \"vault\"}"},
+                    "query": _string(
+                        "one Cypher statement that only reads, e.g. MATCH (w:Workload) RETURN w.name LIMIT 5"
+                    ),
+                    "params": {"type": "object", "description": 'query parameters, e.g. {"name": "vault"}'},
                     "limit": _limit(row_cap, DEFAULT_LIMIT),
                 },
                 "required": ["query"],
@@ -182,7 +188,9 @@ def _tool_specs(questions: dict[str, Question], row_cap: int) -> list[ToolSpec]:
         ),
     ]
     for question in questions.values():
-        specs.append(ToolSpec(question.name, question.name, question_description(question), question_schema(question, row_cap)))
+        specs.append(
+            ToolSpec(question.name, question.name, question_description(question), question_schema(question, row_cap))
+        )
     return specs
 
 
@@ -272,12 +280,17 @@ class Toolbox:
             return ToolResult(exc.payload, is_error=True)
         except NothingLoaded:  # the embedded engine's graph file does not exist yet
             store = self.store
-            return ToolResult({"error": f"nothing is loaded into {store.describe()}: run `{load_command(store)}`"}, is_error=True)
+            return ToolResult(
+                {"error": f"nothing is loaded into {store.describe()}: run `{load_command(store)}`"}, is_error=True
+            )
         except KgError as exc:
             return ToolResult({"error": _for_assistant(str(exc), name)}, is_error=True)
         except Exception as exc:  # noqa: BLE001 - a bug: one line to the assistant, the traceback to the log
             log.exception("kg mcp: tool %s failed", name)
-            return ToolResult({"error": f"internal error in kg ({exc.__class__.__name__}); the server log has the details"}, is_error=True)
+            return ToolResult(
+                {"error": f"internal error in kg ({exc.__class__.__name__}); the server log has the details"},
+                is_error=True,
+            )
 
     def _dispatch(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         spec = self.specs.get(name)
@@ -403,7 +416,9 @@ class Toolbox:
             matches.append(match)
         payload: dict[str, Any] = {"fragment": fragment, "matches": matches}
         if len(rows) > limit:
-            payload["note"] = f"more than {limit} matches: give a longer fragment, kind, namespace or cluster, or raise limit"
+            payload["note"] = (
+                f"more than {limit} matches: give a longer fragment, kind, namespace or cluster, or raise limit"
+            )
         elif not rows:
             payload["note"] = "nothing matches: try a shorter fragment, or kg_overview for what is loaded"
         return payload
@@ -416,9 +431,14 @@ class Toolbox:
             raise ToolFailure(f"refused, nothing ran: {exc}") from None
         store = self.store
         rows, more = store.query_limited(query, params or {}, max_rows=limit, timeout=self.cypher_timeout)
-        payload: dict[str, Any] = {"rows": [{k: jsonable(v) for k, v in row.items()} for row in rows], "row_count": len(rows)}
+        payload: dict[str, Any] = {
+            "rows": [{k: jsonable(v) for k, v in row.items()} for row in rows],
+            "row_count": len(rows),
+        }
         if more:
-            payload["note"] = f"more than {limit} rows: only the first {limit} are shown (add LIMIT/ORDER BY, or raise limit)"
+            payload["note"] = (
+                f"more than {limit} rows: only the first {limit} are shown (add LIMIT/ORDER BY, or raise limit)"
+            )
         return payload
 
     # -- the debug-service prompt ---------------------------------------------------------------
@@ -428,12 +448,13 @@ class Toolbox:
         scope = {k: v for k, v in (("cluster", cluster), ("repo", repo)) if v}
         result = self.call("debug", {"name": name, **scope, "limit": self.row_cap})
         if result.is_error:
+            details = {k: v for k, v in result.payload.items() if k != "error"}
             return (
                 f"Debug {name}: kg needs a name it can resolve to one service",
-                f"I want to debug the service `{name}` on our Flux platform, but kg cannot resolve it to one service:\n\n"
-                f"{result.payload['error']}\n\n"
-                f"{json.dumps({k: v for k, v in result.payload.items() if k != 'error'}, indent=1) if len(result.payload) > 1 else ''}\n"
-                f"Use the {SEARCH} tool to find the right name, then the `debug` tool with it.",
+                f"I want to debug the service `{name}` on our Flux platform, but kg cannot resolve it to one "
+                f"service:\n\n{result.payload['error']}\n\n"
+                + (json.dumps(details, indent=1) + "\n" if details else "")
+                + f"Use the {SEARCH} tool to find the right name, then the `debug` tool with it.",
             )
         resolved = result.payload.get("resolved", [])
         where = "; ".join(
@@ -470,9 +491,7 @@ Say which check failed and why, with the evidence path kg gave."""
 def target_text(name: str, kind: str | None, namespace: str | None) -> str:
     """NAME as `kg ask` reads it: kind/namespace/name, kind/name or namespace/name."""
     if kind and not label_for_kind(kind):
-        raise ToolFailure(
-            f"unknown kind {kind!r}", kinds=sorted(set(NODE_TYPES) | set(KIND_LABELS))
-        )
+        raise ToolFailure(f"unknown kind {kind!r}", kinds=sorted(set(NODE_TYPES) | set(KIND_LABELS)))
     return "/".join(part for part in (kind, namespace, name) if part)
 
 
@@ -508,19 +527,40 @@ def resources(skill_dir: Path | None) -> list[ResourceFile]:
     """The graph schema, and the exported skill's files when `skill_dir` (a `kg export
     --out` folder, or its flux-infra-guide folder) is given. Only these files are ever
     read: a URI names one of them, never a path."""
-    found = [ResourceFile(SCHEMA_URI, "graph-schema", "The graph schema: labels, relationship types, properties "
-                          "(docs/schema.md)", "text/markdown", None)]
+    found = [
+        ResourceFile(
+            SCHEMA_URI,
+            "graph-schema",
+            "The graph schema: labels, relationship types, properties (docs/schema.md)",
+            "text/markdown",
+            None,
+        )
+    ]
     if skill_dir is None:
         return found
-    guide = skill_dir if (skill_dir / "SKILL.md").is_file() and not (skill_dir / "flux-infra-guide").is_dir() else skill_dir / "flux-infra-guide"
+    guide = (
+        skill_dir
+        if (skill_dir / "SKILL.md").is_file() and not (skill_dir / "flux-infra-guide").is_dir()
+        else skill_dir / "flux-infra-guide"
+    )
     regenerate = guide.parent / "flux-infra-guide-regenerate"
     candidates = [
         (guide / "SKILL.md", "flux-infra-guide/SKILL.md", "The flux-infra-guide skill (kg export)", "text/markdown"),
         *[
-            (guide / "data" / f"{d}.json", f"flux-infra-guide/data/{d}.json", f"The skill's data file {d}.json", "application/json")
+            (
+                guide / "data" / f"{d}.json",
+                f"flux-infra-guide/data/{d}.json",
+                f"The skill's data file {d}.json",
+                "application/json",
+            )
             for d in SKILL_DATA
         ],
-        (regenerate / "SKILL.md", "flux-infra-guide-regenerate/SKILL.md", "How to regenerate the skill", "text/markdown"),
+        (
+            regenerate / "SKILL.md",
+            "flux-infra-guide-regenerate/SKILL.md",
+            "How to regenerate the skill",
+            "text/markdown",
+        ),
     ]
     for path, relative, description, mime in candidates:
         if path.is_file():

@@ -21,8 +21,13 @@ EXAMPLE = ROOT / "examples" / "platform"
 def graph(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("mcp-http") / "graph"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-    loaded = subprocess.run([sys.executable, "-m", "kg.cli", "load", str(EXAMPLE), "--engine", "embedded", "--graph", str(path)],
-                            capture_output=True, text=True, env=env, timeout=300)
+    loaded = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "load", str(EXAMPLE), "--engine", "embedded", "--graph", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert loaded.returncode == 0, loaded.stderr
     return path
 
@@ -31,7 +36,10 @@ def graph(tmp_path_factory) -> Path:
 def test_streamable_http_on_a_loopback_port(graph):
     server = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "mcp", "--http", "127.0.0.1:0", "--engine", "embedded", "--graph", str(graph)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -59,7 +67,9 @@ def test_streamable_http_on_a_loopback_port(graph):
         # DNS rebinding: a page on another origin cannot drive the server through a browser
         import httpx2 as httpx  # the HTTP client the MCP SDK brings
 
-        response = httpx.post(url, json={}, headers={"Host": "evil.example:80", "Accept": "application/json, text/event-stream"})
+        response = httpx.post(
+            url, json={}, headers={"Host": "evil.example:80", "Accept": "application/json, text/event-stream"}
+        )
         assert response.status_code in (400, 403, 421)
     finally:
         server.terminate()

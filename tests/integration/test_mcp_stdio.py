@@ -24,8 +24,13 @@ BASE_ENV = {k: os.environ[k] for k in ("KG_OFFLINE", "KG_CHART_CACHE") if k in o
 
 def kg(*args: Any, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "KG_ENGINE", "KG_GRAPH"))}
-    return subprocess.run([sys.executable, "-m", "kg.cli", *map(str, args)], capture_output=True, text=True,
-                          env={**clean, **env}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=300,
+    )
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
@@ -42,8 +47,12 @@ class Served:
     def server(self, *extra: str):
         from mcp import StdioServerParameters
 
-        return StdioServerParameters(command=sys.executable, args=["-m", "kg.cli", "mcp", "--skill", str(self.skill), *extra],
-                                     env={**BASE_ENV, **self.env}, cwd=str(ROOT))
+        return StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "kg.cli", "mcp", "--skill", str(self.skill), *extra],
+            env={**BASE_ENV, **self.env},
+            cwd=str(ROOT),
+        )
 
 
 def _load_and_export(env: dict[str, str], repo: str, out: Path) -> Served:
@@ -62,8 +71,12 @@ def embedded(tmp_path_factory) -> Served:
 def on_neo4j(neo4j_settings, tmp_path_factory):
     from kg.store import Neo4jStore
 
-    env = {"KG_ENGINE": "neo4j", "NEO4J_URI": neo4j_settings.uri, "NEO4J_USER": neo4j_settings.user,
-           "NEO4J_PASSWORD": neo4j_settings.password}
+    env = {
+        "KG_ENGINE": "neo4j",
+        "NEO4J_URI": neo4j_settings.uri,
+        "NEO4J_USER": neo4j_settings.user,
+        "NEO4J_PASSWORD": neo4j_settings.password,
+    }
     repo = f"kgtest-mcp-{uuid.uuid4().hex[:8]}"
     served = _load_and_export(env, repo, tmp_path_factory.mktemp("mcp-neo4j") / "skill")
     yield served
@@ -93,7 +106,9 @@ def test_a_client_lists_asks_searches_reads_and_cannot_write(served):
 
     from kg.questions import catalogue
 
-    expected_rows = json.loads(ok(kg("ask", "blast-radius", "vault", "--repo", served.repo, "--format", "json", env=served.env)))
+    expected_rows = json.loads(
+        ok(kg("ask", "blast-radius", "vault", "--repo", served.repo, "--format", "json", env=served.env))
+    )
     questions = catalogue()
 
     async def scenario() -> None:
@@ -107,29 +122,43 @@ def test_a_client_lists_asks_searches_reads_and_cannot_write(served):
             assert {"kg_overview", "kg_search", "kg_cypher"} <= set(tools)
 
             # the same rows as `kg ask blast-radius vault --format json`
-            answer = payload(await client.call_tool("blast-radius", {"name": "vault", "repo": served.repo, "limit": 1000}))
+            answer = payload(
+                await client.call_tool("blast-radius", {"name": "vault", "repo": served.repo, "limit": 1000})
+            )
             assert answer["rows"] == expected_rows and len(expected_rows) > 10
             capped = payload(await client.call_tool("blast-radius", {"name": "vault", "repo": served.repo, "limit": 3}))
             assert capped["rows"] == expected_rows[:3] and "rows left out" in capped["note"]
 
-            found = payload(await client.call_tool("kg_search", {"fragment": "pap", "repo": served.repo, "kind": "Deployment"}))
-            assert [(m["kind"], m["name"], m["namespace"]) for m in found["matches"]] == [("Deployment", "papi", "backend-services")]
+            found = payload(
+                await client.call_tool("kg_search", {"fragment": "pap", "repo": served.repo, "kind": "Deployment"})
+            )
+            assert [(m["kind"], m["name"], m["namespace"]) for m in found["matches"]] == [
+                ("Deployment", "papi", "backend-services")
+            ]
 
             overview = payload(await client.call_tool("kg_overview", {}))
             mine = [r for r in overview["repos"] if r["repo"] == served.repo]
             assert mine and mine[0]["clusters"] == ["platform-cluster"] and mine[0]["git_revision"]
 
-            count = {"query": "MATCH (n) WHERE n.repo = $repo RETURN count(n) AS nodes", "params": {"repo": served.repo}}
+            count = {
+                "query": "MATCH (n) WHERE n.repo = $repo RETURN count(n) AS nodes",
+                "params": {"repo": served.repo},
+            }
             before = payload(await client.call_tool("kg_cypher", count))["rows"]
             assert before[0]["nodes"] > 100
-            read = payload(await client.call_tool("kg_cypher", {
-                "query": "MATCH (k:Kustomization) WHERE k.repo = $repo RETURN k.name AS name ORDER BY name",
-                "params": {"repo": served.repo},
-            }))
+            read = payload(
+                await client.call_tool(
+                    "kg_cypher",
+                    {
+                        "query": "MATCH (k:Kustomization) WHERE k.repo = $repo RETURN k.name AS name ORDER BY name",
+                        "params": {"repo": served.repo},
+                    },
+                )
+            )
             assert {"name": "vault"} in read["rows"]
-            refused = await client.call_tool("kg_cypher", {
-                "query": f"CREATE (n:Namespace {{id: 'x', name: 'x', repo: '{served.repo}'}}) RETURN n"
-            })
+            refused = await client.call_tool(
+                "kg_cypher", {"query": f"CREATE (n:Namespace {{id: 'x', name: 'x', repo: '{served.repo}'}}) RETURN n"}
+            )
             assert refused.is_error and "CREATE is refused" in payload(refused)["error"]
             assert payload(await client.call_tool("kg_cypher", count))["rows"] == before
 
@@ -137,8 +166,11 @@ def test_a_client_lists_asks_searches_reads_and_cannot_write(served):
             assert unknown.is_error and payload(unknown)["did_you_mean"] == ["papi"]
 
             resources = {str(r.uri) for r in (await client.list_resources()).resources}
-            assert {"kg://schema", "kg://skill/flux-infra-guide/SKILL.md",
-                    "kg://skill/flux-infra-guide/data/services.json"} <= resources
+            assert {
+                "kg://schema",
+                "kg://skill/flux-infra-guide/SKILL.md",
+                "kg://skill/flux-infra-guide/data/services.json",
+            } <= resources
             skill = await client.read_resource("kg://skill/flux-infra-guide/SKILL.md")
             assert skill.contents[0].text == (served.skill / "flux-infra-guide" / "SKILL.md").read_text()
 
@@ -153,7 +185,9 @@ def test_a_client_lists_asks_searches_reads_and_cannot_write(served):
         from kg.errors import DatabaseReadOnly
         from kg.store import Neo4jStore
 
-        with Neo4jStore(Neo4jSettings.resolve(served.env["NEO4J_URI"], served.env["NEO4J_USER"], served.env["NEO4J_PASSWORD"])) as store:
+        with Neo4jStore(
+            Neo4jSettings.resolve(served.env["NEO4J_URI"], served.env["NEO4J_USER"], served.env["NEO4J_PASSWORD"])
+        ) as store:
             with pytest.raises(DatabaseReadOnly):
                 store.query_limited("CREATE (n:Namespace {id: 'x'})", max_rows=1, timeout=5)
             assert not store.query("MATCH (n:Namespace {id: 'x'}) RETURN n")
@@ -172,8 +206,11 @@ def test_nothing_loaded_is_a_tool_result_naming_the_command(tmp_path):
     from mcp import Client, StdioServerParameters
 
     graph = tmp_path / "empty" / "graph"
-    server = StdioServerParameters(command=sys.executable, args=["-m", "kg.cli", "mcp", "--engine", "embedded", "--graph", str(graph)],
-                                   env=BASE_ENV)
+    server = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "kg.cli", "mcp", "--engine", "embedded", "--graph", str(graph)],
+        env=BASE_ENV,
+    )
 
     async def scenario() -> None:
         async with Client(server) as client:

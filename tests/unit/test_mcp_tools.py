@@ -39,7 +39,7 @@ from kg.questions import catalogue
         "CALL show_tables() RETURN *",
         "MATCH (n) CALL { WITH n RETURN n.name AS x } RETURN x",
         "MATCH (a)-[:`DELETE`]->(b) RETURN a",
-        "RETURN \"it's \\\"set\\\"\" AS text",
+        'RETURN "it\'s \\"set\\"" AS text',
     ],
 )
 def test_read_queries_pass_the_guard(query):
@@ -110,7 +110,10 @@ def test_values_become_json():
 
 def test_the_sdk_is_not_imported_by_kg_ask():
     """`kg ask` start-up does not pay for the MCP SDK: only `kg mcp` imports it."""
-    code = "import sys, kg.cli; from kg import mcp_tools; print(sorted(m for m in sys.modules if m.split('.')[0] in ('mcp', 'uvicorn', 'starlette')))"
+    code = (
+        "import sys, kg.cli; from kg import mcp_tools; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mcp', 'uvicorn', 'starlette')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -176,7 +179,8 @@ def test_unknown_and_ambiguous_targets_say_what_to_do(toolbox):
     assert ambiguous.is_error and "ambiguous" in ambiguous.payload["error"]
     assert "pass cluster or repo" in ambiguous.payload["error"] and "--cluster" not in ambiguous.payload["error"]
     assert {(c["repo"], c["cluster"]) for c in ambiguous.payload["candidates"]} == {
-        ("copy", "platform-cluster"), ("platform", "platform-cluster")
+        ("copy", "platform-cluster"),
+        ("platform", "platform-cluster"),
     }
     narrowed = toolbox.call("debug", {"name": "papi", "repo": "copy"})
     assert not narrowed.is_error and narrowed.payload["rows"]
@@ -190,7 +194,12 @@ def test_nothing_loaded_names_the_command_that_fills_this_graph(tmp_path):
     from kg.store import EmbeddedStore
 
     box = Toolbox(lambda: EmbeddedStore(EmbeddedSettings(tmp_path / "none" / "graph")))
-    for name, arguments in (("where", {"name": "papi"}), (OVERVIEW, {}), (SEARCH, {"fragment": "pa"}), (CYPHER, {"query": "RETURN 1"})):
+    for name, arguments in (
+        ("where", {"name": "papi"}),
+        (OVERVIEW, {}),
+        (SEARCH, {"fragment": "pa"}),
+        (CYPHER, {"query": "RETURN 1"}),
+    ):
         result = box.call(name, arguments)
         assert result.is_error
         assert f"kg load REPO --engine embedded --graph {tmp_path / 'none' / 'graph'}" in result.payload["error"]
@@ -200,7 +209,13 @@ def test_nothing_loaded_names_the_command_that_fills_this_graph(tmp_path):
 def test_search_finds_names_by_fragment_and_kind(toolbox):
     found = toolbox.call(SEARCH, {"fragment": "VAUL", "kind": "Kustomization", "repo": "platform"})
     assert found.payload["matches"] == [
-        {"kind": "Kustomization", "name": "vault", "namespace": "flux-system", "cluster": "platform-cluster", "repo": "platform"}
+        {
+            "kind": "Kustomization",
+            "name": "vault",
+            "namespace": "flux-system",
+            "cluster": "platform-cluster",
+            "repo": "platform",
+        }
     ]
     workloads = toolbox.call(SEARCH, {"fragment": "pap", "kind": "Workload"}).payload["matches"]
     assert {(m["kind"], m["name"]) for m in workloads} == {("Deployment", "papi")}
@@ -209,7 +224,10 @@ def test_search_finds_names_by_fragment_and_kind(toolbox):
 
 
 def test_cypher_reads_refuses_writes_and_stops_at_the_timeout(toolbox):
-    read = toolbox.call(CYPHER, {"query": "MATCH (k:Kustomization) WHERE k.repo = $repo RETURN k.name AS name", "params": {"repo": "platform"}})
+    read = toolbox.call(
+        CYPHER,
+        {"query": "MATCH (k:Kustomization) WHERE k.repo = $repo RETURN k.name AS name", "params": {"repo": "platform"}},
+    )
     assert not read.is_error and {"name": "vault"} in read.payload["rows"]
     capped = toolbox.call(CYPHER, {"query": "MATCH (n) RETURN n.id AS id", "limit": 4})
     assert len(capped.payload["rows"]) == 4 and "more than 4 rows" in capped.payload["note"]
@@ -226,7 +244,9 @@ def test_bad_arguments_and_bugs_are_one_line_results(toolbox, monkeypatch):
     assert bad.is_error and "depth" in bad.payload["error"]
     monkeypatch.setattr(Toolbox, "overview", lambda self: 1 / 0)
     bug = toolbox.call(OVERVIEW, {})
-    assert bug.is_error and bug.payload == {"error": "internal error in kg (ZeroDivisionError); the server log has the details"}
+    assert bug.is_error and bug.payload == {
+        "error": "internal error in kg (ZeroDivisionError); the server log has the details"
+    }
 
 
 def test_the_prompt_walks_the_check_order(toolbox):
@@ -245,6 +265,10 @@ def test_resources_are_the_schema_and_the_exported_files(tmp_path):
     (tmp_path / "flux-infra-guide" / "SKILL.md").write_text("guide")
     (tmp_path / "flux-infra-guide" / "data" / "services.json").write_text("{}")
     found = {r.uri: r for r in resources(tmp_path)}
-    assert set(found) == {"kg://schema", "kg://skill/flux-infra-guide/SKILL.md", "kg://skill/flux-infra-guide/data/services.json"}
+    assert set(found) == {
+        "kg://schema",
+        "kg://skill/flux-infra-guide/SKILL.md",
+        "kg://skill/flux-infra-guide/data/services.json",
+    }
     assert found["kg://skill/flux-infra-guide/SKILL.md"].read() == "guide"
-    assert set(r.uri for r in resources(tmp_path / "flux-infra-guide")) == set(found)
+    assert {r.uri for r in resources(tmp_path / "flux-infra-guide")} == set(found)
