@@ -448,6 +448,37 @@ def export(
         typer.echo(f"wrote {path}")
 
 
+# -- mcp -------------------------------------------------------------------------
+@app.command("mcp")
+@handle_errors
+@with_connection
+def mcp_command(
+    http: Annotated[Optional[str], typer.Option("--http", help="Serve streamable HTTP on HOST:PORT (or PORT: host 127.0.0.1) at /mcp instead of stdio. No authentication: keep it on loopback.", show_default=False)] = None,
+    skill: Annotated[Optional[Path], typer.Option("--skill", help="A `kg export --out` folder: its SKILL.md files and data files become resources.", show_default=False)] = None,
+    row_cap: Annotated[int, typer.Option("--row-cap", min=1, help="The most rows any tool call returns.")] = 1000,
+    cypher_timeout: Annotated[float, typer.Option("--cypher-timeout", min=0.1, help="Seconds a kg_cypher query may run.")] = 10.0,
+    connection: Connection = Connection(),
+) -> None:
+    """Serve the graph to AI assistants over the Model Context Protocol (read-only).
+
+    One tool per `kg ask` question (the same rows as `kg ask NAME --format json`), plus
+    kg_overview, kg_search and kg_cypher (read-only); the graph schema and, with --skill,
+    the exported skill as resources; a debug-service prompt. Stdio by default: an MCP
+    client starts `kg mcp` itself (README: Using kg from an AI assistant)."""
+    if skill is not None and not skill.is_dir():
+        raise UsageError(f"--skill {skill}: not a directory (write one with `kg export --out {skill}`)")
+    if skill is not None and not any(skill.glob("**/SKILL.md")):
+        typer.echo(f"kg mcp: warning: no SKILL.md under {skill}: run `kg export --out {skill}`", err=True)
+    from kg.mcp_server import parse_http, serve  # the MCP SDK: only for this command
+
+    if http is not None:
+        try:
+            parse_http(http)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    serve(connection.open, http=http, skill_dir=skill, row_cap=row_cap, cypher_timeout=cypher_timeout)
+
+
 # -- db --------------------------------------------------------------------------
 @db_app.command("status")
 @handle_errors

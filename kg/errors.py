@@ -10,7 +10,7 @@ them into a KgError (exit code 1) where the CLI calls them."""
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Any, Iterator
 
 
 class KgError(Exception):
@@ -73,6 +73,14 @@ class NotFound(KgError):
     """The asked-for target is unknown (close names suggested) or ambiguous."""
 
     exit_code = 1
+
+    def __init__(
+        self, message: str, *, suggestions: list[str] | None = None, candidates: list[dict[str, Any]] | None = None
+    ) -> None:
+        # what the message says, for programs (`kg mcp` hands them to the assistant)
+        super().__init__(message)
+        self.suggestions = suggestions or []  # close names, when nothing matched
+        self.candidates = candidates or []  # the objects an ambiguous name may mean
 
 
 # Not an error class: Ctrl-C (KeyboardInterrupt) exits with this code

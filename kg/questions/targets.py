@@ -86,9 +86,11 @@ def resolve_target(store: QueryRunner, question: Question, text: str, cluster: s
             by_label.setdefault(label_of(row) or "", []).append(row)
         clashing = [rs for rs in by_label.values() if len(rs) > 1]
         if clashing:
-            listing = ", ".join(_describe(r) for r in sorted(clashing[0], key=lambda r: r["id"]))
+            clash = sorted(clashing[0], key=lambda r: r["id"])
+            listing = ", ".join(_describe(r) for r in clash)
             raise NotFound(
-                f"{text!r} is ambiguous: {listing}; qualify it as kind/name, namespace/name or kind/namespace/name, or use --cluster/--repo"
+                f"{text!r} is ambiguous: {listing}; qualify it as kind/name, namespace/name or kind/namespace/name, or use --cluster/--repo",
+                candidates=clash,
             )
     return Target(sorted({r["id"] for r in accepted}), accepted)
 
@@ -118,11 +120,12 @@ def _raise_not_found(
     if rows:
         kinds = sorted({str(r.get("kind")) for r in rows})
         raise NotFound(
-            f"{text!r} is {with_article(', '.join(kinds))}; `kg ask {question.name}` takes {with_article(', '.join(question.targets))}"
+            f"{text!r} is {with_article(', '.join(kinds))}; `kg ask {question.name}` takes {with_article(', '.join(question.targets))}",
+            candidates=rows,
         )
     names = store.query(cypher_files.text("lookup/names.cypher"), {"cluster": cluster, "repo": repo})
     known = sorted({r["name"] for r in names})
     close = difflib.get_close_matches(parse_target(text).name, known, n=5, cutoff=0.6)
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
     scope = f" in cluster {cluster}" if cluster else ""
-    raise NotFound(f"nothing named {text!r}{scope} in the graph{hint}")
+    raise NotFound(f"nothing named {text!r}{scope} in the graph{hint}", suggestions=close)

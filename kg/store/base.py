@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator, Protocol
 
+from kg.errors import DatabaseError
 from kg.graphdoc import GraphDoc
 
 log = logging.getLogger("kg.store")
@@ -27,6 +28,10 @@ log = logging.getLogger("kg.store")
 WAIT_NOTICE_SECONDS = 2.0
 
 Row = dict[str, Any]
+
+
+class QueryTimeout(DatabaseError):
+    """A bounded read (`Store.query_limited`) ran past its timeout and was stopped."""
 
 
 class QueryRunner(Protocol):
@@ -106,6 +111,14 @@ class Store(ABC):
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run one read statement; rows as dicts (nodes become property dicts, paths
         kg.evidence.PathTokens)."""
+
+    @abstractmethod
+    def query_limited(
+        self, text: str, params: dict[str, Any] | None = None, *, max_rows: int, timeout: float
+    ) -> tuple[list[Row], bool]:
+        """Run one read statement someone typed (`kg mcp`'s kg_cypher) in a read-only
+        transaction, stopped after `timeout` seconds (QueryTimeout); at most `max_rows`
+        rows, and whether more were left out. Values as `query` gives them."""
 
     @abstractmethod
     def verify(self) -> None:

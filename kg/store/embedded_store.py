@@ -25,7 +25,7 @@ from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
 from kg.schema import NODE_TYPES, REL_TYPES, check_identifier, node_properties, property_type, rel_properties
 
-from .base import Row, Store, wait_notice
+from .base import QueryTimeout, Row, Store, wait_notice
 from .pause import pause_for_tests
 
 # Neo4j never repeats a relationship within a path (trail semantics); Ladybug's
@@ -166,6 +166,31 @@ class EmbeddedStore(Store):
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
         return self._rows(self._reader(), text, params)
+
+    def query_limited(
+        self, text: str, params: dict[str, Any] | None = None, *, max_rows: int, timeout: float
+    ) -> tuple[list[Row], bool]:
+        """A read on the file opened read-only (Ladybug refuses writes there), interrupted
+        after `timeout` seconds; only `max_rows` rows are converted."""
+        conn = self._reader()
+        conn.set_query_timeout(max(1, int(timeout * 1000)))
+        try:
+            result = conn.execute(text, params or {})
+        except RuntimeError as exc:
+            if "Interrupted" in str(exc):
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+            raise DatabaseError(f"embedded engine: {_first_line(exc)}") from None
+        finally:
+            conn.set_query_timeout(0)  # the connection is shared: no limit for kg's own queries
+        if isinstance(result, list):  # several statements: Ladybug ran them all
+            raise DatabaseError("embedded engine: one statement at a time")
+        columns = result.get_column_names()
+        rows: list[Row] = []
+        while result.has_next():
+            if len(rows) == max_rows:
+                return rows, True
+            rows.append({c: _plain(v) for c, v in zip(columns, result.get_next())})
+        return rows, False
 
     def verify(self) -> None:
         self._reader()

@@ -28,7 +28,7 @@ from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
 from kg.schema import NODE_TYPES
 
-from .base import Row, Store, wait_notice
+from .base import QueryTimeout, Row, Store, wait_notice
 from .pause import pause_for_tests
 
 BATCH_SIZE = 1000
@@ -193,6 +193,29 @@ class Neo4jStore(Store):
 
         with translate_errors(self.settings), self._session(read=True) as session:
             return session.execute_read(work)
+
+    def query_limited(
+        self, text: str, params: dict[str, Any] | None = None, *, max_rows: int, timeout: float
+    ) -> tuple[list[Row], bool]:
+        """A read in a READ access mode session (the server refuses writes there) with a
+        server-side transaction timeout; the rows past `max_rows` are never fetched."""
+
+        @neo4j.unit_of_work(timeout=timeout)
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[Row], bool]:
+            rows: list[Row] = []
+            for record in tx.run(text, params or {}):
+                if len(rows) == max_rows:
+                    return rows, True  # the driver discards the rest of the stream
+                rows.append({k: _plain(v) for k, v in record.items()})
+            return rows, False
+
+        try:
+            with translate_errors(self.settings), self._session(read=True) as session:
+                return session.execute_read(work)
+        except DatabaseError as exc:
+            if "TransactionTimedOut" in str(exc):
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+            raise
 
     def verify(self) -> None:
         """Fail fast and clearly (no retries) when the server, credentials or database are wrong."""
