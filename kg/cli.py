@@ -43,6 +43,7 @@ DatabaseOpt = Annotated[Optional[str], typer.Option("--database", envvar="NEO4J_
 ClusterOpt = Annotated[Optional[str], typer.Option("--cluster", "-c", help="Only this cluster.")]
 RepoOpt = Annotated[Optional[str], typer.Option("--repo", help="Only this loaded repository (needed when several are loaded).")]
 FORMATS = ("table", "json", "csv")
+EvidenceOpt = Annotated[bool, typer.Option("--evidence", help="Table: show the graph path behind each row (json and csv always carry it).")]
 
 
 def _fail(message: str, code: int) -> None:
@@ -363,7 +364,10 @@ def _register_questions() -> None:
 FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")]
 
 
-def _answer(question_name: str, name: str | None, cluster: str | None, repo: str | None, fmt: str | None, connection: Connection) -> None:
+def _answer(
+    question_name: str, name: str | None, cluster: str | None, repo: str | None, fmt: str | None, evidence: bool,
+    connection: Connection,
+) -> None:
     from kg.questions import ask, render
 
     chosen = fmt or ("table" if sys.stdout.isatty() else "json")
@@ -373,6 +377,14 @@ def _answer(question_name: str, name: str | None, cluster: str | None, repo: str
         answer = ask(store, question_name, name, cluster=cluster, repo=repo)
     if not answer.rows and chosen == "table":
         typer.echo(f"(no rows: {answer.empty_message})")
+        return
+    if chosen == "table":
+        from rich.console import Console
+
+        from kg.questions.terminal import print_answer
+
+        # Rich finds the terminal's width and colours (none into a pipe: plain text)
+        print_answer(Console(), answer, name, evidence)
         return
     typer.echo(render(answer, chosen))
 
@@ -392,9 +404,10 @@ def _register(question: "Question") -> None:
         cluster: ClusterOpt = None,
         repo: RepoOpt = None,
         fmt: FormatOpt = None,
+        evidence: EvidenceOpt = False,
         connection: Connection = Connection(),
     ) -> None:
-        _answer(question.name, name, cluster, repo, fmt, connection)
+        _answer(question.name, name, cluster, repo, fmt, evidence, connection)
 
     if question.takes_target:  # NAME is required
         name_param = inspect.signature(command).parameters["name"].replace(

@@ -241,9 +241,12 @@ def rel_properties(rel_type: str) -> tuple[str, ...]:
     return REL_COMMON_PROPERTIES + tuple(p for p in REL_TYPES[rel_type].properties if p not in REL_COMMON_PROPERTIES)
 
 
+# The Kubernetes kinds kg reads as a Workload: the one list (loaders, exports, answers).
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
+
 # Kubernetes kinds that are stored under another label
 KIND_LABELS = {
-    **{k: "Workload" for k in ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")},
+    **{k: "Workload" for k in WORKLOAD_KINDS},
     **{k: "Source" for k in ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact")},
     "ClusterSecretStore": "SecretStore",
 }

@@ -13,6 +13,7 @@ import re
 from typing import Any, Iterable
 
 from kg import cypher_files
+from kg.schema import WORKLOAD_KINDS
 from kg.store.base import QueryRunner
 from kg.skill.keys import Row, assign_keys, keyed, path
 
@@ -21,7 +22,6 @@ QUERIES = (
     "secret_provider_classes", "secret_fetches", "secret_syncs", "external_secrets", "secret_stores",
     "configmaps", "config_keys", "substitutions", "variables", "namespaces", "backends",
 )  # fmt: skip
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 FILES = ("services", "flux-resources", "secrets-map", "configmaps")
 
 
