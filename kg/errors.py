@@ -10,7 +10,7 @@ them into a KgError (exit code 1) where the CLI calls them."""
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class KgError(Exception):

@@ -211,15 +211,9 @@ REL_TYPES: dict[str, RelType] = {
 # STRING unless listed. A test checks the records of every fixture and corpus follow it.
 STRING, BOOLEAN, INT64, STRING_LIST = "STRING", "BOOLEAN", "INT64", "STRING[]"
 PROPERTY_TYPES: dict[str, str] = {
-    **{p: BOOLEAN for p in ("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional")},
-    **{p: INT64 for p in ("replicas", "resources", "inputs", "generated", "rendered_objects")},
-    **{
-        p: STRING_LIST
-        for p in (
-            "depends_on", "substitute_from", "unresolved_vars", "images", "containers", "pod_labels", "selector", "ports",
-            "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in", "inputs_from",
-        )
-    },
+    **dict.fromkeys(("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional"), BOOLEAN),
+    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects"), INT64),
+    **dict.fromkeys(("depends_on", "substitute_from", "unresolved_vars", "images", "containers", "pod_labels", "selector", "ports", "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in", "inputs_from"), STRING_LIST),
 }
 # The same name with another type on one label or relationship type
 OWN_PROPERTY_TYPES: dict[tuple[str, str], str] = {("USES", "env"): STRING_LIST}
@@ -246,8 +240,8 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 
 # Kubernetes kinds that are stored under another label
 KIND_LABELS = {
-    **{k: "Workload" for k in WORKLOAD_KINDS},
-    **{k: "Source" for k in ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact")},
+    **dict.fromkeys(WORKLOAD_KINDS, "Workload"),
+    **dict.fromkeys(("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact"), "Source"),
     "ClusterSecretStore": "SecretStore",
 }
 

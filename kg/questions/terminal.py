@@ -147,7 +147,8 @@ def blocks(columns: list[str], rows: list[dict[str, Any]], below: list[str]) -> 
     for row in rows:
         # two values read as what they are ("3  its dependency ..."); more need their names
         if len(short) > 2:
-            line = Text("  ").join(Text.assemble((f"{c}: ", "dim"), (text(row[c]), "bold")) for c in short if text(row[c]))
+            named = (Text.assemble((f"{c}: ", "dim"), (text(row[c]), "bold")) for c in short if text(row[c]))
+            line = Text("  ").join(named)
         else:
             line = Text("  ".join(text(row[c]) for c in short if text(row[c])), style="bold")
         lines.append(line)

@@ -10,12 +10,13 @@ from a Secret has no value (references to it stay `${var}`).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from kg import cypher_files
 from kg.schema import WORKLOAD_KINDS
-from kg.store.base import QueryRunner
 from kg.skill.keys import Row, assign_keys, keyed, path
+from kg.store.base import QueryRunner
 
 QUERIES = (
     "services", "kustomizations", "manages", "helmreleases", "sources",
@@ -335,7 +336,7 @@ _INLINE = re.compile(r"^Kustomization (?:[^/ ]+/)?(\S+) \(inline\)$")
 
 def variable_substitution(rows: dict[str, list[Row]]) -> dict[str, Any]:
     """The substitution mechanism the repository really uses."""
-    sources: dict[tuple, dict[str, Any]] = {}
+    sources: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s in rows["substitutions"]:
         entry = sources.setdefault(
             (s["kind"], text(s.get("namespace")), s["name"]),

@@ -18,7 +18,7 @@ def answer(question: str, rows: list[dict[str, Any]]) -> Answer:
 def impacted(impact: str, kind: str, name: str, namespace: str | None) -> dict[str, Any]:
     reason = f"applied by Kustomization apps-{namespace or 'root'}-with-a-long-name, blocked while vault fails"
     return {"cluster": "c1", "impact": impact, "kind": kind, "name": name, "namespace": namespace,
-            "reason": reason, "evidence": f"{kind}/{name} <-[MANAGES]- Kustomization/x -[DEPENDS_ON]-> Kustomization/vault"}
+            "reason": reason, "evidence": f"{kind}/{name} <-[MANAGES]- Kustomization/x -[DEPENDS_ON]-> Kustomization/v"}
 
 
 BLAST = [
