@@ -97,7 +97,8 @@ def dumps(document: dict[str, Any]) -> str:
 @cache
 def schema(stem: str) -> dict[str, Any]:
     """The JSON Schema of one data file, shipped in the package (kg/skill/schemas/)."""
-    text = resources.files("kg.skill").joinpath(f"schemas/{stem}.schema.json").read_text(encoding="utf-8")
+    data_file = next(f for f in documents.DATA_FILES if f.stem == stem)
+    text = resources.files("kg.skill").joinpath(data_file.schema).read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
