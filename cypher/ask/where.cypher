@@ -6,7 +6,6 @@
 // columns: cluster, namespace, kind, workload, service, kustomization, path, source_file, evidence
 // evidence: the chain of Flux objects from the cluster root to the workload (the shortest)
 // order: cluster, namespace, workload
-// keep: workload, service, kustomization
 // A HelmRelease whose chart was rendered answers through the workloads it makes (they
 // are targets too: cypher/lookup/workloads_by_release.cypher), the release in the chain;
 // the kustomization column names the one applying the workload or its release.

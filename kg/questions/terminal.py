@@ -69,7 +69,7 @@ def renderables(answer: Answer, target: str | None = None, evidence: bool = Fals
     if summary and target:
         shown.append(Text(summary(answer, target), style="bold"))
     if len(rows) == 1:
-        return shown + [fields(columns, rows[0], question.keep)]
+        return shown + [fields(columns, rows[0])]
     # a column with one value for every row (often the cluster) is said once, above
     constant = [c for c in columns if c not in question.below and len({text(r[c]) for r in rows}) == 1]
     if constant and len(constant) < len(columns):
@@ -106,7 +106,7 @@ def grouped(rows: list[dict[str, Any]], heading: str | None, within: list[str]) 
     )
 
 
-def fields(columns: list[str], row: dict[str, Any], keep: list[str]) -> Table:
+def fields(columns: list[str], row: dict[str, Any]) -> Table:
     """One answer: one field per line, nothing cut."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
