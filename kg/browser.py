@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from kg import cypher_files
-from kg.cypher_files import CypherFile
 from kg.config import DEFAULT_PASSWORD, Neo4jSettings
+from kg.cypher_files import CypherFile
 from kg.errors import UsageError
 
 STYLE_FILE = "browser/style.grass"
@@ -215,7 +215,7 @@ def browser_link(browser_url: str, bolt_uri: str, user: str, guide_url: str | No
 def browser_answers(browser_url: str, timeout: float = 3.0) -> bool:
     try:
         with urllib.request.urlopen(browser_url, timeout=timeout) as response:  # noqa: S310 (http(s) only)
-            return 200 <= response.status < 400
+            return bool(200 <= response.status < 400)
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
@@ -341,7 +341,7 @@ class GuideServer:
             return "text/plain; charset=utf-8", cypher_files.text(EXPLORE_FILE).encode()
         return None
 
-    def start(self) -> "GuideServer":
+    def start(self) -> GuideServer:
         assert self._server is not None
         self._thread = threading.Thread(target=self._server.serve_forever, name="kg-guide", daemon=True)
         self._thread.start()
@@ -359,7 +359,7 @@ class GuideServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "GuideServer":
+    def __enter__(self) -> GuideServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -426,12 +426,12 @@ def browser_command(
     port: Annotated[int, typer.Option("--port", help="Port for --serve (0: any free port).")] = DEFAULT_GUIDE_PORT,
     open_browser: Annotated[bool, typer.Option("--open", help="Also open the Browser link in the default web browser.")] = False,
     style: Annotated[bool, typer.Option("--style", help="Print only the style as a :style command to paste into the Browser editor.")] = False,
-    name: Annotated[Optional[str], typer.Option("--name", "-n", help="Service to explore (default: papi, from the example repository).")] = None,
-    cluster: Annotated[Optional[str], typer.Option("--cluster", "-c", help="Only this cluster.")] = None,
-    repo: Annotated[Optional[str], typer.Option("--repo", help="Only this loaded repository.")] = None,
-    browser_url: Annotated[Optional[str], typer.Option("--browser-url", envvar="KG_BROWSER_URL", help="Neo4j Browser address (default: http://BOLT-HOST:NEO4J_HTTP_PORT/browser/, port 7474).", show_default=False)] = None,
-    uri: Annotated[Optional[str], typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False)] = None,
-    user: Annotated[Optional[str], typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)] = None,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Service to explore (default: papi, from the example repository).")] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="Only this loaded repository.")] = None,
+    browser_url: Annotated[str | None, typer.Option("--browser-url", envvar="KG_BROWSER_URL", help="Neo4j Browser address (default: http://BOLT-HOST:NEO4J_HTTP_PORT/browser/, port 7474).", show_default=False)] = None,
+    uri: Annotated[str | None, typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False)] = None,
+    user: Annotated[str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)] = None,
 ) -> None:
     """Explore the graph in Neo4j Browser: the address, how to connect, kg's style and
     ready-to-paste queries (cypher/browser/explore.cypher); --serve adds a guide."""

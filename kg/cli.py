@@ -9,9 +9,10 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -34,15 +35,16 @@ app = typer.Typer(
 db_app = typer.Typer(help="Inspect the graph kg uses (embedded file or Neo4j).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-EngineOpt = Annotated[Optional[str], typer.Option("--engine", envvar="KG_ENGINE", help="embedded or neo4j [default: neo4j when NEO4J_URI or --uri is set, else embedded].", show_default=False)]
-GraphOpt = Annotated[Optional[str], typer.Option("--graph", envvar="KG_GRAPH", help="The embedded engine's graph file [default: .kg/graph].", show_default=False)]
-UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False)]
-UserOpt = Annotated[Optional[str], typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)]
-PasswordOpt = Annotated[Optional[str], typer.Option("--password", envvar="NEO4J_PASSWORD", help="Neo4j password (default: that of scripts/neo4j-local and docker-compose.yml).", show_default=False)]
-DatabaseOpt = Annotated[Optional[str], typer.Option("--database", envvar="NEO4J_DATABASE", help="Database name (default: the server's default database).", show_default=False)]
-ClusterOpt = Annotated[Optional[str], typer.Option("--cluster", "-c", help="Only this cluster.")]
-RepoOpt = Annotated[Optional[str], typer.Option("--repo", help="Only this loaded repository (needed when several are loaded).")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", envvar="KG_ENGINE", help="embedded or neo4j [default: neo4j when NEO4J_URI or --uri is set, else embedded].", show_default=False)]
+GraphOpt = Annotated[str | None, typer.Option("--graph", envvar="KG_GRAPH", help="The embedded engine's graph file [default: .kg/graph].", show_default=False)]
+UriOpt = Annotated[str | None, typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False)]
+UserOpt = Annotated[str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)]
+PasswordOpt = Annotated[str | None, typer.Option("--password", envvar="NEO4J_PASSWORD", help="Neo4j password (default: that of scripts/neo4j-local and docker-compose.yml).", show_default=False)]
+DatabaseOpt = Annotated[str | None, typer.Option("--database", envvar="NEO4J_DATABASE", help="Database name (default: the server's default database).", show_default=False)]
+ClusterOpt = Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")]
+RepoOpt = Annotated[str | None, typer.Option("--repo", help="Only this loaded repository (needed when several are loaded).")]
 FORMATS = ("table", "json", "csv")
+EvidenceOpt = Annotated[bool, typer.Option("--evidence", help="Table: show the graph path behind each row (json and csv always carry it).")]
 
 
 def _fail(message: str, code: int) -> None:
@@ -141,7 +143,7 @@ class _StderrHandler(logging.Handler):
 
 
 @contextlib.contextmanager
-def _logging(verbose: int):
+def _logging(verbose: int) -> Iterator[None]:
     """`-v` info, `-vv` debug, else KG_LOG_LEVEL (debug|info|warning|error), else warning.
     The driver's own logger only ever shows warnings (its retries): at debug it would
     print every Bolt message, parameters included."""
@@ -188,7 +190,7 @@ def _log_load(result: Any) -> None:
 
 
 @contextlib.contextmanager
-def _status(enabled: bool):
+def _status(enabled: bool) -> Iterator[Any]:
     """A one-line progress display on an interactive terminal (stderr); silent otherwise."""
     from rich.console import Console
 
@@ -205,9 +207,9 @@ def _status(enabled: bool):
 @with_connection
 def load(
     path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
-    cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Load only this cluster: a cluster name or a folder of the repository (repeatable). Default: every cluster found.")] = None,
-    repo_name: Annotated[Optional[str], typer.Option("--repo-name", help="Name of the repository in the graph [default: the folder name].")] = None,
-    entry: Annotated[Optional[list[str]], typer.Option("--entry", "-e", help="Declare a cluster root: a folder the root Kustomization syncs, PATH or PATH=CLUSTER (repeatable). Default: discovered (bootstrap files, FluxInstance, then a fallback).")] = None,
+    cluster: Annotated[list[str] | None, typer.Option("--cluster", "-c", help="Load only this cluster: a cluster name or a folder of the repository (repeatable). Default: every cluster found.")] = None,
+    repo_name: Annotated[str | None, typer.Option("--repo-name", help="Name of the repository in the graph [default: the folder name].")] = None,
+    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Declare a cluster root: a folder the root Kustomization syncs, PATH or PATH=CLUSTER (repeatable). Default: discovered (bootstrap files, FluxInstance, then a fallback).")] = None,
     warnings: Annotated[bool, typer.Option("--warnings", "-w", help="List every warning.")] = False,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Render HelmRelease charts with helm (fetched once into the chart cache).")] = True,
     offline: Annotated[bool, typer.Option("--offline", envvar="KG_OFFLINE", help="Render only the charts the chart cache holds (fill it with `kg charts pull`); fetch nothing.")] = False,
@@ -298,8 +300,8 @@ app.add_typer(charts_app, name="charts")
 @handle_errors
 def charts_pull(
     path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
-    cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Only this cluster's charts (repeatable).")] = None,
-    entry: Annotated[Optional[list[str]], typer.Option("--entry", "-e", help="Declare a cluster root: PATH or PATH=CLUSTER (repeatable).")] = None,
+    cluster: Annotated[list[str] | None, typer.Option("--cluster", "-c", help="Only this cluster's charts (repeatable).")] = None,
+    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Declare a cluster root: PATH or PATH=CLUSTER (repeatable).")] = None,
     engine: EngineOpt = None,
     graph: GraphOpt = None,
     uri: UriOpt = None,
@@ -360,10 +362,13 @@ def _register_questions() -> None:
         _register(question)
 
 
-FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")]
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")]
 
 
-def _answer(question_name: str, name: str | None, cluster: str | None, repo: str | None, fmt: str | None, connection: Connection) -> None:
+def _answer(
+    question_name: str, name: str | None, cluster: str | None, repo: str | None, fmt: str | None, evidence: bool,
+    connection: Connection,
+) -> None:
     from kg.questions import ask, render
 
     chosen = fmt or ("table" if sys.stdout.isatty() else "json")
@@ -373,6 +378,14 @@ def _answer(question_name: str, name: str | None, cluster: str | None, repo: str
         answer = ask(store, question_name, name, cluster=cluster, repo=repo)
     if not answer.rows and chosen == "table":
         typer.echo(f"(no rows: {answer.empty_message})")
+        return
+    if chosen == "table":
+        from rich.console import Console
+
+        from kg.questions.terminal import print_answer
+
+        # Rich finds the terminal's width and colours (none into a pipe: plain text)
+        print_answer(Console(), answer, name, evidence)
         return
     typer.echo(render(answer, chosen))
 
@@ -388,13 +401,14 @@ def _register(question: "Question") -> None:
         epilog += "\n\nNAME may be: " + ", ".join(question.targets) + " (name, kind/name, namespace/name or kind/namespace/name)."
 
     def command(
-        name: Annotated[Optional[str], typer.Argument(help=question.params.get("name", "target name"), show_default=False)] = None,
+        name: Annotated[str | None, typer.Argument(help=question.params.get("name", "target name"), show_default=False)] = None,
         cluster: ClusterOpt = None,
         repo: RepoOpt = None,
         fmt: FormatOpt = None,
+        evidence: EvidenceOpt = False,
         connection: Connection = Connection(),
     ) -> None:
-        _answer(question.name, name, cluster, repo, fmt, connection)
+        _answer(question.name, name, cluster, repo, fmt, evidence, connection)
 
     if question.takes_target:  # NAME is required
         name_param = inspect.signature(command).parameters["name"].replace(
@@ -420,8 +434,8 @@ _register_questions()
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (the skill folders go inside).", show_default=False)],
     repo: RepoOpt = None,
-    cluster: Annotated[Optional[list[str]], typer.Option("--cluster", "-c", help="Only these clusters (repeatable).")] = None,
-    timestamp: Annotated[Optional[str], typer.Option("--timestamp", help="generatedAt value (default: SOURCE_DATE_EPOCH, else the repository's last commit time).")] = None,
+    cluster: Annotated[list[str] | None, typer.Option("--cluster", "-c", help="Only these clusters (repeatable).")] = None,
+    timestamp: Annotated[str | None, typer.Option("--timestamp", help="generatedAt value (default: SOURCE_DATE_EPOCH, else the repository's last commit time).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a summary when OUT differs from what would be written, 0 when current.")] = False,
     connection: Connection = Connection(),
 ) -> None:
@@ -431,7 +445,8 @@ def export(
 
     Every data file is validated against its JSON Schema first; on any failure
     nothing is written. Two exports of the same graph are byte-identical."""
-    from kg.export import build_files, check as check_files, write_files
+    from kg.export import build_files, write_files
+    from kg.export import check as check_files
 
     with connection.open() as store:
         files = build_files(store, repo, cluster or None, timestamp)

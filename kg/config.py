@@ -33,7 +33,7 @@ class Neo4jSettings:
         user: str | None = None,
         password: str | None = None,
         database: str | None = None,
-    ) -> "Neo4jSettings":
+    ) -> Neo4jSettings:
         env = os.environ
         return cls(
             uri=uri or env.get("NEO4J_URI") or DEFAULT_URI,
@@ -51,7 +51,7 @@ class EmbeddedSettings:
     path: Path  # the graph file
 
     @classmethod
-    def resolve(cls, path: str | os.PathLike[str] | None = None) -> "EmbeddedSettings":
+    def resolve(cls, path: str | os.PathLike[str] | None = None) -> EmbeddedSettings:
         return cls(Path(path or os.environ.get("KG_GRAPH") or DEFAULT_GRAPH))
 
     def describe(self) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from kg.schema import check_identifier
@@ -144,7 +144,7 @@ def union_parts(text: str) -> tuple[list[str], bool]:
     return ["\n".join(c) for c in chunks], distinct
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(relative_path: str) -> CypherFile:
     """A .cypher file of the package, e.g. load("ask/where.cypher")."""
     text = resources.files("kg.cypher").joinpath(relative_path).read_text(encoding="utf-8")

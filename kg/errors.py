@@ -10,7 +10,8 @@ them into a KgError (exit code 1) where the CLI calls them."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class KgError(Exception):

@@ -119,7 +119,8 @@ def shortest(alternatives: Any) -> PathTokens | None:
 
 def joined_segments(row: dict[str, Any], columns: list[str]) -> str:
     """The `evidence segments` header: the shortest alternative of each column, joined."""
-    if isinstance(row.get(columns[0]), str):
-        return row[columns[0]]  # evidence the query wrote as text
+    written = row.get(columns[0])
+    if isinstance(written, str):
+        return written  # evidence the query wrote as text
     chosen = [p for p in (shortest(row.get(c)) for c in columns) if p is not None]
     return format_token_segments([list(p.tokens) for p in chosen]) if chosen else ""

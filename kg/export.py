@@ -17,17 +17,17 @@ import difflib
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from kg import cypher_files
 from kg.errors import KgError, NotFound
-from kg.store.base import QueryRunner
 from kg.skill import documents, markdown
 from kg.skill.keys import assign_keys
+from kg.store.base import QueryRunner
 
 __all__ = ["assign_keys", "build_files", "check", "dumps", "generated_at", "write_files"]
 
@@ -39,8 +39,8 @@ DATA_DIR = f"{SKILL_DIR}/data"
 def _utc(text: str) -> str:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def generated_at(timestamp: str | None, repo_commit_time: str | None, loaded_at: str | None = None) -> str:
@@ -54,13 +54,13 @@ def generated_at(timestamp: str | None, repo_commit_time: str | None, loaded_at:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         except ValueError:
             raise KgError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
     for moment in (repo_commit_time, loaded_at):
         if moment:
             return _utc(moment)
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def resolve_repo(store: QueryRunner, repo: str | None) -> dict[str, Any]:
@@ -94,11 +94,13 @@ def dumps(document: dict[str, Any]) -> str:
 
 
 # -- schemas ---------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def schema(stem: str) -> dict[str, Any]:
     """The JSON Schema of one data file, shipped in the package (kg/skill/schemas/)."""
-    text = resources.files("kg.skill").joinpath(f"schemas/{stem}.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    data_file = next(f for f in documents.DATA_FILES if f.stem == stem)
+    text = resources.files("kg.skill").joinpath(data_file.schema).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def validate(stem: str, document: dict[str, Any]) -> None:

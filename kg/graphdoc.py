@@ -125,7 +125,7 @@ class GraphDoc:
         return rel
 
     # -- output ----------------------------------------------------------------
-    def finalize(self) -> "GraphDoc":
+    def finalize(self) -> GraphDoc:
         """Materialise placeholders for every referenced-but-undefined endpoint."""
         for node_id, (label, props) in sorted(self._stubs.items()):
             if node_id not in self.nodes:

@@ -213,16 +213,9 @@ REL_TYPES: dict[str, RelType] = {
 # STRING unless listed. A test checks the records of every fixture and corpus follow it.
 STRING, BOOLEAN, INT64, STRING_LIST = "STRING", "BOOLEAN", "INT64", "STRING[]"
 PROPERTY_TYPES: dict[str, str] = {
-    **{p: BOOLEAN for p in ("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional",
-                            "inferred")},
-    **{p: INT64 for p in ("replicas", "resources", "inputs", "generated", "rendered_objects")},
-    **{
-        p: STRING_LIST
-        for p in (
-            "depends_on", "substitute_from", "unresolved_vars", "images", "containers", "pod_labels", "selector", "ports",
-            "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in", "inputs_from",
-        )
-    },
+    **dict.fromkeys(("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional", "inferred"), BOOLEAN),
+    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects"), INT64),
+    **dict.fromkeys(("depends_on", "substitute_from", "unresolved_vars", "images", "containers", "pod_labels", "selector", "ports", "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in", "inputs_from"), STRING_LIST),
 }
 # The same name with another type on one label or relationship type
 OWN_PROPERTY_TYPES: dict[tuple[str, str], str] = {("USES", "env"): STRING_LIST}
@@ -244,10 +237,13 @@ def rel_properties(rel_type: str) -> tuple[str, ...]:
     return REL_COMMON_PROPERTIES + tuple(p for p in REL_TYPES[rel_type].properties if p not in REL_COMMON_PROPERTIES)
 
 
+# The Kubernetes kinds kg reads as a Workload: the one list (loaders, exports, answers).
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
+
 # Kubernetes kinds that are stored under another label
 KIND_LABELS = {
-    **{k: "Workload" for k in ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")},
-    **{k: "Source" for k in ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact")},
+    **dict.fromkeys(WORKLOAD_KINDS, "Workload"),
+    **dict.fromkeys(("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact"), "Source"),
     "ClusterSecretStore": "SecretStore",
 }
 

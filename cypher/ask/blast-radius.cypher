@@ -10,6 +10,8 @@
 // per: id, impact
 // least: hops, reason
 // evidence segments: evidence, evidence_to
+// group: impact, namespace
+// keep: kind, name
 //
 // Impact travels against dependency edges and along ownership edges:
 // - delivery: a Flux object that waits on NAME through dependsOn (transitively), and

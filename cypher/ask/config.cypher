@@ -7,6 +7,8 @@
 // columns: cluster, subject, relation, configmap, key, raw, value, variables, used_by, evidence
 // evidence: the path from the subject to the key or definition
 // order: cluster, subject, relation, configmap, key
+// group: configmap
+// below: relation, raw, variables, used_by
 // sets: variables, used_by
 // raw: the value as written in git; value: after Flux post-build substitution (a
 // Secret-sourced variable stays ${var}); variables: name (origin of its value).

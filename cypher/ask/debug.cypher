@@ -7,6 +7,8 @@
 // columns: step, area, check, command, evidence
 // evidence: why the command is about this service (the graph path to the object it checks, the shortest)
 // order: step, command, check
+// group: area
+// below: command
 // Check Flux first: many "config not applied" problems are a failed reconciliation.
 // LogQL/PromQL assume the seed's labels (namespace, app, pod); adapt to your pipeline.
 // One part per check (docs/engines.md: a top-level union). A check or command built from

@@ -5,6 +5,8 @@
 // columns: cluster, severity, problem, kind, name, namespace, detail, source_file, evidence
 // evidence: the path that shows the problem
 // order: cluster, severity_order, problem, kind, name, namespace, detail, evidence
+// group: problem
+// below: detail
 // severity: error (Flux would fail or the workload would not start), warning (likely a
 // mistake), info (worth knowing while debugging). A dangling reference is to an object
 // no rendered Kustomization defines: it may exist in the cluster from elsewhere.

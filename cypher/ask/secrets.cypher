@@ -7,6 +7,7 @@
 // columns: cluster, workload, via, env, secret, source, vault_path, key, backend, detail, evidence
 // evidence: the path from the workload to the secret's origin
 // order: cluster, workload, secret, vault_path, key
+// below: secret, detail
 // via: how the pod consumes it (csi volume <path>, env, envFrom, volume, imagePullSecrets);
 // env: the variables it sets; vault_path: the Vault API path (KV v2 data/ included);
 // no secret value is ever stored, so none is shown.

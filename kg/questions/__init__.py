@@ -18,6 +18,9 @@ a header that documents it:
     // least: hops, reason                   (hops, reason, evidence text); parts give candidates
     // evidence segments: evidence, evidence_to   the evidence joins, end to end, the shortest
                                            alternative of each column
+    // group: impact, namespace            on a terminal: a section per impact, rows run by namespace
+    // keep: name, reason                  on a terminal: columns never cut or wrapped
+    // below: command                      on a terminal: a line of its own under each row
 
 Targets are resolved first (cypher/lookup/targets.cypher): NAME may be `name`,
 `kind/name`, `namespace/name` or `kind/namespace/name`; `--cluster`/`--repo` narrow it.

@@ -13,8 +13,7 @@ from kg.evidence import cell, joined_segments
 from kg.questions.catalogue import Question, catalogue
 from kg.questions.targets import Target, resolve_target
 from kg.schema import NODE_TYPES
-from kg.store.base import Row, Store
-
+from kg.store.base import Store
 
 # How a question file finds its target: portable, and runnable as it is in Browser (the
 # placeholder is a comment). An unlabelled node pattern scans every node of every
@@ -34,7 +33,7 @@ def bind_target_label(file: CypherFile, labels: set[str]) -> str:
 def least_per(rows: list[dict[str, Any]], per: list[str], least: list[str]) -> list[dict[str, Any]]:
     """The `per`/`least` headers: of the candidate rows of each group, the least by the
     `least` columns, then by evidence text (the same choice on every engine)."""
-    best: dict[tuple, tuple[tuple, dict[str, Any]]] = {}
+    best: dict[tuple[str, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
     for row in rows:
         group = tuple(str(row.get(c)) for c in per)
         rank = tuple(run_cypher.sort_key(row.get(c)) for c in least) + (str(row.get("evidence") or ""),)

@@ -26,6 +26,10 @@ class Question:
     per: list[str] = field(default_factory=list)
     least: list[str] = field(default_factory=list)
     segments: list[str] = field(default_factory=list)
+    # how a person reads it on a terminal (kg/questions/terminal.py); json/csv ignore them
+    group: list[str] = field(default_factory=list)
+    keep: list[str] = field(default_factory=list)
+    below: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -35,7 +39,7 @@ class Question:
 
 QUESTION_KEYS = (
     "question", "summary", "evidence", "shape", "empty", "sets", "evidence segments",
-    "columns", "order", "per", "least", "targets", "single",
+    "columns", "order", "per", "least", "targets", "single", "group", "keep", "below",
 )  # fmt: skip
 
 
@@ -57,6 +61,9 @@ def parse_question(name: str, file: CypherFile) -> Question:
         per=file.items("per"),
         least=file.items("least"),
         segments=file.items("evidence segments"),
+        group=file.items("group"),
+        keep=file.items("keep"),
+        below=file.items("below"),
         notes=[
             h.value if not h.key else f"{h.key}: {h.value}"
             for h in file.header

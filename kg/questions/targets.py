@@ -12,7 +12,7 @@ from kg import cypher_files
 from kg.errors import NotFound, UsageError
 from kg.questions.catalogue import Question
 from kg.schema import label_for_kind
-from kg.store.base import QueryRunner, Row
+from kg.store.base import QueryRunner
 
 
 def with_article(word: str) -> str:
@@ -36,8 +36,8 @@ def parse_target(text: str) -> TargetSpec:
     if not text:
         raise UsageError("an empty name matches nothing")
     parts = text.split("/")
-    if len(parts) >= 2 and label_for_kind(parts[0]):
-        label = label_for_kind(parts[0])
+    label = label_for_kind(parts[0]) if len(parts) >= 2 else None
+    if label:
         kind = parts[0] if parts[0].lower() != label.lower() else None
         if len(parts) == 3 and label != "VaultPath":  # Vault paths hold slashes themselves
             return TargetSpec(parts[2], label, kind, parts[1])
@@ -67,7 +67,7 @@ def resolve_target(store: QueryRunner, question: Question, text: str, cluster: s
     lookups = [spec] if spec.name == text else [spec, TargetSpec(text)]
     accepted: list[dict[str, Any]] = []
     for candidate in lookups:
-        accepted = _lookup(store, candidate, [l for l in question.targets if candidate.label in (None, l)], cluster, repo)
+        accepted = _lookup(store, candidate, [label for label in question.targets if candidate.label in (None, label)], cluster, repo)
         if accepted:
             break
     if not accepted:

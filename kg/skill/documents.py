@@ -10,19 +10,32 @@ from a Secret has no value (references to it stay `${var}`).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from kg import cypher_files
-from kg.store.base import QueryRunner
+from kg.schema import WORKLOAD_KINDS
 from kg.skill.keys import Row, assign_keys, keyed, path
+from kg.store.base import QueryRunner
 
-QUERIES = (
-    "services", "kustomizations", "manages", "helmreleases", "sources",
-    "secret_provider_classes", "secret_fetches", "secret_syncs", "external_secrets", "secret_stores",
-    "configmaps", "config_keys", "substitutions", "variables", "namespaces", "backends",
-)  # fmt: skip
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
-FILES = ("services", "flux-resources", "secrets-map", "configmaps")
+Rows = dict[str, list[Row]]  # export query name (cypher/export/NAME.cypher) -> its rows
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One exported data file, data/STEM.json: the export queries its builder reads, the
+    builder (rows -> document body; the exporter adds `metadata`), and its JSON Schema,
+    kg/skill/schemas/STEM.schema.json. A new data file is one entry in DATA_FILES (at
+    the end of this module), its builder, its queries and its schema."""
+
+    stem: str
+    queries: tuple[str, ...]
+    build: Callable[[Rows], dict[str, Any]]
+
+    @property
+    def schema(self) -> str:
+        return f"schemas/{self.stem}.schema.json"
 
 
 def fetch(store: QueryRunner, repo: str, clusters: list[str] | None) -> dict[str, list[Row]]:
@@ -31,14 +44,9 @@ def fetch(store: QueryRunner, repo: str, clusters: list[str] | None) -> dict[str
     return {name: store.query(cypher_files.text(f"export/{name}.cypher"), params) for name in QUERIES}
 
 
-def build(rows: dict[str, list[Row]]) -> dict[str, dict[str, Any]]:
+def build(rows: Rows) -> dict[str, dict[str, Any]]:
     """File stem -> document body (the exporter adds `metadata`)."""
-    return {
-        "services": services(rows),
-        "flux-resources": flux_resources(rows),
-        "secrets-map": secrets_map(rows),
-        "configmaps": configmaps(rows),
-    }
+    return {data_file.stem: data_file.build(rows) for data_file in DATA_FILES}
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -335,7 +343,7 @@ _INLINE = re.compile(r"^Kustomization (?:[^/ ]+/)?(\S+) \(inline\)$")
 
 def variable_substitution(rows: dict[str, list[Row]]) -> dict[str, Any]:
     """The substitution mechanism the repository really uses."""
-    sources: dict[tuple, dict[str, Any]] = {}
+    sources: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s in rows["substitutions"]:
         entry = sources.setdefault(
             (s["kind"], text(s.get("namespace")), s["name"]),
@@ -379,3 +387,19 @@ def variable_substitution(rows: dict[str, list[Row]]) -> dict[str, Any]:
             for key, v in variables.items()
         },
     }
+
+
+# -- the registry ----------------------------------------------------------------
+DATA_FILES = (
+    DataFile("services", ("services",), services),
+    DataFile("flux-resources", ("kustomizations", "manages", "helmreleases", "sources"), flux_resources),
+    DataFile(
+        "secrets-map",
+        ("secret_provider_classes", "secret_fetches", "secret_syncs", "external_secrets", "secret_stores"),
+        secrets_map,
+    ),
+    DataFile("configmaps", ("configmaps", "config_keys", "substitutions", "variables"), configmaps),
+)
+# Read by SKILL.md only (kg/skill/markdown.py), besides the data files' rows.
+GUIDE_QUERIES = ("namespaces", "backends")
+QUERIES = tuple(dict.fromkeys([q for data_file in DATA_FILES for q in data_file.queries] + list(GUIDE_QUERIES)))

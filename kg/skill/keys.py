@@ -9,7 +9,8 @@ namespace part. Nothing is overwritten, and rows arrive sorted, so keys are stab
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from kg.errors import KgError
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Iterable
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, cast
 
 from kg.errors import KgError
 from kg.skill.keys import Row
@@ -332,7 +333,7 @@ def _render_problems(flux: dict[str, Any]) -> str:
 
 def _top_spc(spcs: dict[str, Any]) -> str | None:
     """The SecretProviderClass shown in samples and diagrams: the most used one."""
-    def weight(k: str) -> tuple:
+    def weight(k: str) -> tuple[Any, ...]:
         return (-len(spcs[k]["usedBy"]), -sum(1 for e in spcs[k]["secrets"] if e["vaultPath"]), -len(spcs[k]["secrets"]), k)
 
     return min(spcs, key=weight) if spcs else None
@@ -418,7 +419,7 @@ def _secret_backend_namespace(rows: dict[str, list[Row]]) -> str:
 def _csi_namespace(helm: dict[str, Any]) -> str:
     for h in helm.values():
         if "secrets-store-csi-driver" in h["chart"]:
-            return h["deploysTo"] or h["namespace"]
+            return cast(str, h["deploysTo"] or h["namespace"])
     return "kube-system"
 
 
@@ -592,7 +593,7 @@ def dependency_tree(kustomizations: dict[str, Any]) -> list[str]:
     deps = {key: sorted({by_ref[(v["cluster"], d)] for d in v["dependsOn"] if (v["cluster"], d) in by_ref}) for key, v in nodes.items()}
     depth: dict[str, int] = {}
 
-    def level(key: str, seen: frozenset = frozenset()) -> int:
+    def level(key: str, seen: frozenset[str] = frozenset()) -> int:
         if key in depth:
             return depth[key]
         if key in seen:  # a dependsOn cycle: Flux never reconciles it
@@ -679,7 +680,7 @@ def _dependency_sections(docs: dict[str, Any], rows: dict[str, list[Row]], hub: 
             infra.append(f"| **Metrics and logs** | {key} (collector) | `kubectl logs -n {h['deploysTo'] or h['namespace']} -l app.kubernetes.io/name={h['chart']}` |")
     subst = docs["configmaps"]["variableSubstitution"]
     if subst["sourceConfigMap"]:
-        main = next((s for s in subst["sources"] if s["name"] == subst["sourceConfigMap"]), {"kustomizations": []})
+        main: dict[str, Any] = next((s for s in subst["sources"] if s["name"] == subst["sourceConfigMap"]), {"kustomizations": []})
         infra.append(
             f"| **{plural(len(main['kustomizations']), 'Kustomization')}** | ConfigMap {subst['sourceConfigMap']} (postBuild.substituteFrom) "
             f"| `kubectl get cm {subst['sourceConfigMap']} -n {subst['namespace']}` |"
@@ -744,7 +745,9 @@ def _guide(docs: dict[str, Any], rows: dict[str, list[Row]], meta: dict[str, Any
         first = _top_external(secrets["externalSecrets"])
         secret_sections["externalSecrets"] = {first: secrets["externalSecrets"][first]}
     flux_key = services.get(hub or "", {}).get("kustomization") or next(iter(flux["kustomizations"]), None)
-    flux_entries = {flux_key: flux["kustomizations"][flux_key]} if flux_key in flux["kustomizations"] else {}
+    flux_entries: dict[str, Any] = (
+        {cast(str, flux_key): flux["kustomizations"][flux_key]} if flux_key in flux["kustomizations"] else {}
+    )
     first_helm = dict(list(flux["helmReleases"].items())[:1])
     subst = configs["variableSubstitution"]
     slots = {

@@ -15,8 +15,9 @@ import contextlib
 import fcntl
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from kg import cypher_files
 from kg.config import EmbeddedSettings
@@ -266,12 +267,12 @@ class EmbeddedStore(Store):
                     names = {"type": rel_type, "start_label": start_label, "end_label": end_label}
                     keys = [
                         (rel_type, row["from_id"], row["to_id"], row["rel_key"] or "")
-                        for row in self._rows(conn, cypher_files.load("embedded/read_rel_keys.cypher").fill(**names), None)
+                        for row in self._rows(conn, cypher_files.load("embedded/read_rel_keys.cypher").fill(None, **names), None)
                     ]
                     all_keys.update(keys)
                     if not any(key[1] in kept_ids for key in keys):
                         continue
-                    for row in self._rows(conn, cypher_files.load("embedded/read_rels.cypher").fill(**names), None):
+                    for row in self._rows(conn, cypher_files.load("embedded/read_rels.cypher").fill(None, **names), None):
                         if row["from_id"] in kept_ids:
                             props = row["r"]
                             rels[(rel_type, row["from_id"], row["to_id"], props.get("rel_key", ""))] = (start_label, end_label, props, NOTHING_ADDED)
@@ -301,10 +302,10 @@ class EmbeddedStore(Store):
             groups: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any], dict[str, Any]]]] = {}
             for (rel_type, start, end, _), (start_label, end_label, props, added) in rels.items():
                 groups.setdefault((rel_type, start_label, end_label), []).append((start, end, props, added))
-            for (rel_type, start_label, end_label), rows in sorted(groups.items()):
+            for (rel_type, start_label, end_label), rel_rows in sorted(groups.items()):
                 columns = list(rel_properties(rel_type))
                 frame = pd.DataFrame(
-                    [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in rows], columns=["from", "to"] + columns, dtype=object
+                    [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in rel_rows], columns=["from", "to"] + columns, dtype=object
                 )
                 text = cypher_files.load("embedded/copy_rels.cypher").fill(type=rel_type, start_label=start_label, end_label=end_label)
                 self._copy(conn, text, frame)

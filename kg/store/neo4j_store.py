@@ -7,7 +7,8 @@ import contextlib
 import logging
 import os
 from collections import defaultdict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import neo4j
 from neo4j import GraphDatabase
@@ -145,8 +146,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, neo4j.graph.Path):
         steps = list(zip(value.nodes, value.relationships))
         return path_tokens(
-            list(value.nodes),
-            [rel.start_node.element_id == node.element_id for node, rel in steps],
+            list(value.nodes),  # type: ignore[arg-type]  # a driver Node reads as a mapping
+            [rel.start_node.element_id == node.element_id for node, rel in steps],  # type: ignore[union-attr]
             [rel.type for _, rel in steps],
         )
     if isinstance(value, list):
@@ -189,7 +190,7 @@ class Neo4jStore(Store):
 
         def work(tx: neo4j.ManagedTransaction) -> list[Row]:
             result = tx.run(text, params or {})
-            return [{k: _plain(v) for k, v in record.items()} for record in result]
+            return [{k: _plain(v) for k, v in record.items()} for record in result]  # type: ignore[no-untyped-call]
 
         with translate_errors(self.settings), self._session(read=True) as session:
             return session.execute_read(work)

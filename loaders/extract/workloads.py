@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Iterator
 
+from kg.schema import WORKLOAD_KINDS
+
 from ..model import Rendered, as_dict
 from .context import ClusterContext, labels_of, pairs
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 SERVICE_LABEL_KEYS = ("app", "app.kubernetes.io/name", "k8s-app", "name")
 DESCRIPTION_KEYS = ("kubernetes.io/description", "description")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reliability_helpers import KgProcess, two_versions as make_two_versions  # noqa: E402
+from reliability_helpers import KgProcess  # noqa: E402
+from reliability_helpers import two_versions as make_two_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "platform"
@@ -35,8 +36,8 @@ def two_versions(tmp_path):
 
 
 def names_in(graph: Path, cluster: str) -> set[str]:
-    from kg.store import EmbeddedStore
     from kg.config import EmbeddedSettings
+    from kg.store import EmbeddedStore
 
     with EmbeddedStore(EmbeddedSettings(graph)) as store:
         rows = store.query("MATCH (w:Workload) WHERE w.cluster = $cluster RETURN w.name AS name", {"cluster": cluster})

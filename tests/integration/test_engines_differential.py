@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
-from kg import cypher_files, questions as queries
+from kg import cypher_files
+from kg import questions as queries
 from kg.errors import KgError
 from kg.export import build_files
 from kg.skill.documents import QUERIES as EXPORT_QUERIES
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CORPORA = Path(os.environ.get("KG_CORPORA", PROJECT_ROOT.parent / "shared" / "corpora"))
 INPUTS = {

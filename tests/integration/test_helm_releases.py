@@ -17,8 +17,18 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from tests.helm_support import ChartServer, hermetic_helm_env, package_repository, require_helm, write_chart, write_sources
-from tests.helm_support import APP_VALUES, CONTROLLERS, HELPERS, SERVICES
+from tests.helm_support import (
+    APP_VALUES,
+    CONTROLLERS,
+    HELPERS,
+    SERVICES,
+    ChartServer,
+    hermetic_helm_env,
+    package_repository,
+    require_helm,
+    write_chart,
+    write_sources,
+)
 
 pytestmark = pytest.mark.integration
 

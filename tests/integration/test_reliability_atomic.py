@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reliability_helpers import KgProcess, load_tags, snapshot, two_versions as make_two_versions  # noqa: E402
+from reliability_helpers import KgProcess, load_tags, snapshot  # noqa: E402
+from reliability_helpers import two_versions as make_two_versions
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ every warning is matched against the reviewed list of real problems in the input
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -53,7 +53,7 @@ EXPECTED_WARNINGS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def loaded(corpus_dir: str):
     return load_repo(Path(corpus_dir))
 

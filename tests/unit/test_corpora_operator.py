@@ -10,7 +10,7 @@ cluster-info ConfigMap and each Kustomization's `postBuild.substitute`).
 """
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ EXPECTED_WARNINGS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def loaded(corpus_dir: str):
     return load_repo(Path(corpus_dir))
 
@@ -148,7 +148,7 @@ def walk(root: Path, sync_path: str, cluster_vars: dict[str, str]):
                 continue  # another repository
             variables = {**cluster_vars, **((spec.get("postBuild") or {}).get("substitute") or {})}
             variables = {k: str(v) for k, v in variables.items()}
-            path = VAR.sub(lambda m: variables.get(m.group(1), m.group(0)), spec.get("path", "./"))
+            path = VAR.sub(lambda m: variables.get(m.group(1), m.group(0)), spec.get("path", "./"))  # noqa: B023 (called at once, in this iteration)
             queue.append((docs_in(root / path.lstrip("./"), variables), spec.get("targetNamespace")))
     return kustomizations, releases
 

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 from kg import run_cypher
-from kg.cypher_files import CypherFile
 from kg.config import EmbeddedSettings, resolve_engine
+from kg.cypher_files import CypherFile
 from kg.errors import UsageError
-from kg.evidence import PathTokens
-from kg.evidence import format_path
+from kg.evidence import PathTokens, format_path
 from kg.schema import NODE_TYPES, REL_TYPES, node_properties, property_type, rel_properties
 
 

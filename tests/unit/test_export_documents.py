@@ -198,3 +198,17 @@ def test_unwritable_output_is_a_readable_error(tmp_path):
 
 def test_dumps_sorts_keys_and_ends_with_a_newline():
     assert dumps({"b": [2, 1], "a": "é"}) == '{\n  "a": "é",\n  "b": [\n    2,\n    1\n  ]\n}\n'
+
+
+def test_the_registry_names_what_each_data_file_reads_and_its_schema():
+    """A data file's builder reads only the queries its entry names; each query has its
+    file under cypher/export/ and each data file its schema."""
+    from importlib import resources
+
+    full = rows_with_collisions()
+    for data_file in documents.DATA_FILES:
+        own = {name: full[name] for name in data_file.queries}
+        assert data_file.build(own) == data_file.build(full), data_file.stem
+        assert resources.files("kg.skill").joinpath(data_file.schema).is_file()
+    for name in documents.QUERIES:
+        assert cypher_files.text(f"export/{name}.cypher")

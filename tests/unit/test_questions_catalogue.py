@@ -65,9 +65,8 @@ def test_target_syntax():
 
 
 def test_the_target_label_is_named_only_when_the_target_has_one():
-    from kg.questions import bind_target_label
-
     from kg.cypher_files import CypherFile
+    from kg.questions import bind_target_label
 
     text = "MATCH (t/*:{target}*/)\nWHERE t.id IN $ids\nRETURN t\nUNION ALL\nMATCH (t:Kustomization)\nWHERE t.id IN $ids\nRETURN t"
     file = CypherFile.parse(text)
