@@ -53,7 +53,7 @@ class RssSampler:
             self.samples.append((time.perf_counter(), self.rss_mb()))
             time.sleep(interval)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         self._thread.start()
         return self
 

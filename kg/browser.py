@@ -15,17 +15,18 @@ import html
 import os
 import re
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
-import webbrowser
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+# http.server, urllib.request (ssl) and webbrowser are imported where used: every kg
+# command imports this module to declare `kg browser`, and they cost ~0.1 s at start-up
+if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
 
 from kg import cypher_files
 from kg.config import DEFAULT_PASSWORD, Neo4jSettings
@@ -213,6 +214,9 @@ def browser_link(browser_url: str, bolt_uri: str, user: str, guide_url: str | No
 
 
 def browser_answers(browser_url: str, timeout: float = 3.0) -> bool:
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(browser_url, timeout=timeout) as response:  # noqa: S310 (http(s) only)
             return bool(200 <= response.status < 400)
@@ -279,6 +283,8 @@ class GuideServer:
     _thread: threading.Thread | None = None
 
     def __post_init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -435,6 +441,8 @@ def browser_command(
 ) -> None:
     """Explore the graph in Neo4j Browser: the address, how to connect, kg's style and
     ready-to-paste queries (cypher/browser/explore.cypher); --serve adds a guide."""
+    import webbrowser
+
     if style:
         typer.echo(style_command())
         return

@@ -468,8 +468,8 @@ def export(
 @handle_errors
 @with_connection
 def mcp_command(
-    http: Annotated[Optional[str], typer.Option("--http", help="Serve streamable HTTP on HOST:PORT (or PORT: host 127.0.0.1) at /mcp instead of stdio. No authentication: keep it on loopback.", show_default=False)] = None,
-    skill: Annotated[Optional[Path], typer.Option("--skill", help="A `kg export --out` folder: its SKILL.md files and data files become resources.", show_default=False)] = None,
+    http: Annotated[str | None, typer.Option("--http", help="Serve streamable HTTP on HOST:PORT (or PORT: host 127.0.0.1) at /mcp instead of stdio. No authentication: keep it on loopback.", show_default=False)] = None,
+    skill: Annotated[Path | None, typer.Option("--skill", help="A `kg export --out` folder: its SKILL.md files and data files become resources.", show_default=False)] = None,
     row_cap: Annotated[int, typer.Option("--row-cap", min=1, help="The most rows any tool call returns.")] = 1000,
     cypher_timeout: Annotated[float, typer.Option("--cypher-timeout", min=0.1, help="Seconds a kg_cypher query may run.")] = 10.0,
     connection: Connection = Connection(),

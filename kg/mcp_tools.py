@@ -21,17 +21,19 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from kg import cypher_files, run_cypher
 from kg.cypher_guard import RefusedQuery, check_read_only
 from kg.errors import KgError, NotFound
 from kg.evidence import PathTokens, cell
 from kg.questions.catalogue import Question, catalogue
-from kg.schema import KIND_LABELS, NODE_TYPES, label_for_kind, markdown as schema_markdown
+from kg.schema import KIND_LABELS, NODE_TYPES, label_for_kind
+from kg.schema import markdown as schema_markdown
 
 if TYPE_CHECKING:
     from kg.store.base import Store
@@ -213,7 +215,7 @@ def _age(timestamp: str | None, now: datetime) -> str | None:
     except ValueError:
         return None
     if then.tzinfo is None:
-        then = then.replace(tzinfo=timezone.utc)
+        then = then.replace(tzinfo=UTC)
     minutes = max(0, int((now - then).total_seconds() // 60))
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
@@ -375,7 +377,7 @@ class Toolbox:
         if not loads:
             self._require_loaded()
         status = store.status()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         repos = []
         for row in loads:
             entry = {k: v for k, v in row.items() if v not in (None, "")}
@@ -502,7 +504,7 @@ def kinds_of(kind: str) -> list[str]:
         raise ToolFailure(f"unknown kind {kind!r}", kinds=sorted(set(NODE_TYPES) | set(KIND_LABELS)))
     if kind.lower() != label.lower():
         return [kind.lower()]
-    return sorted({k.lower() for k, l in KIND_LABELS.items() if l == label} | {label.lower()})
+    return sorted({k.lower() for k, kind_label in KIND_LABELS.items() if kind_label == label} | {label.lower()})
 
 
 # -- resources ---------------------------------------------------------------------------------

@@ -11,15 +11,15 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from kg.graphdoc import GraphDoc
 
 from .discover import discover_clusters, entry_for_path
-from .flux_operator import HOW_ENTRY
 from .extract import extract_cluster
+from .flux_operator import HOW_ENTRY
 from .kustomize import kustomize_command
 from .model import ClusterRender, LoadWarning
 from .releases import render_releases

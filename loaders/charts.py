@@ -32,9 +32,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import yaml
 
@@ -57,7 +58,7 @@ class Version:
     text: str = ""
 
     @staticmethod
-    def parse(text: str) -> "Version | None":
+    def parse(text: str) -> Version | None:
         """A version as Helm reads it (a leading `v` and missing minor/patch tolerated), or None."""
         m = _VERSION.match(str(text).strip())
         if not m:
@@ -100,7 +101,7 @@ class _Check:
     dirty: bool = False
 
     @staticmethod
-    def parse(op: str, major: str, minor: str | None, patch: str | None, pre: str | None) -> "_Check":
+    def parse(op: str, major: str, minor: str | None, patch: str | None, pre: str | None) -> _Check:
         op = {"": "=", "=>": ">=", "=<": "<=", "~>": "~"}.get(op or "", op or "=")
         pre_ids = tuple(pre[1:].split(".")) if pre else ()
         minor = minor[1:] if minor else None

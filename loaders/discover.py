@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from collections import Counter
 
 from . import flux_operator as operator
 from .kustomize import find_kustomization_file

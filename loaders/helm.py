@@ -24,10 +24,11 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import yaml
 
@@ -714,7 +715,7 @@ class HelmRenderer:
         by_key: dict[tuple[str, str, str], dict[str, Any]],
         values_lookup: ValuesLookup | None,
         resolver: ChartDirResolver | None,
-    ) -> "_Prepared":
+    ) -> _Prepared:
         spec = _dict(hr.get("spec"))
         namespace = hr_namespace(hr)
         prepared = _Prepared(
@@ -754,7 +755,7 @@ class HelmRenderer:
             out.error, out.stage = f"HelmRelease {out.release}: values: {type(exc).__name__}: {exc}", "values"
         return prepared
 
-    def _render_prepared(self, prepared: "_Prepared") -> ReleaseRender:
+    def _render_prepared(self, prepared: _Prepared) -> ReleaseRender:
         out = prepared.release
         if out.error or prepared.source is None:
             return out
@@ -798,7 +799,7 @@ class HelmRenderer:
         out.notes.extend(notes)
         return out
 
-    def _render_key(self, prepared: "_Prepared", chart: FetchedChart) -> str:
+    def _render_key(self, prepared: _Prepared, chart: FetchedChart) -> str:
         spec = _dict(prepared.hr.get("spec"))
         material = {
             "chart": [chart.url, chart.name, chart.version, chart.digest],
@@ -815,7 +816,7 @@ class HelmRenderer:
         return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
     def _render_cached(
-        self, prepared: "_Prepared", chart: FetchedChart
+        self, prepared: _Prepared, chart: FetchedChart
     ) -> tuple[list[tuple[dict[str, Any], str]], list[str], bool, float]:
         """The render for this content key, done once per load even when asked for
         concurrently; the cached copy is never handed out (callers deep-copy)."""
@@ -842,7 +843,7 @@ class HelmRenderer:
             return objects, list(notes), False, seconds
 
     def _render_uncached(
-        self, prepared: "_Prepared", chart: FetchedChart
+        self, prepared: _Prepared, chart: FetchedChart
     ) -> tuple[list[tuple[dict[str, Any], str]], list[str]]:
         hr, out = prepared.hr, prepared.release
         spec = _dict(hr.get("spec"))

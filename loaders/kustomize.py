@@ -388,7 +388,7 @@ class Workspace:
         self._exit_stack.close()
         self._tmp.cleanup()
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:

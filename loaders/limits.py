@@ -32,10 +32,11 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 TIMEOUT_ENV = "KG_BUILD_TIMEOUT"
 MEMORY_ENV = "KG_BUILD_MEMORY_MB"
@@ -65,7 +66,7 @@ class BuildLimits:
     memory_mb: int | None = DEFAULT_MEMORY_MB
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> tuple["BuildLimits", list[str]]:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> tuple[BuildLimits, list[str]]:
         """The limits set by KG_BUILD_TIMEOUT / KG_BUILD_MEMORY_MB, and a problem per value
         that is not a number (its default applies then)."""
         environ = os.environ if environ is None else environ

@@ -19,8 +19,16 @@ from typing import Any
 
 from .extract.context import CLUSTER_SCOPED_KINDS, GENERATOR_KINDS, logical_name
 from .helm import HELM_GROUP, NO_HELM, ChartPull, HelmRenderer, ReleaseRender
-from .model import SOURCE_KINDS, ClusterRender, FluxKustomization, LoadWarning, Rendered, api_group, meta
-from .model import normalize_repo_path
+from .model import (
+    SOURCE_KINDS,
+    ClusterRender,
+    FluxKustomization,
+    LoadWarning,
+    Rendered,
+    api_group,
+    meta,
+    normalize_repo_path,
+)
 
 # the chart sources a HelmRelease can name (HelmChart, too, for chartRef)
 CHART_SOURCE_KINDS = set(SOURCE_KINDS)

@@ -32,7 +32,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .artifacts import artifact_tree, find_artifact
-from .resourceset import expand_resourceset, is_input_provider, is_resourceset
 from .discover import ClusterEntry
 from .kustomize import REPO_TREE, BuildResult, Workspace
 from .model import (
@@ -45,6 +44,7 @@ from .model import (
     meta,
     normalize_repo_path,
 )
+from .resourceset import expand_resourceset, is_input_provider, is_resourceset
 from .substitute import DISABLED_KEY, VAR_NAME, VarValue, referenced_variables, substitute
 from .yamlio import dump, load_documents
 
@@ -118,7 +118,7 @@ class ClusterRenderer:
                 futures = [pool.submit(self.workspace.build, t[0], t[1], ks.spec) if t else None for ks, t in targets]
                 for (ks, target), future in zip(targets, futures):
                     if future is not None:
-                        self._safely(ks, lambda: self._record(ks, target, future.result()))
+                        self._safely(ks, self._record_build, ks, target, future)
                 next_level: list[FluxKustomization] = []
                 for ks in level:
                     self._safely(ks, self._substitute, ks)
@@ -282,6 +282,9 @@ class ClusterRenderer:
         return tree_name
 
     # -- building --------------------------------------------------------------
+    def _record_build(self, ks: FluxKustomization, target: tuple[str, str], future: Any) -> None:
+        self._record(ks, target, future.result())
+
     def _record(self, ks: FluxKustomization, target: tuple[str, str], result: BuildResult) -> None:
         for w in result.warnings:
             self.result.warnings.append(LoadWarning(w.file, w.line, w.reason, self.entry.name))

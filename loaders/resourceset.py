@@ -43,10 +43,11 @@ import math
 import re
 import unicodedata
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cmp_to_key
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import yaml
 
@@ -2014,7 +2015,7 @@ def _go_parse_int(text: str) -> int:
     if not match:
         return 0
     sign, body = match.groups()
-    if "_" in body and not body[:2].lower() in ("0x", "0o", "0b"):
+    if "_" in body and body[:2].lower() not in ("0x", "0o", "0b"):
         return 0
     body = body.replace("_", "")
     if body[:2].lower() in ("0x", "0o", "0b"):

@@ -108,6 +108,70 @@ def table_statements() -> list[str]:
     return statements
 
 
+# Bounds of a load's write (see EmbeddedStore._build): rows per COPY, and what may be
+# written before a commit; Ladybug holds a transaction's COPYs in memory until then.
+COPY_ROWS = 20_000
+COPIES_PER_COMMIT = 4
+ROWS_PER_COMMIT = 30_000
+MB = 2**20
+
+
+# Ladybug's buffer pool defaults to 80% of RAM, and it keeps bookkeeping per page of
+# the pool, used or not (~40 MB on a 24 GB machine). A load's own connections are sized to
+# the graph. Questions keep the default: a question's intermediate results live in the
+# pool too, and a long-lived connection at 20,000 objects ran out of a 512 MB pool.
+POOL_MIN = 512 * MB  # ample for the empty tables (~70 MB) and a read-back of small graphs
+POOL_MAX = 4096 * MB
+
+
+def build_pool_bytes(records: int) -> int:
+    """Buffer pool of a load's fresh database: pages beyond it are written to the file
+    and evicted, so this bounds what the build keeps resident (~2 KB a record)."""
+    return min(POOL_MAX, max(POOL_MIN, records * 2048))
+
+
+def read_back_pool_bytes(path: Path) -> int:
+    """Buffer pool of the connection a load reads the old graph with (a few scans, then
+    closed): room for the whole file many times over."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    return min(POOL_MAX, max(POOL_MIN, size * 16))
+
+
+def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(rows), COPY_ROWS):
+        yield rows[start : start + COPY_ROWS]
+
+
+class _Batches:
+    """COPYs in transactions of bounded size: one transaction for several COPYs (a
+    commit costs ~25 ms), a commit before the held writes grow past the bounds."""
+
+    def __init__(self, conn: Any):
+        self.conn = conn
+        self.copies = self.rows = 0
+
+    def copy(self, text: str, rows: list[list[Any]], columns: list[str]) -> None:
+        import pandas as pd  # the COPY source; only a write needs it (~50 MB, ~0.3 s to import)
+
+        if self.copies == 0:
+            self.conn.execute("BEGIN TRANSACTION")
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
+        EmbeddedStore._copy(self.conn, text, frame)
+        self.copies += 1
+        self.rows += len(frame)
+        del frame
+        if self.copies >= COPIES_PER_COMMIT or self.rows >= ROWS_PER_COMMIT:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.copies:
+            self.conn.execute("COMMIT")
+        self.copies = self.rows = 0
+
+
 class EmbeddedStore(Store):
     engine = "embedded"
     # a labelled pattern can read only its table's declared properties (others are a
@@ -132,9 +196,9 @@ class EmbeddedStore(Store):
         self._conn = self._db = None
 
     # -- reads -----------------------------------------------------------------
-    def _reader(self) -> Any:
+    def _reader(self, pool_bytes: int = 0) -> Any:
         """A read-only connection to the current graph file (reopened after a load
-        swapped a new file in)."""
+        swapped a new file in); pool_bytes 0 is Ladybug's default buffer pool."""
         try:
             inode = self.path.stat().st_ino
         except FileNotFoundError:
@@ -144,7 +208,7 @@ class EmbeddedStore(Store):
             self.close()
             ladybug = _ladybug()
             try:
-                self._db = ladybug.Database(str(self.path), read_only=True)
+                self._db = ladybug.Database(str(self.path), read_only=True, buffer_pool_size=pool_bytes)
                 self._conn = ladybug.Connection(self._db)
                 self._conn.execute(cypher_files.text("embedded/trails.cypher"))
             except RuntimeError as exc:
@@ -250,7 +314,8 @@ class EmbeddedStore(Store):
         all_keys: set[RelKey] = set()
         if not self.path.exists():
             return nodes, rels, all_ids, all_keys
-        conn = self._reader()
+        self.close()  # a question's connection has the default pool: read back with a sized one
+        conn = self._reader(read_back_pool_bytes(self.path))
         kept_ids: set[str] = set()
         for label in NODE_TYPES:
             scopes = self._rows(conn, cypher_files.load("embedded/read_node_scopes.cypher").fill(label=label), None)
@@ -280,36 +345,40 @@ class EmbeddedStore(Store):
         return nodes, rels, all_ids, all_keys
 
     def _build(self, target: Path, nodes: dict[str, NodeRecord], rels: dict[RelKey, RelRecord]) -> None:
-        """A fresh database file with the tables and everything in the records."""
-        ladybug = _ladybug()
-        db = ladybug.Database(str(target))
-        import pandas as pd  # the COPY source; only a load needs it (~0.3 s to import)
+        """A fresh database file with the tables and everything in the records.
 
+        Memory is bounded, not proportional to the graph: Ladybug keeps what each COPY
+        wrote in memory until a checkpoint (about 8 MB per COPY however few its rows),
+        so the build commits (and so checkpoints) after every few COPYs or rows; each
+        COPY takes at most COPY_ROWS rows, as a frame built for that batch only; and the
+        buffer pool is sized to the graph instead of Ladybug's default of 80% of RAM.
+        Committing part-way is safe: nobody reads this file before it is renamed in."""
+        ladybug = _ladybug()
+        db = ladybug.Database(str(target), buffer_pool_size=build_pool_bytes(len(nodes) + len(rels)))
         conn = ladybug.Connection(db)
         try:
             for statement in table_statements():
                 conn.execute(statement)
-            # one transaction for all the copies: a commit per COPY costs ~25 ms each
-            conn.execute("BEGIN TRANSACTION")
+            batches = _Batches(conn)
             by_label: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {label: [] for label in NODE_TYPES}
             for label, props, added in nodes.values():
                 by_label[label].append((props, added))
             for label, rows in by_label.items():
-                if rows:  # Ladybug refuses to copy an empty frame
-                    columns = list(node_properties(label))
-                    frame = pd.DataFrame([[a.get(c, p.get(c)) for c in columns] for p, a in rows], columns=columns, dtype=object)
-                    self._copy(conn, cypher_files.load("embedded/copy_nodes.cypher").fill(label=label), frame)
+                columns = list(node_properties(label))
+                text = cypher_files.load("embedded/copy_nodes.cypher").fill(label=label)
+                for chunk in _chunks(rows):  # Ladybug refuses to copy an empty frame: none for an empty label
+                    batches.copy(text, [[a.get(c, p.get(c)) for c in columns] for p, a in chunk], columns)
+            del by_label
             groups: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any], dict[str, Any]]]] = {}
             for (rel_type, start, end, _), (start_label, end_label, props, added) in rels.items():
                 groups.setdefault((rel_type, start_label, end_label), []).append((start, end, props, added))
-            for (rel_type, start_label, end_label), rel_rows in sorted(groups.items()):
+            for (rel_type, start_label, end_label), group in sorted(groups.items()):
                 columns = list(rel_properties(rel_type))
-                frame = pd.DataFrame(
-                    [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in rel_rows], columns=["from", "to"] + columns, dtype=object
-                )
                 text = cypher_files.load("embedded/copy_rels.cypher").fill(type=rel_type, start_label=start_label, end_label=end_label)
-                self._copy(conn, text, frame)
-            conn.execute("COMMIT")
+                for chunk in _chunks(group):
+                    rel_rows = [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in chunk]
+                    batches.copy(text, rel_rows, ["from", "to"] + columns)
+            batches.commit()
         finally:
             conn.close()
             db.close()

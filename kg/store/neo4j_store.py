@@ -207,7 +207,7 @@ class Neo4jStore(Store):
             for record in tx.run(text, params or {}):
                 if len(rows) == max_rows:
                     return rows, True  # the driver discards the rest of the stream
-                rows.append({k: _plain(v) for k, v in record.items()})
+                rows.append({k: _plain(v) for k, v in record.items()})  # type: ignore[no-untyped-call]
             return rows, False
 
         try:

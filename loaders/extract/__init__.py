@@ -7,8 +7,8 @@ from kg.graphdoc import GraphDoc
 from ..model import ClusterRender, LoadWarning, Rendered, api_group
 from .config import add_configmap, add_variables
 from .context import GENERATOR_KINDS, ClusterContext, logical_name
-from .flux import add_flux_object, add_kustomizations, add_sources_without_objects
 from .external_secrets import ESO_GROUP, ESO_KINDS, add_external_secrets
+from .flux import add_flux_object, add_kustomizations, add_sources_without_objects
 from .secrets import SPC_GROUP, add_secret, add_secret_provider_class, finish_secrets
 from .workloads import WORKLOAD_KINDS, add_namespace, add_service, add_workload, link_calls, link_services
 

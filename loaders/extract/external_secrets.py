@@ -4,8 +4,9 @@ same VaultPath a SecretProviderClass reading that location gets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ..model import Rendered, as_dict
 from .context import ClusterContext

@@ -5,9 +5,8 @@ and the individual ConfigMap keys it reads."""
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Iterator
-
-from kg.schema import WORKLOAD_KINDS
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ..model import Rendered, as_dict
 from .context import ClusterContext, labels_of, pairs
