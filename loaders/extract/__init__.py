@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kg.graphdoc import GraphDoc
+from kg.schema import WORKLOAD_KINDS
 
 from ..model import ClusterRender, LoadWarning, Rendered, api_group
 from .config import add_configmap, add_variables
@@ -10,7 +11,7 @@ from .context import GENERATOR_KINDS, ClusterContext, logical_name
 from .external_secrets import ESO_GROUP, ESO_KINDS, add_external_secrets
 from .flux import add_flux_object, add_kustomizations, add_sources_without_objects
 from .secrets import SPC_GROUP, add_secret, add_secret_provider_class, finish_secrets
-from .workloads import WORKLOAD_KINDS, add_namespace, add_service, add_workload, link_calls, link_services
+from .workloads import add_namespace, add_service, add_workload, link_calls, link_services
 
 
 def _index_generated_names(ctx: ClusterContext, objects: list[Rendered]) -> None:
