@@ -7,6 +7,8 @@
 // columns: step, area, check, command, evidence
 // evidence: why the command is about this service (the graph path to the object it checks, the shortest)
 // order: step, command, check
+// With a status snapshot (kg status load), step 0 is what fails live on what the
+// service depends on (its root causes, as `kg ask why` finds them), Flux's message first.
 // Check Flux first: many "config not applied" problems are a failed reconciliation.
 // LogQL/PromQL assume the seed's labels (namespace, app, pod); adapt to your pipeline.
 // One part per check (docs/engines.md: a top-level union). A check or command built from
@@ -191,3 +193,13 @@ RETURN 19 AS step, 'config' AS area, 'the environment the running pod really has
        CASE WHEN t.namespace IS NULL OR t.name IS NULL THEN NULL
             ELSE 'kubectl exec -n ' + t.namespace + ' ' + CASE t.kind WHEN 'Deployment' THEN 'deploy/' WHEN 'StatefulSet' THEN 'sts/' ELSE 'ds/' END + t.name + ' -- env' END AS command,
        NULL AS evidence
+UNION
+MATCH (t/*:{target}*/)
+WHERE t.id IN $ids
+MATCH p = (t)<-[:MANAGES*0..20]-(m)-[:DEPENDS_ON*0..20]->(d)-[:FROM_SOURCE*0..1]->(u)
+MATCH (s:LiveStatus)-[:STATUS_OF]->(u)
+WHERE s.status_root_cause
+RETURN 0 AS step, 'live' AS area,
+       'FAILING: ' + u.kind + ' ' + coalesce(u.namespace, '') + '/' + u.name + ': ' + coalesce(s.status_reason, '')
+         + ': ' + coalesce(s.status_message, '') AS check,
+       s.status_next AS command, collect(p) AS evidence

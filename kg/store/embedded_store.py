@@ -159,6 +159,11 @@ class EmbeddedStore(Store):
         try:
             result = conn.execute(text, params or {})
         except RuntimeError as exc:
+            if any(f"Table {label} does not exist" in str(exc) for label in ("LiveStatus", "StatusSnapshot", "STATUS_OF")):
+                raise DatabaseError(
+                    "the graph file was written by an older kg, without the live status tables: "
+                    "load the repository again (`kg load REPO`)"
+                ) from None
             raise DatabaseError(f"embedded engine: {_first_line(exc)}") from None
         columns = result.get_column_names()
         rows = []
