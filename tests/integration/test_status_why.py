@@ -151,3 +151,20 @@ def test_problems_and_debug_use_the_status_where_present(engines):
         answers[engine] = sorted(json.dumps(r, sort_keys=True, default=str)
                                  for r in questions.ask(store, "problems", None, repo=repo).rows)  # fmt: skip
     assert answers["neo4j"] == answers["embedded"]
+
+
+def test_blast_radius_of_a_failing_root_cause_marks_what_is_blocked_now(engines):
+    stores, repo, _ = engines
+    answers = {}
+    for engine, store in stores.items():
+        _load(store, repo, "helm-upgrade-failed")
+        rows = [r for r in questions.ask(store, "blast-radius", "HelmRelease/vault", repo=repo).rows
+                if r["impact"] == "blocked now (live)"]  # fmt: skip
+        assert {r["name"] for r in rows} == {"vault", "runwhen-backend-services", "runwhen-corestate", "runwhen-gitservice",
+                                             "runwhen-llm-gateway", "runwhen-runner-system"}, engine  # fmt: skip
+        assert all(r["reason"].startswith(("DependencyNotReady", "HealthCheckFailed")) for r in rows)
+        answers[engine] = sorted(json.dumps(r, sort_keys=True) for r in rows)
+        _load(store, repo, "healthy")
+        assert not [r for r in questions.ask(store, "blast-radius", "HelmRelease/vault", repo=repo).rows
+                    if r["impact"] == "blocked now (live)"]  # fmt: skip
+    assert answers["neo4j"] == answers["embedded"]
