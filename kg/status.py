@@ -28,10 +28,8 @@ KUBECTL_TIMEOUT_SECONDS = float(os.environ.get("KG_KUBECTL_TIMEOUT", "60"))
 _REVISION_KINDS = ("Kustomization", "GitRepository")
 
 
-class KubectlError(KgError):
-    """`kubectl` is missing, the context is unknown, or the API server refused."""
-
-    exit_code = 1
+# `kubectl` missing, an unknown context, the API server refusing: a KgError (exit code 1)
+KubectlError = KgError
 
 
 def snapshot_time(paths: list[Path]) -> str:
