@@ -196,10 +196,19 @@ RETURN 19 AS step, 'config' AS area, 'the environment the running pod really has
 UNION
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
-MATCH p = (t)<-[:MANAGES*0..20]-(m)-[:DEPENDS_ON*0..20]->(d)-[:FROM_SOURCE*0..1]->(u)
+// staged, with text evidence (as in why.cypher)
+MATCH (t)<-[:MANAGES*0..20]-(m)
+WITH DISTINCT t, m
+MATCH (m)-[:DEPENDS_ON*0..20]->(d)
+WITH DISTINCT t, m, d
+MATCH (d)-[:FROM_SOURCE*0..1]->(u)
 MATCH (s:LiveStatus)-[:STATUS_OF]->(u)
 WHERE s.status_root_cause
+WITH u, s, min(t.kind + '/' + t.name
+       + CASE WHEN m.id = t.id THEN '' ELSE ' <-[MANAGES*]- ' + m.kind + '/' + m.name END
+       + CASE WHEN d.id = m.id THEN '' ELSE ' -[DEPENDS_ON*]-> ' + d.kind + '/' + d.name END
+       + CASE WHEN u.id = d.id THEN '' ELSE ' -[FROM_SOURCE]-> ' + u.kind + '/' + u.name END) AS evidence
 RETURN 0 AS step, 'live' AS area,
        'FAILING: ' + u.kind + ' ' + coalesce(u.namespace, '') + '/' + u.name + ': ' + coalesce(s.status_reason, '')
          + ': ' + coalesce(s.status_message, '') AS check,
-       s.status_next AS command, collect(p) AS evidence
+       s.status_next AS command, evidence
