@@ -103,7 +103,8 @@ def main() -> None:
                for kind in ("Deployment", "HelmRelease")}  # fmt: skip
     workloads = targets["Deployment"] or targets["HelmRelease"]
     sample = workloads[:: max(1, len(workloads) // SAMPLE)][:SAMPLE]
-    engines = [("embedded", {"graph": str(Path(tempfile.mkdtemp()) / "graph")})]
+    scratch = tempfile.TemporaryDirectory(prefix="kg-bench-status-")  # the embedded graph, removed at exit
+    engines = [("embedded", {"graph": str(Path(scratch.name) / "graph")})]
     if os.environ.get("NEO4J_URI"):
         engines.append(("neo4j", {}))
     print(f"cluster {cluster}: snapshot of {len(items)} objects; why on {len(sample)} of {len(workloads)} {workloads[0].split('/')[0]}s")
