@@ -8,8 +8,9 @@ snapshot is synthesized from its graph (every Flux object and workload live, one
 HelmRelease failing with UpgradeFailed, the Kustomizations that depend on its
 Kustomization DependencyNotReady), padded with live-only objects up to --objects. Then,
 per engine (embedded; Neo4j when NEO4J_URI is set): the status load (match + atomic
-write), and `why` on a sample of its Deployments (or HelmReleases, when no chart was rendered) (median and max of RUNS runs each, in
-this process: the CLI's start-up is not the question's latency). Figures, not assertions.
+write), and `why` on a sample of its Deployments (or HelmReleases, when no chart was
+rendered), median and max of RUNS runs each, in this process: the CLI's start-up is not
+the question's latency. Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def main() -> None:
     engines = [("embedded", {"graph": str(Path(scratch.name) / "graph")})]
     if os.environ.get("NEO4J_URI"):
         engines.append(("neo4j", {}))
-    print(f"cluster {cluster}: snapshot of {len(items)} objects; why on {len(sample)} of {len(workloads)} {workloads[0].split('/')[0]}s")
+    kind = workloads[0].split("/")[0]
+    print(f"cluster {cluster}: snapshot of {len(items)} objects; why on {len(sample)} of {len(workloads)} {kind}s")
     print(f"{'engine':<10} {'objects':>7} {'failing':>7} {'status load':>12} {'why median':>11} {'why max':>9}")
     for engine, options in engines:
         store = open_store(engine, **options)

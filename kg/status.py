@@ -49,12 +49,15 @@ def _kubectl_get(kubectl: str, resources: tuple[str, ...], context: str | None) 
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=KUBECTL_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
-        raise KubectlError(f"kubectl get did not answer within {KUBECTL_TIMEOUT_SECONDS:.0f} s (KG_KUBECTL_TIMEOUT)") from None
+        waited = f"{KUBECTL_TIMEOUT_SECONDS:.0f} s"
+        raise KubectlError(f"kubectl get did not answer within {waited} (KG_KUBECTL_TIMEOUT)") from None
     if done.returncode != 0:
         first = next((line for line in done.stderr.splitlines() if line.strip()), f"exit code {done.returncode}")
         lowered = done.stderr.lower()
         if "context" in lowered and ("does not exist" in lowered or "no context exists" in lowered):
-            raise KubectlError(f"kubectl knows no context {context!r} (`kubectl config get-contexts` lists them): {first}")
+            raise KubectlError(
+                f"kubectl knows no context {context!r} (`kubectl config get-contexts` lists them): {first}"
+            )
         raise KubectlError(f"the Kubernetes API refused `kubectl get`: {first}")
     try:
         return json.loads(done.stdout)
@@ -71,10 +74,13 @@ def read_live(context: str | None) -> list[dict[str, Any]]:
             "`kubectl get kustomizations,helmreleases,gitrepositories,... -A -o json > snapshot.json` "
             "and run `kg status load snapshot.json --cluster NAME`"
         )
-    objects = live_status.read_bytes(json.dumps(_kubectl_get(kubectl, live_status.KUBECTL_RESOURCES, context)).encode(), "kubectl")
+    def get(resources: tuple[str, ...]) -> list[dict[str, Any]]:
+        return live_status.read_bytes(json.dumps(_kubectl_get(kubectl, resources, context)).encode(), "kubectl")
+
+    objects = get(live_status.KUBECTL_RESOURCES)
     for resource in live_status.OPTIONAL_KUBECTL_RESOURCES:  # the Flux Operator's, when installed
         try:
-            objects += live_status.read_bytes(json.dumps(_kubectl_get(kubectl, (resource,), context)).encode(), "kubectl")
+            objects += get((resource,))
         except KubectlError:
             continue
     return objects
@@ -91,7 +97,8 @@ def build(store: Store, cluster: str, objects: list[dict[str, Any]], snapshot_at
                        "name the cluster as `kg load` did, or load the repository first")
     repos = sorted({r["repo"] for r in rows})
     if len(repos) > 1:
-        raise UsageError(f"cluster {cluster!r} is in several loaded repositories ({', '.join(repos)}): name one with --repo")
+        listing = ", ".join(repos)
+        raise UsageError(f"cluster {cluster!r} is in several loaded repositories ({listing}): name one with --repo")
     graph = [
         live_status.GraphObject(
             id=r["id"], label=label_for_kind(r["kind"]) or r["kind"], kind=r["kind"], namespace=r["namespace"] or "",

@@ -317,7 +317,8 @@ def build_layer(
         record = StatusRecord(
             status_id(repo, cluster, *key),
             {
-                "id": status_id(repo, cluster, *key), "name": name, "kind": "LiveStatus", "cluster": cluster, "status_repo": repo,
+                "id": status_id(repo, cluster, *key), "name": name, "kind": "LiveStatus", "cluster": cluster,
+                "status_repo": repo,
                 "namespace": namespace or None, "status_kind": kind, "status_drift": REPO_ONLY,
                 "status_failing": True, "status_reason": "NotInCluster",
                 "status_message": f"{describe(kind, namespace, name)} is in the repository but not in the cluster",
@@ -331,7 +332,8 @@ def build_layer(
     _explain(records, by_graph_id, edges)
     failing = sum(1 for r in records.values() if r.props.get("status_failing"))
     snapshot = {
-        "id": f"status::{repo}:{cluster}", "name": cluster, "kind": "StatusSnapshot", "cluster": cluster, "status_repo": repo,
+        "id": f"status::{repo}:{cluster}", "name": cluster, "kind": "StatusSnapshot", "cluster": cluster,
+        "status_repo": repo,
         "status_snapshot_at": snapshot_at, "status_source": source, "status_kinds": covered,
         "status_objects": len(live_by_key), "status_matched": sum(1 for r in records.values() if r.targets and
                                                                    r.props.get("status_drift") is None),
@@ -372,7 +374,7 @@ def next_command(props: dict[str, Any]) -> str:
     kind, name, namespace = props.get("status_kind") or "", props.get("name") or "", props.get("namespace") or ""
     where = f" -n {namespace}" if namespace else ""
     if props.get("status_drift") == REPO_ONLY:
-        return f"kubectl get {kind.lower()} {name}{where}  # in the repository, not in the cluster: is its parent applied?"
+        return f"kubectl get {kind.lower()} {name}{where}  # in the repository, not in the cluster: parent applied?"
     if props.get("status_suspended"):
         return f"flux resume {kind.lower()} {name}{where}  # it is suspended"
     if kind in _SOURCE_COMMANDS:
@@ -380,7 +382,8 @@ def next_command(props: dict[str, Any]) -> str:
     if kind == "Kustomization":
         return f"flux reconcile kustomization {name}{where} --with-source"
     if kind == "HelmRelease":
-        return f"flux logs --kind=HelmRelease --name={name}{' --namespace=' + namespace if namespace else ''} --level=error"
+        scope = f" --namespace={namespace}" if namespace else ""
+        return f"flux logs --kind=HelmRelease --name={name}{scope} --level=error"
     return f"kubectl describe {kind.lower()} {name}{where}"
 
 
@@ -422,9 +425,8 @@ def _explain(records: dict[str, StatusRecord], by_graph_id: dict[str, StatusReco
         if candidates:
             # the first by kind of explanation, then by id: the same on every run
             explained_by[record.id] = candidates[0]
-            props["status_explained_by"] = describe(
-                candidates[0].props["status_kind"], candidates[0].props.get("namespace") or "", candidates[0].props["name"]
-            )
+            first = candidates[0].props
+            props["status_explained_by"] = describe(first["status_kind"], first.get("namespace") or "", first["name"])
     for record in records.values():
         if not record.props.get("status_failing"):
             continue

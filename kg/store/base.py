@@ -156,7 +156,10 @@ class Store(ABC):
             "wrote the status of cluster %s (%d records, %d links) into %s in %.1f s",
             layer.cluster, len(layer.records), links, self.describe(), seconds,
         )
-        return {"cluster": layer.cluster, "records": len(layer.records), "links": links, "seconds": seconds, "load_tag": tag}
+        return {
+            "cluster": layer.cluster, "records": len(layer.records), "links": links, "seconds": seconds,
+            "load_tag": tag,
+        }  # fmt: skip
 
     def status_snapshots(self) -> list[Row]:
         """The status snapshots loaded, one per cluster (`kg db status`)."""

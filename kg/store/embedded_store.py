@@ -23,7 +23,9 @@ from kg.config import EmbeddedSettings
 from kg.errors import DatabaseError, DatabaseReadOnly, DatabaseUnavailable, KgError
 from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
-from kg.schema import NODE_TYPES, REL_TYPES, check_identifier, label_for_kind, node_properties, property_type, rel_properties
+from kg.schema import (
+    NODE_TYPES, REL_TYPES, check_identifier, label_for_kind, node_properties, property_type, rel_properties,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from kg.loaders.status import StatusLayer

@@ -333,9 +333,8 @@ class Neo4jStore(Store):
             with wait_notice("waiting for another status load of cluster %r to finish", layer.cluster):
                 tx.run(cypher_files.text("status/lock_snapshot.cypher"), id=snapshot_id, tag=tag).consume()
             tx.run(cypher_files.text("status/delete_snapshot.cypher"), cluster=layer.cluster, repo=layer.repo).consume()
-            tx.run(
-                cypher_files.text("status/write_snapshot.cypher"), id=snapshot_id, props=dict(layer.snapshot, load_tag=tag)
-            ).consume()
+            snapshot = dict(layer.snapshot, load_tag=tag)
+            tx.run(cypher_files.text("status/write_snapshot.cypher"), id=snapshot_id, props=snapshot).consume()
             for i in range(0, len(rows), BATCH_SIZE):
                 tx.run(cypher_files.text("status/create_status.cypher"), rows=rows[i : i + BATCH_SIZE]).consume()
             for label, batch in sorted(links.items()):

@@ -29,7 +29,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str] | None]] = {
     "healthy": {w: None for w in ALL_WORKLOADS},
     "helm-upgrade-failed": {w: ("HelmRelease", "vault", "UpgradeFailed") for w in ALL_WORKLOADS},
     "git-fetch-failed": {w: ("GitRepository", "flux-system", "GitOperationFailed") for w in ALL_WORKLOADS},
-    "suspended": {**{w: None for w in ALL_WORKLOADS}, "gitservice": ("Kustomization", "runwhen-gitservice", "Suspended")},
+    "suspended": {**{w: None for w in ALL_WORKLOADS},
+                  "gitservice": ("Kustomization", "runwhen-gitservice", "Suspended")},
     "drift": {**{w: None for w in ALL_WORKLOADS}, "runner": ("Kustomization", "runwhen-runner-system", "NotInCluster")},
 }
 
@@ -116,7 +117,8 @@ def test_a_snapshot_replaces_the_previous_one_and_survives_a_repo_reload(engines
         assert counted[0]["n"] == 52, engine
         _load(store, repo, "drift")
         store.write(result.graph, repo, None, {"path": str(EXAMPLE)})  # the repository reloaded
-        assert _causes(_why(store, repo, "runner")) == {("Kustomization", "runwhen-runner-system", "NotInCluster")}, engine
+        expected = {("Kustomization", "runwhen-runner-system", "NotInCluster")}
+        assert _causes(_why(store, repo, "runner")) == expected, engine
         everything = json.dumps(store.query("MATCH (s:LiveStatus) RETURN s"), default=str)
         assert SECRET_VALUE not in everything
 
@@ -138,7 +140,8 @@ def test_problems_and_debug_use_the_status_where_present(engines):
         # through `why`; debug's step 0 lists root causes on the chain itself (none here)
         assert all(r["step"] != 0 or r["area"] == "live" for r in debug)
         vault_debug = questions.ask(store, "debug", "HelmRelease/vault", repo=repo).rows
-        assert vault_debug[0]["step"] == 0 and vault_debug[0]["check"].startswith("FAILING: HelmRelease vault/vault: UpgradeFailed")
+        assert vault_debug[0]["step"] == 0
+        assert vault_debug[0]["check"].startswith("FAILING: HelmRelease vault/vault: UpgradeFailed")
         _load(store, repo, "drift")
         drift = {(r["problem"], r["kind"], r["name"]) for r in questions.ask(store, "problems", None, repo=repo).rows
                  if "(live)" in r["problem"]}  # fmt: skip
@@ -160,8 +163,9 @@ def test_blast_radius_of_a_failing_root_cause_marks_what_is_blocked_now(engines)
         _load(store, repo, "helm-upgrade-failed")
         rows = [r for r in questions.ask(store, "blast-radius", "HelmRelease/vault", repo=repo).rows
                 if r["impact"] == "blocked now (live)"]  # fmt: skip
-        assert {r["name"] for r in rows} == {"vault", "runwhen-backend-services", "runwhen-corestate", "runwhen-gitservice",
-                                             "runwhen-llm-gateway", "runwhen-runner-system"}, engine  # fmt: skip
+        blocked = {"vault", "runwhen-backend-services", "runwhen-corestate", "runwhen-gitservice",
+                   "runwhen-llm-gateway", "runwhen-runner-system"}  # fmt: skip
+        assert {r["name"] for r in rows} == blocked, engine
         assert all(r["reason"].startswith(("DependencyNotReady", "HealthCheckFailed")) for r in rows)
         answers[engine] = sorted(json.dumps(r, sort_keys=True) for r in rows)
         _load(store, repo, "healthy")

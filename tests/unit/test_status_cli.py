@@ -35,7 +35,8 @@ mode = os.environ.get("KG_TEST_KUBECTL", "ok")
 if mode == "unknown-context":
     sys.stderr.write('error: context "nope" does not exist\\n'); sys.exit(1)
 if mode == "refused":
-    sys.stderr.write("The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\\n")
+    sys.stderr.write("The connection to the server 127.0.0.1:6443 was refused - "
+                     "did you specify the right host or port?\\n")
     sys.exit(1)
 if any("controlplane.io" in a for a in args):  # the Flux Operator is not installed
     sys.stderr.write('error: the server doesn\\'t have a resource type "fluxinstances"\\n'); sys.exit(1)
@@ -80,7 +81,8 @@ def test_load_a_gzipped_snapshot_and_db_status_shows_its_age(graph, tmp_path):
 
 
 def test_live_runs_kubectl_get_read_only_and_loads_what_it_prints(graph, kubectl):
-    result = run("status", "load", "--live", "--context", "prod", "--cluster", CLUSTER, "--graph", graph, "--engine", "embedded")
+    result = run("status", "load", "--live", "--context", "prod", "--cluster", CLUSTER, "--graph", graph,
+                 "--engine", "embedded")
     assert result.exit_code == 0, result.output
     assert "7 failing" in result.output
     calls = [json.loads(line) for line in kubectl.read_text().splitlines()]
@@ -97,7 +99,8 @@ def test_live_runs_kubectl_get_read_only_and_loads_what_it_prints(graph, kubectl
 )
 def test_live_failures_are_one_clear_line(graph, kubectl, monkeypatch, mode, message):
     monkeypatch.setenv("KG_TEST_KUBECTL", mode)
-    result = run("status", "load", "--live", "--context", "nope", "--cluster", CLUSTER, "--graph", graph, "--engine", "embedded")
+    result = run("status", "load", "--live", "--context", "nope", "--cluster", CLUSTER, "--graph", graph,
+                 "--engine", "embedded")
     assert result.exit_code == 1
     assert message in result.output
 

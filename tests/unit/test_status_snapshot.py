@@ -54,7 +54,8 @@ def test_flux_conditions_revisions_and_replicas():
     assert release.generation == 2 and release.observed_generation == 1
     assert (release.applied_revision, release.attempted_revision) == ("0.28.1", "0.29.0")
     ks = live_status.live_object(objects[("Kustomization", "runwhen-corestate")])
-    assert (ks.reason, ks.message) == ("DependencyNotReady", "dependency 'flux-system/runwhen-backend-services' is not ready")
+    assert ks.reason == "DependencyNotReady"
+    assert ks.message == "dependency 'flux-system/runwhen-backend-services' is not ready"
     deploy = objects[("Deployment", "papi")]
     assert live_status.live_object(deploy).failing is False
     deploy["status"]["readyReplicas"] = 1
@@ -82,7 +83,8 @@ def _graph() -> tuple[list[GraphObject], Edges]:
     return nodes, edges
 
 
-def _obj(kind: str, ns: str, name: str, ready: str = "True", reason: str = "Succeeded", message: str = "ok", **spec) -> dict:
+def _obj(kind: str, ns: str, name: str, ready: str = "True", reason: str = "Succeeded", message: str = "ok",
+         **spec: object) -> dict:
     return {"kind": kind, "metadata": {"name": name, "namespace": ns}, "spec": spec,
             "status": {"conditions": [{"type": "Ready", "status": ready, "reason": reason, "message": message}]}}
 
@@ -97,9 +99,12 @@ def test_dependency_not_ready_is_a_symptom_the_failing_child_is_the_cause():
     records, layer = _layer([
         _obj("GitRepository", "flux-system", "repo"),
         _obj("Kustomization", "flux-system", "infra", "False", "HealthCheckFailed",
-             "health check failed after 5m0s: failed early due to stalled resources: [HelmRelease/db/db status: 'Failed']"),
-        _obj("Kustomization", "flux-system", "apps", "False", "DependencyNotReady", "dependency 'flux-system/infra' is not ready"),
-        _obj("HelmRelease", "db", "db", "False", "InstallFailed", "Helm install failed for release db/db with chart db@1.0.0"),
+             "health check failed after 5m0s: failed early due to stalled resources: "
+             "[HelmRelease/db/db status: 'Failed']"),
+        _obj("Kustomization", "flux-system", "apps", "False", "DependencyNotReady",
+             "dependency 'flux-system/infra' is not ready"),
+        _obj("HelmRelease", "db", "db", "False", "InstallFailed",
+             "Helm install failed for release db/db with chart db@1.0.0"),
         {"kind": "Deployment", "metadata": {"name": "web", "namespace": "web"}, "spec": {"replicas": 1},
          "status": {"readyReplicas": 1}},
     ])  # fmt: skip
@@ -116,7 +121,8 @@ def test_drift_both_ways_and_generated_objects_are_not_drift():
         _obj("GitRepository", "flux-system", "repo"), _obj("Kustomization", "flux-system", "infra"),
         _obj("HelmRelease", "db", "db"), _obj("Kustomization", "flux-system", "legacy"),
         {"kind": "HelmChart", "metadata": {"name": "db-db", "namespace": "flux-system"}, "status": {}},
-        {"kind": "Deployment", "metadata": {"name": "other", "namespace": "web"}, "spec": {}, "status": {"readyReplicas": 1}},
+        {"kind": "Deployment", "metadata": {"name": "other", "namespace": "web"}, "spec": {},
+         "status": {"readyReplicas": 1}},
     ])  # fmt: skip
     assert records[("Kustomization", "legacy")]["status_drift"] == "live only"
     assert records[("Kustomization", "apps")]["status_drift"] == "repo only"
