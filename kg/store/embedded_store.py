@@ -47,6 +47,10 @@ RelRecord = tuple[str, str, dict[str, Any], dict[str, Any]]  # start label, end 
 NOTHING_ADDED: dict[str, Any] = {}
 
 
+class StatusTablesMissing(DatabaseError):
+    """The graph file predates the status layer (kg status load): its tables are absent."""
+
+
 class NothingLoaded(KgError):
     """No graph file yet: nothing was loaded with this engine."""
 
@@ -161,8 +165,9 @@ class EmbeddedStore(Store):
         try:
             result = conn.execute(text, params or {})
         except RuntimeError as exc:
-            if any(f"Table {label} does not exist" in str(exc) for label in ("LiveStatus", "StatusSnapshot", "STATUS_OF")):
-                raise DatabaseError(
+            status_tables = ("LiveStatus", "StatusSnapshot", "STATUS_OF")
+            if any(f"Table {name} does not exist" in str(exc) for name in status_tables):
+                raise StatusTablesMissing(
                     "the graph file was written by an older kg, without the live status tables: "
                     "load the repository again (`kg load REPO`)"
                 ) from None
@@ -174,8 +179,13 @@ class EmbeddedStore(Store):
         return rows
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
-        """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
-        return self._rows(self._reader(), text, params)
+        """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens).
+        A graph file written before the status layer existed has no status tables: a
+        statement reading them has no rows there (no snapshot), as on a newer file."""
+        try:
+            return self._rows(self._reader(), text, params)
+        except StatusTablesMissing:
+            return []
 
     def verify(self) -> None:
         self._reader()

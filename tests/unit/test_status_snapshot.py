@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,24 @@ def test_a_suspended_kustomization_is_the_cause_whatever_its_last_condition():
 def test_a_kind_the_snapshot_does_not_cover_is_not_drift():
     records, _ = _layer([_obj("Kustomization", "flux-system", "infra")])
     assert ("Deployment", "web") not in records and ("HelmRelease", "db") not in records
+
+
+def test_a_graph_file_from_before_the_status_layer_answers_as_without_a_snapshot(tmp_path, monkeypatch, example_load):
+    """Its tables lack LiveStatus, StatusSnapshot and STATUS_OF: questions still answer
+    (no live rows), and `kg db status` lists no snapshot."""
+    from kg.questions import ask
+    from kg.store import embedded_store
+    from kg.store.embedded_store import EmbeddedStore, table_statements
+
+    status_tables = ("LiveStatus", "StatusSnapshot", "STATUS_OF")
+    table_name = re.compile(r"CREATE (?:NODE|REL) TABLE (\w+)\(")
+    older = [t for t in table_statements() if table_name.search(t).group(1) not in status_tables]
+    monkeypatch.setattr(embedded_store, "table_statements", lambda: older)
+    from kg.config import EmbeddedSettings
+
+    with EmbeddedStore(EmbeddedSettings.resolve(str(tmp_path / "graph"))) as store:
+        store.write(example_load.graph, "platform", None, {"path": "examples/platform"})
+        monkeypatch.undo()
+        assert not [r for r in ask(store, "problems", None).rows if "(live)" in r["problem"]]
+        assert ask(store, "why", "Deployment/papi").rows == []
+        assert store.status()["status_snapshots"] == []
