@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -494,6 +495,77 @@ def mcp_command(
     serve(connection.open, http=http, skill_dir=skill, row_cap=row_cap, cypher_timeout=cypher_timeout)
 
 
+# -- status ----------------------------------------------------------------------
+status_app = typer.Typer(help="The cluster's live Flux status on the graph (`kg ask why` reads it).", no_args_is_help=True)
+app.add_typer(status_app, name="status")
+
+
+@status_app.command("load")
+@handle_errors
+@with_connection
+def status_load(
+    files: Annotated[list[Path] | None, typer.Argument(help="`kubectl get <kinds> -A -o json` (or -o yaml) output: a List or objects, gzip'd or not.", show_default=False)] = None,
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The graph's cluster the snapshot is of (as `kg load` named it).", show_default=False)] = "",
+    live: Annotated[bool, typer.Option("--live", help="Run `kubectl get ... -A -o json` now, with your kubeconfig (read-only).")] = False,
+    context: Annotated[str | None, typer.Option("--context", help="With --live: the kubeconfig context [default: the current one].")] = None,
+    repo: RepoOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    connection: Connection = Connection(),
+) -> None:
+    """Load a status snapshot of a cluster: each live Flux object and workload is matched
+    to its graph node by kind, namespace and name; objects live but not in the repository,
+    and in the repository but not live, are drift. Replaces the cluster's previous
+    snapshot atomically. Secrets are never read."""
+    from kg import status
+    from kg.loaders.status import SnapshotError
+
+    if not cluster:
+        raise UsageError("--cluster NAME is needed: the graph's cluster the snapshot is of")
+    if live == bool(files):
+        raise UsageError("give snapshot FILEs or --live (one of the two)")
+    if context and not live:
+        raise UsageError("--context goes with --live")
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, not {fmt!r}")
+    try:
+        if live:
+            objects, taken, source = status.read_live(context), status.now(), f"kubectl --context {context}" if context else "kubectl"
+        else:
+            missing = [str(f) for f in files or [] if not f.is_file()]
+            if missing:
+                raise UsageError(f"no such file: {', '.join(missing)}")
+            objects = status.read_files(files or [])
+            taken, source = status.snapshot_time(list(files or [])), ", ".join(str(f) for f in files or [])
+    except SnapshotError as exc:
+        raise KgError(str(exc)) from None
+    with connection.open() as store:
+        store.check_writable()
+        result = status.load(store, cluster, objects, taken, source, repo)
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=2, default=str))
+        return
+    typer.echo(
+        f"Loaded the status of cluster {cluster} ({result['status_snapshot_at']}, from {source}): "
+        f"{result['status_objects']} live objects, {result['status_matched']} matched, {result['status_failing_count']} failing, "
+        f"drift: {result['status_live_only']} live only, {result['status_repo_only']} repo only"
+    )
+    typer.echo("Next: `kg ask why NAME`, `kg ask problems`")
+
+
+def snapshot_age(taken: str | None) -> str:
+    """'3 min ago', '2 h ago' for `kg db status`."""
+    from datetime import datetime
+
+    try:
+        seconds = (datetime.now(UTC) - datetime.fromisoformat(str(taken))).total_seconds()
+    except ValueError:
+        return "age unknown"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return f"{max(int(seconds), 0)} s ago"
+
+
 # -- db --------------------------------------------------------------------------
 @db_app.command("status")
 @handle_errors
@@ -515,6 +587,12 @@ def db_status(
         typer.echo(f"engine embedded: {server.get('name')} {server.get('version', '?')}, graph file {status['address']}")
     for repo in status["repos"]:
         typer.echo(f"repo {repo['repo']}: clusters {', '.join(repo['clusters']) or '-'}; loaded {repo['loaded_at']} from {repo['path']}")
+    for snap in status.get("status_snapshots", []):
+        typer.echo(
+            f"status of cluster {snap['cluster']} ({snap['repo']}): snapshot {snap['snapshot_at']} ({snapshot_age(snap['snapshot_at'])}) from "
+            f"{snap['source']}: {snap['objects']} objects, {snap['failing']} failing, drift {snap['live_only']} live only, "
+            f"{snap['repo_only']} repo only"
+        )
     total_nodes = sum(status["nodes"].values())
     total_rels = sum(status["relationships"].values())
     typer.echo(f"nodes: {total_nodes}")

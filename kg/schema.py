@@ -208,6 +208,49 @@ REL_TYPES: dict[str, RelType] = {
 }
 
 
+# The live status layer (`kg status load`): what a cluster runs, from `kubectl get -o json`.
+# Its nodes have no `repo` (a repository load never sweeps them: `status_repo` names it) and
+# are replaced, per repository and cluster, only by the next status load; STATUS_OF starts at them, so a repository reload
+# keeps them attached to the nodes that still exist. Added after the repository labels:
+# MANAGES and IN_NAMESPACE above take any repository label, not these.
+REPO_LABELS: tuple[str, ...] = tuple(NODE_TYPES)
+STATUS_PROPERTIES = (
+    "status_repo", "status_kind", "status_ready", "status_reason", "status_message", "status_since", "status_suspended",
+    "status_applied_revision", "status_attempted_revision", "status_at_repo_revision", "status_generation",
+    "status_observed_generation", "status_stalled", "status_ready_replicas", "status_desired_replicas",
+    "status_drift", "status_failing", "status_root_cause", "status_explained_by", "status_cause", "status_next",
+    "status_snapshot_at",
+)  # fmt: skip
+NODE_TYPES.update(
+    {
+        t.label: t
+        for t in (
+            NodeType(
+                "LiveStatus",
+                "What the cluster reports for one object (`status_kind` names its kind) at the snapshot time: "
+                "Ready (True/False/Unknown), reason and message as Flux writes them, revisions, replicas; "
+                "`status_drift`: `live only` (not in the repository) or `repo only` (not in the cluster); "
+                "`status_failing`: not ready, stalled, suspended or absent; `status_root_cause`: failing and "
+                "not explained by another failing object (`status_explained_by`; `status_cause`: the end of "
+                "that chain; `status_next`: the command to run next).",
+                STATUS_PROPERTIES,
+            ),
+            NodeType(
+                "StatusSnapshot",
+                "One status snapshot of a cluster (`kg status load`): when, from where, and what it covered.",
+                (
+                    "status_repo", "status_snapshot_at", "status_source", "status_kinds", "status_objects", "status_matched",
+                    "status_live_only", "status_repo_only", "status_failing_count",
+                ),
+            ),
+        )
+    }
+)
+REL_TYPES["STATUS_OF"] = RelType(
+    "STATUS_OF", ("LiveStatus",), REPO_LABELS, "The live status of the object in the repository's graph.",
+)
+
+
 # Property value types. Neo4j takes any value; the embedded engine declares typed
 # columns up front (kg/store/embedded_store.py), so every property has one type here:
 # STRING unless listed. A test checks the records of every fixture and corpus follow it.
@@ -216,6 +259,15 @@ PROPERTY_TYPES: dict[str, str] = {
     **dict.fromkeys(("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional", "inferred"), BOOLEAN),
     **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects"), INT64),
     **dict.fromkeys(("depends_on", "substitute_from", "unresolved_vars", "images", "containers", "pod_labels", "selector", "ports", "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in", "inputs_from"), STRING_LIST),
+    **dict.fromkeys(("status_suspended", "status_stalled", "status_failing", "status_root_cause", "status_at_repo_revision"), BOOLEAN),
+    **dict.fromkeys(
+        (
+            "status_generation", "status_observed_generation", "status_ready_replicas", "status_desired_replicas",
+            "status_objects", "status_matched", "status_live_only", "status_repo_only", "status_failing_count",
+        ),
+        INT64,
+    ),
+    "status_kinds": STRING_LIST,
 }
 # The same name with another type on one label or relationship type
 OWN_PROPERTY_TYPES: dict[tuple[str, str], str] = {("USES", "env"): STRING_LIST}
@@ -290,8 +342,8 @@ def markdown() -> str:
         lines.append(f"| `{t.label}` | {t.doc} | {_property_list(t.label, t.properties)} |")
     lines += ["", "## Relationships", "", "| type | from | to | what | properties |", "|---|---|---|---|---|"]
     for r in REL_TYPES.values():
-        sources = "any" if len(r.sources) == len(NODE_TYPES) else ", ".join(r.sources)
-        targets = "any" if len(r.targets) == len(NODE_TYPES) else ", ".join(r.targets)
+        sources = "any" if r.sources == REPO_LABELS else ", ".join(r.sources)
+        targets = "any" if r.targets == REPO_LABELS else ", ".join(r.targets)
         lines.append(f"| `{r.type}` | {sources} | {targets} | {r.doc} | {_property_list(r.type, r.properties)} |")
     return "\n".join(lines) + "\n"
 

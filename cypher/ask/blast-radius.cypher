@@ -31,6 +31,8 @@
 // thousands of rows: shipping whole paths, every node with its properties, would cost
 // seconds); variable-length parts return the shortest paths, and kg joins an
 // `evidence` segment with its `evidence_to` segment end to end.
+// With a status snapshot (kg status load) in which NAME is a failing root cause, the
+// objects failing live because of it are `blocked now (live)`, with Flux's reason.
 // Candidates, one part per way NAME's failure travels (a top-level union, docs/engines.md).
 // dependsOn links a Kustomization to Kustomizations and a HelmRelease to HelmReleases:
 // the delivery parts name those labels, which halves their time on the embedded engine.
@@ -227,3 +229,17 @@ MATCH (x)-[:FETCHES]->(t)
 WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[FETCHES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+MATCH (t/*:{target}*/)
+WHERE t.id IN $ids
+MATCH (ts:LiveStatus)-[:STATUS_OF]->(t)
+WHERE ts.status_root_cause
+MATCH (s:LiveStatus)-[:STATUS_OF]->(x)
+WHERE s.status_repo = ts.status_repo AND s.cluster = ts.cluster AND s.status_failing AND s.status_cause = ts.status_cause
+  AND x.id <> t.id
+RETURN x.cluster AS cluster, 'blocked now (live)' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       coalesce(s.status_reason, 'NotReady') + ': ' + coalesce(s.status_message, '')
+         + ' [snapshot ' + coalesce(s.status_snapshot_at, '?') + ']' AS reason,
+       x.kind + '/' + x.name + ' <-[STATUS_OF]- LiveStatus/' + s.name + ' (explained by ' + coalesce(s.status_explained_by, '?')
+         + ', cause ' + coalesce(s.status_cause, '?') + ')' AS evidence,
+       NULL AS evidence_to, x.id AS id, 0 AS hops

@@ -9,6 +9,8 @@
 // order: step, command, check
 // group: area
 // below: command
+// With a status snapshot (kg status load), step 0 is what fails live on what the
+// service depends on (its root causes, as `kg ask why` finds them), Flux's message first.
 // Check Flux first: many "config not applied" problems are a failed reconciliation.
 // LogQL/PromQL assume the seed's labels (namespace, app, pod); adapt to your pipeline.
 // One part per check (docs/engines.md: a top-level union). A check or command built from
@@ -193,3 +195,22 @@ RETURN 19 AS step, 'config' AS area, 'the environment the running pod really has
        CASE WHEN t.namespace IS NULL OR t.name IS NULL THEN NULL
             ELSE 'kubectl exec -n ' + t.namespace + ' ' + CASE t.kind WHEN 'Deployment' THEN 'deploy/' WHEN 'StatefulSet' THEN 'sts/' ELSE 'ds/' END + t.name + ' -- env' END AS command,
        NULL AS evidence
+UNION
+MATCH (t/*:{target}*/)
+WHERE t.id IN $ids
+// staged, with text evidence (as in why.cypher)
+MATCH (t)<-[:MANAGES*0..20]-(m)
+WITH DISTINCT t, m
+MATCH (m)-[:DEPENDS_ON*0..20]->(d)
+WITH DISTINCT t, m, d
+MATCH (d)-[:FROM_SOURCE*0..1]->(u)
+MATCH (s:LiveStatus)-[:STATUS_OF]->(u)
+WHERE s.status_root_cause
+WITH u, s, min(t.kind + '/' + t.name
+       + CASE WHEN m.id = t.id THEN '' ELSE ' <-[MANAGES*]- ' + m.kind + '/' + m.name END
+       + CASE WHEN d.id = m.id THEN '' ELSE ' -[DEPENDS_ON*]-> ' + d.kind + '/' + d.name END
+       + CASE WHEN u.id = d.id THEN '' ELSE ' -[FROM_SOURCE]-> ' + u.kind + '/' + u.name END) AS evidence
+RETURN 0 AS step, 'live' AS area,
+       'FAILING: ' + u.kind + ' ' + coalesce(u.namespace, '') + '/' + u.name + ': ' + coalesce(s.status_reason, '')
+         + ': ' + coalesce(s.status_message, '') AS check,
+       s.status_next AS command, evidence

@@ -1,5 +1,5 @@
 // question: problems
-// summary: What is wrong in the loaded repo: dangling references, dependency cycles, unresolved variables, Kustomizations and Helm charts that could not be rendered, sources outside the repository, SecretProviderClasses nothing mounts, suspended Flux objects.
+// summary: What is wrong in the loaded repo (and, with a status snapshot, live): dangling references, dependency cycles, unresolved variables, Kustomizations and Helm charts that could not be rendered, sources outside the repository, SecretProviderClasses nothing mounts, suspended Flux objects; live: failing, stalled, suspended, blocked, and drift both ways.
 // empty: no problem found
 // param cluster: only this cluster (optional)
 // columns: cluster, severity, problem, kind, name, namespace, detail, source_file, evidence
@@ -220,3 +220,35 @@ RETURN c.name AS cluster, 2 AS severity_order, 'info' AS severity, 'suspended' A
        x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'Flux does not reconcile it' AS detail,
        x.source_file AS source_file, NULL AS evidence
+UNION ALL
+// Live (kg status load): a failing object is an error when it is a root cause, a
+// warning when suspended or absent from the cluster, info when another failure explains
+// it (blocked; the detail names the cause). No snapshot: no rows.
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH p = (s:LiveStatus)-[:STATUS_OF]->(x)
+WHERE s.status_repo = c.repo AND s.cluster = c.name AND s.status_failing
+WITH c, s, x, p,
+     CASE WHEN s.status_drift = 'repo only' OR s.status_suspended THEN 1 WHEN s.status_root_cause THEN 0 ELSE 2 END AS rank
+RETURN c.name AS cluster, rank AS severity_order,
+       CASE rank WHEN 0 THEN 'error' WHEN 1 THEN 'warning' ELSE 'info' END AS severity,
+       CASE WHEN s.status_drift = 'repo only' THEN 'in the repo, not in the cluster (live)'
+            WHEN s.status_suspended THEN 'suspended (live)'
+            WHEN s.status_root_cause AND s.status_stalled THEN 'stalled (live)'
+            WHEN s.status_root_cause THEN 'failing (live)'
+            ELSE 'blocked (live)' END AS problem,
+       x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       coalesce(s.status_reason, 'NotReady') + ': ' + coalesce(s.status_message, '')
+         + CASE WHEN s.status_root_cause THEN '' ELSE ' (cause: ' + coalesce(s.status_cause, '?') + ')' END
+         + ' [snapshot ' + coalesce(s.status_snapshot_at, '?') + ']' AS detail,
+       x.source_file AS source_file, p AS evidence
+UNION ALL
+MATCH (c:Cluster)
+WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
+MATCH (s:LiveStatus)
+WHERE s.status_repo = c.repo AND s.cluster = c.name AND s.status_drift = 'live only'
+MATCH p = (c)-[:ROOT]->(:Kustomization)
+RETURN c.name AS cluster, 1 AS severity_order, 'warning' AS severity, 'in the cluster, not in the repo (live)' AS problem,
+       s.status_kind AS kind, s.name AS name, s.namespace AS namespace,
+       'live in snapshot ' + coalesce(s.status_snapshot_at, '?') + ' but in no file of the repository' AS detail,
+       c.path AS source_file, p AS evidence

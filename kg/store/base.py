@@ -18,10 +18,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kg.errors import DatabaseError
 from kg.graphdoc import GraphDoc
+
+if TYPE_CHECKING:
+    from kg.loaders.status import StatusLayer
 
 log = logging.getLogger("kg.store")
 
@@ -148,6 +151,35 @@ class Store(ABC):
     ) -> dict[str, int]:
         """Replace the scope with the GraphDoc, every record tagged `tag`; the Repo node
         also gets `repo_props`. Returns the stale nodes and relationships swept."""
+
+    @abstractmethod
+    def _write_status(self, layer: StatusLayer, tag: str) -> None:
+        """Replace the cluster's status layer (its StatusSnapshot and LiveStatus nodes,
+        their STATUS_OF relationships) with `layer`, atomically; the repository's graph is
+        not touched."""
+
+    def write_status(self, layer: StatusLayer) -> dict[str, Any]:
+        """Write a cluster's status snapshot over its previous one, atomically: readers see
+        the old snapshot or the new one, and a failure leaves the old one."""
+        tag = new_load_tag()
+        start = time.perf_counter()
+        self._write_status(layer, tag)
+        seconds = time.perf_counter() - start
+        links = sum(len(r.targets) for r in layer.records)
+        log.info(
+            "wrote the status of cluster %s (%d records, %d links) into %s in %.1f s",
+            layer.cluster, len(layer.records), links, self.describe(), seconds,
+        )
+        return {
+            "cluster": layer.cluster, "records": len(layer.records), "links": links, "seconds": seconds,
+            "load_tag": tag,
+        }  # fmt: skip
+
+    def status_snapshots(self) -> list[Row]:
+        """The status snapshots loaded, one per cluster (`kg db status`)."""
+        from kg import cypher_files
+
+        return self.query(cypher_files.text("db/status_snapshots.cypher"))
 
     def write(
         self, gd: GraphDoc, repo: str, clusters: list[str] | None, repo_props: dict[str, Any] | None = None

@@ -17,14 +17,25 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg import cypher_files
 from kg.config import EmbeddedSettings
 from kg.errors import DatabaseError, DatabaseReadOnly, DatabaseUnavailable, KgError
 from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
-from kg.schema import NODE_TYPES, REL_TYPES, check_identifier, node_properties, property_type, rel_properties
+from kg.schema import (
+    NODE_TYPES,
+    REL_TYPES,
+    check_identifier,
+    label_for_kind,
+    node_properties,
+    property_type,
+    rel_properties,
+)  # fmt: skip
+
+if TYPE_CHECKING:
+    from kg.loaders.status import StatusLayer
 
 from .base import QueryTimeout, Row, Store, wait_notice
 from .pause import pause_for_tests
@@ -41,6 +52,10 @@ NodeRecord = tuple[str, dict[str, Any], dict[str, Any]]  # label, properties, ad
 RelKey = tuple[str, str, str, str]  # type, start id, end id, rel_key
 RelRecord = tuple[str, str, dict[str, Any], dict[str, Any]]  # start label, end label, properties, added
 NOTHING_ADDED: dict[str, Any] = {}
+
+
+class StatusTablesMissing(DatabaseError):
+    """The graph file predates the status layer (kg status load): its tables are absent."""
 
 
 class NothingLoaded(KgError):
@@ -221,6 +236,12 @@ class EmbeddedStore(Store):
         try:
             result = conn.execute(text, params or {})
         except RuntimeError as exc:
+            status_tables = ("LiveStatus", "StatusSnapshot", "STATUS_OF")
+            if any(f"Table {name} does not exist" in str(exc) for name in status_tables):
+                raise StatusTablesMissing(
+                    "the graph file was written by an older kg, without the live status tables: "
+                    "load the repository again (`kg load REPO`)"
+                ) from None
             raise DatabaseError(f"embedded engine: {_first_line(exc)}") from None
         columns = result.get_column_names()
         rows = []
@@ -229,8 +250,13 @@ class EmbeddedStore(Store):
         return rows
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
-        """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens)."""
-        return self._rows(self._reader(), text, params)
+        """Run a read query; rows as dicts (nodes become property dicts, paths PathTokens).
+        A graph file written before the status layer existed has no status tables: a
+        statement reading them has no rows there (no snapshot), as on a newer file."""
+        try:
+            return self._rows(self._reader(), text, params)
+        except StatusTablesMissing:
+            return []
 
     def query_limited(
         self, text: str, params: dict[str, Any] | None = None, *, max_rows: int, timeout: float
@@ -270,9 +296,15 @@ class EmbeddedStore(Store):
         if not os.access(folder, os.W_OK):
             raise DatabaseReadOnly(f"cannot write to {folder}: {self.describe()} is read-only (nothing was written)")
 
+    @staticmethod
+    def _tables(conn: Any) -> set[str]:
+        return {row["name"] for row in EmbeddedStore._rows(conn, cypher_files.text("embedded/tables.cypher"), None)}
+
     def status(self) -> dict[str, Any]:
-        nodes = {label: self.query(cypher_files.load("embedded/count_nodes.cypher").fill(label=label))[0]["count"] for label in NODE_TYPES}
-        rels = {t: self.query(cypher_files.load("embedded/count_rels.cypher").fill(type=t))[0]["count"] for t in REL_TYPES}
+        tables = self._tables(self._reader())
+        count_nodes, count_rels = cypher_files.load("embedded/count_nodes.cypher"), cypher_files.load("embedded/count_rels.cypher")
+        nodes = {label: self.query(count_nodes.fill(label=label))[0]["count"] for label in NODE_TYPES if label in tables}
+        rels = {t: self.query(count_rels.fill(type=t))[0]["count"] for t in REL_TYPES if t in tables}
         ladybug = _ladybug()
         return {
             "engine": self.engine,
@@ -282,6 +314,7 @@ class EmbeddedStore(Store):
             "nodes": {k: v for k, v in sorted(nodes.items()) if v},
             "relationships": {k: v for k, v in sorted(rels.items()) if v},
             "repos": self.query(cypher_files.text("db/repos.cypher")),
+            "status_snapshots": self.status_snapshots(),
         }
 
     def ensure_schema(self) -> None:
@@ -316,8 +349,9 @@ class EmbeddedStore(Store):
             return nodes, rels, all_ids, all_keys
         self.close()  # a question's connection has the default pool: read back with a sized one
         conn = self._reader(read_back_pool_bytes(self.path))
+        tables = self._tables(conn)
         kept_ids: set[str] = set()
-        for label in NODE_TYPES:
+        for label in (label for label in NODE_TYPES if label in tables):
             scopes = self._rows(conn, cypher_files.load("embedded/read_node_scopes.cypher").fill(label=label), None)
             all_ids.update(row["id"] for row in scopes)
             keep = {row["id"] for row in scopes if kept(row)}
@@ -327,6 +361,8 @@ class EmbeddedStore(Store):
                     if row["n"]["id"] in keep:
                         nodes[row["n"]["id"]] = (label, row["n"], NOTHING_ADDED)
         for rel_type, rel in REL_TYPES.items():
+            if rel_type not in tables:
+                continue
             for start_label in rel.sources:
                 for end_label in rel.targets:
                     names = {"type": rel_type, "start_label": start_label, "end_label": end_label}
@@ -437,6 +473,39 @@ class EmbeddedStore(Store):
             del kept_rels, old_ids, old_keys  # before the build
             self._swap(nodes, rels)
         return swept
+
+    def _write_status(self, layer: StatusLayer, tag: str) -> None:
+        """Like a load: a fresh file holding the graph without the cluster's old status
+        layer, plus the new one, renamed over the old file."""
+        with self._write_lock(f"status of {layer.cluster}"):
+            self._clean_leftovers()
+
+            def old_status(props: dict[str, Any]) -> bool:
+                # status nodes have no repo; their ids start with `status::` (loaders/status.py)
+                return props.get("repo") is None and str(props.get("id") or "").startswith(
+                    f"status::{layer.repo}:{layer.cluster}/"
+                ) or props.get("id") == layer.snapshot["id"]
+
+            nodes, kept_rels, _, _ = self._read_kept(lambda props: not old_status(props))
+            if not any(label == "Repo" for label, _, _ in nodes.values()):
+                raise NothingLoaded(f"nothing loaded into {self.describe()} yet: run `kg load REPO` first")
+            added = {"load_tag": tag}
+            nodes[layer.snapshot["id"]] = ("StatusSnapshot", layer.snapshot, added)
+            rels = {key: rec for key, rec in kept_rels.items() if key[2] in nodes}
+            rel_added = {"rel_key": "", "load_tag": tag}
+            for record in layer.records:
+                nodes[record.id] = ("LiveStatus", record.props, added)
+                for target in record.targets:
+                    if target.id in nodes:
+                        end_label = label_for_kind(target.label) or target.label
+                        rels[("STATUS_OF", record.id, target.id, "")] = ("LiveStatus", end_label, {}, rel_added)
+            self._swap(nodes, rels)
+
+    def status_snapshots(self) -> list[Row]:
+        try:
+            return super().status_snapshots()
+        except DatabaseError:  # a graph file written before status snapshots existed
+            return []
 
     def delete_repo(self, repo: str) -> None:
         with self._write_lock(repo):

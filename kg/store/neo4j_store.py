@@ -8,7 +8,7 @@ import logging
 import os
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import neo4j
 from neo4j import GraphDatabase
@@ -27,7 +27,10 @@ from kg.errors import (
 )
 from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
-from kg.schema import NODE_TYPES
+from kg.schema import NODE_TYPES, label_for_kind
+
+if TYPE_CHECKING:
+    from kg.loaders.status import StatusLayer
 
 from .base import QueryTimeout, Row, Store, wait_notice
 from .pause import pause_for_tests
@@ -255,6 +258,7 @@ class Neo4jStore(Store):
             "nodes": {r["label"]: r["count"] for r in self.query(cypher_files.text("db/node_counts.cypher"))},
             "relationships": {r["type"]: r["count"] for r in self.query(cypher_files.text("db/relationship_counts.cypher"))},
             "repos": self.query(cypher_files.text("db/repos.cypher")),
+            "status_snapshots": self.status_snapshots(),
         }
 
     # -- writes ----------------------------------------------------------------
@@ -337,6 +341,34 @@ class Neo4jStore(Store):
                 "(server.memory.heap.max_size, or dbms.memory.transaction.total.max; KG_NEO4J_HEAP for scripts/neo4j-local)"
             ) from None
         return swept
+
+    def _write_status(self, layer: StatusLayer, tag: str) -> None:
+        """In one transaction: lock the cluster's snapshot node, delete its LiveStatus
+        nodes, create the new ones and link them (a failure rolls all of it back)."""
+        rows = [{"props": dict(r.props, load_tag=tag)} for r in layer.records]
+        links: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for record in layer.records:
+            for target in record.targets:
+                label = label_for_kind(target.label) or target.label
+                links[label].append({"start": record.id, "end": target.id, "tag": tag})
+        snapshot_id = layer.snapshot["id"]
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            with wait_notice("waiting for another status load of cluster %r to finish", layer.cluster):
+                tx.run(cypher_files.text("status/lock_snapshot.cypher"), id=snapshot_id, tag=tag).consume()
+            tx.run(cypher_files.text("status/delete_snapshot.cypher"), cluster=layer.cluster, repo=layer.repo).consume()
+            snapshot = dict(layer.snapshot, load_tag=tag)
+            tx.run(cypher_files.text("status/write_snapshot.cypher"), id=snapshot_id, props=snapshot).consume()
+            for i in range(0, len(rows), BATCH_SIZE):
+                tx.run(cypher_files.text("status/create_status.cypher"), rows=rows[i : i + BATCH_SIZE]).consume()
+            for label, batch in sorted(links.items()):
+                statement = cypher_files.load("status/link_status.cypher").fill(label=label)
+                for i in range(0, len(batch), BATCH_SIZE):
+                    tx.run(statement, rows=batch[i : i + BATCH_SIZE]).consume()
+
+        self.ensure_schema()
+        with translate_errors(self.settings, writing=True), self._session() as session:
+            session.execute_write(work)
 
     def delete_repo(self, repo: str) -> None:
         with translate_errors(self.settings), self._session() as session:
