@@ -48,7 +48,9 @@ def busiest_targets(graph) -> dict[str, tuple[str, str | None]]:
         score = (degree[node.id], node.id)
         if node.label not in best or score > best[node.label]:
             best[node.label] = score
-    return {label: (graph.nodes[n].props["name"], graph.nodes[n].props.get("cluster")) for label, (_, n) in best.items()}
+    return {
+        label: (graph.nodes[n].props["name"], graph.nodes[n].props.get("cluster")) for label, (_, n) in best.items()
+    }
 
 
 def one(engine: str, path: Path) -> dict:
@@ -125,7 +127,9 @@ def report(name: str, figures: dict[str, dict]) -> None:
         print(f"  {label:<22} {a:>10.1f} {b:>10.1f}")
     for question in emb["questions"]:
         e, n = emb["questions"][question], neo["questions"].get(question, {})
-        print(f"  ask {question:<18} {e['ms']:>8.1f}ms {n.get('ms', float('nan')):>8.1f}ms  ({e['target'] or '-'}: {e['rows']} rows)")
+        print(
+            f"  ask {question:<18} {e['ms']:>8.1f}ms {n.get('ms', float('nan')):>8.1f}ms  ({e['target'] or '-'}: {e['rows']} rows)"
+        )
 
 
 def largest_corpus() -> Path | None:

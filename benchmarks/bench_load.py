@@ -37,7 +37,11 @@ def sample_target(store, question, repo: str) -> tuple[str | None, str | None]:
         )
         if rows:
             row = rows[0]
-            target = f"{row['kind']}/{row['ns']}/{row['name']}" if row["ns"] and label != "VaultPath" else f"{label}/{row['name']}"
+            target = (
+                f"{row['kind']}/{row['ns']}/{row['name']}"
+                if row["ns"] and label != "VaultPath"
+                else f"{label}/{row['name']}"
+            )
             return target, row["cluster"]
     return None, None
 
@@ -64,14 +68,20 @@ def main(paths: list[Path]) -> None:
         print(f"== {path}")
         t = result.timings
         print(f"  {'discover':<10} {t['discover'] * 1000:8.0f} ms")
-        print(f"  {'render':<10} {t['render'] * 1000:8.0f} ms  (prepare source {t['prepare'] * 1000:.0f} ms, "
-              f"substitute {t['substitute'] * 1000:.0f} ms, kustomize {t['kustomize'] * 1000:.0f} ms summed over workers)")
+        print(
+            f"  {'render':<10} {t['render'] * 1000:8.0f} ms  (prepare source {t['prepare'] * 1000:.0f} ms, "
+            f"substitute {t['substitute'] * 1000:.0f} ms, kustomize {t['kustomize'] * 1000:.0f} ms summed over workers)"
+        )
         print(f"  {'extract':<10} {t['extract'] * 1000:8.0f} ms")
         from kg.loaders.render import default_workers
 
         share = min(1.0, t["kustomize"] / max(t["render"] * default_workers(), 1e-9))
-        print(f"  kustomize share of render time: {share * 100:.0f}% (kustomize seconds / (render seconds x {default_workers()} workers))")
-        print(f"  {'load':<10} {total * 1000:8.0f} ms  ({len(result.graph.nodes)} nodes, {len(result.graph.rels)} relationships, {len(result.warnings)} warnings)")
+        print(
+            f"  kustomize share of render time: {share * 100:.0f}% (kustomize seconds / (render seconds x {default_workers()} workers))"
+        )
+        print(
+            f"  {'load':<10} {total * 1000:8.0f} ms  ({len(result.graph.nodes)} nodes, {len(result.graph.rels)} relationships, {len(result.warnings)} warnings)"
+        )
         if store is not None:
             written = store.write(result.graph, name, None)
             print(f"  {'write':<10} {written['seconds'] * 1000:8.0f} ms")
@@ -91,7 +101,9 @@ def main(paths: list[Path]) -> None:
                     except NotFound:
                         rows = -1
                     samples.append(time.perf_counter() - t)
-                print(f"  ask {question.name:<14} median {statistics.median(samples) * 1000:6.1f} ms  ({target or '-'}: {rows} rows)")
+                print(
+                    f"  ask {question.name:<14} median {statistics.median(samples) * 1000:6.1f} ms  ({target or '-'}: {rows} rows)"
+                )
             store.delete_repo(name)
         own, child = peak_rss_mb()
         print(f"  peak RSS   {own:8.0f} MB (kg), {child:.0f} MB (largest kustomize run)")

@@ -92,7 +92,10 @@ def one_size(objects: int) -> dict:
             windows["render"] = (windows["discover"][1], windows["discover"][1] + t["render"])
             windows["extract"] = (windows["render"][1], loaded)
             windows["write"] = (loaded, end)
-            stages = {s: {"seconds": round(b - a, 3), "peak_mb": round(sampler.peak(a, b), 1)} for s, (a, b) in windows.items()}
+            stages = {
+                s: {"seconds": round(b - a, 3), "peak_mb": round(sampler.peak(a, b), 1)}
+                for s, (a, b) in windows.items()
+            }
             stages["render"]["kustomize_seconds"] = round(t["kustomize"], 2)
             questions = {}
             chain_end = f"app-{dims[1] - 1}"
@@ -106,14 +109,24 @@ def one_size(objects: int) -> dict:
                     except NotFound:
                         rows = 0
                     samples.append(time.perf_counter() - q0)
-                questions[question.name] = {"target": target if question.takes_target else None, "rows": rows,
-                                            "median_ms": round(statistics.median(samples) * 1000, 1), "max_ms": round(max(samples) * 1000, 1)}
+                questions[question.name] = {
+                    "target": target if question.takes_target else None,
+                    "rows": rows,
+                    "median_ms": round(statistics.median(samples) * 1000, 1),
+                    "max_ms": round(max(samples) * 1000, 1),
+                }
             store.delete_repo(name)
         return {
-            "objects": sum(c.objects for c in result.clusters), "generated": counts, "shape": dims,
-            "nodes": written["nodes"], "relationships": written["relationships"], "warnings": len(result.warnings),
-            "load_seconds": round(end - start, 2), "stages": stages,
-            "peak_mb": round(max(mb for _, mb in sampler.samples), 1), "baseline_mb": round(baseline, 1),
+            "objects": sum(c.objects for c in result.clusters),
+            "generated": counts,
+            "shape": dims,
+            "nodes": written["nodes"],
+            "relationships": written["relationships"],
+            "warnings": len(result.warnings),
+            "load_seconds": round(end - start, 2),
+            "stages": stages,
+            "peak_mb": round(max(mb for _, mb in sampler.samples), 1),
+            "baseline_mb": round(baseline, 1),
             "kustomize_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
             "questions": questions,
         }
@@ -128,12 +141,17 @@ def exponent(xs: list[float], ys: list[float]) -> float:
 
 def report(results: list[dict]) -> None:
     stage_names = ["discover", "render", "extract", "write"]
-    print(f"{'objects':>8} {'nodes':>7} {'rels':>7} {'load s':>7} " + " ".join(f"{s + ' s':>10}" for s in stage_names)
-          + f" {'peak MB':>8} {'above base':>10} {'kustomize MB':>12}")
+    print(
+        f"{'objects':>8} {'nodes':>7} {'rels':>7} {'load s':>7} "
+        + " ".join(f"{s + ' s':>10}" for s in stage_names)
+        + f" {'peak MB':>8} {'above base':>10} {'kustomize MB':>12}"
+    )
     for r in results:
-        print(f"{r['objects']:>8} {r['nodes']:>7} {r['relationships']:>7} {r['load_seconds']:>7.1f} "
-              + " ".join(f"{r['stages'][s]['seconds']:>10.2f}" for s in stage_names)
-              + f" {r['peak_mb']:>8.0f} {r['peak_mb'] - r['baseline_mb']:>10.0f} {r['kustomize_peak_mb']:>12.0f}")
+        print(
+            f"{r['objects']:>8} {r['nodes']:>7} {r['relationships']:>7} {r['load_seconds']:>7.1f} "
+            + " ".join(f"{r['stages'][s]['seconds']:>10.2f}" for s in stage_names)
+            + f" {r['peak_mb']:>8.0f} {r['peak_mb'] - r['baseline_mb']:>10.0f} {r['kustomize_peak_mb']:>12.0f}"
+        )
     print("\npeak MB per stage:")
     for r in results:
         print(f"{r['objects']:>8} " + " ".join(f"{s} {r['stages'][s]['peak_mb']:.0f}" for s in stage_names))
@@ -141,7 +159,13 @@ def report(results: list[dict]) -> None:
     print("\nquestion latency, median (max) ms of", RUNS, "runs; rows of the answer:")
     print(f"{'objects':>8} " + " ".join(f"{n:>18}" for n in names))
     for r in results:
-        print(f"{r['objects']:>8} " + " ".join(f"{r['questions'][n]['median_ms']:>7.0f} ({r['questions'][n]['max_ms']:>4.0f}) {r['questions'][n]['rows']:>4}r" for n in names))
+        print(
+            f"{r['objects']:>8} "
+            + " ".join(
+                f"{r['questions'][n]['median_ms']:>7.0f} ({r['questions'][n]['max_ms']:>4.0f}) {r['questions'][n]['rows']:>4}r"
+                for n in names
+            )
+        )
     # fixed costs (process start, kustomize start-up, a cold server) flatten the small
     # sizes: the fit from 1,000 objects up is the one that tells how a load grows
     for subset in (results, [r for r in results if r["objects"] >= 1000]):
@@ -153,11 +177,15 @@ def report(results: list[dict]) -> None:
         for s in stage_names:
             print(f"  {s:<19} k = {exponent(xs, [max(r['stages'][s]['seconds'], 1e-3) for r in subset]):.2f}")
         print(f"  peak memory         k = {exponent(xs, [r['peak_mb'] for r in subset]):.2f}")
-        print(f"  memory above start  k = {exponent(xs, [max(r['peak_mb'] - r['baseline_mb'], 1.0) for r in subset]):.2f}")
+        print(
+            f"  memory above start  k = {exponent(xs, [max(r['peak_mb'] - r['baseline_mb'], 1.0) for r in subset]):.2f}"
+        )
     last = results[-1]
     slowest = max(last["questions"].items(), key=lambda kv: kv[1]["max_ms"])
-    print(f"\nat {last['objects']} objects: load {last['load_seconds']:.1f} s (target < 120), peak {last['peak_mb']:.0f} MB "
-          f"(target < 1536), slowest question {slowest[0]} {slowest[1]['max_ms']:.0f} ms (target < 300)")
+    print(
+        f"\nat {last['objects']} objects: load {last['load_seconds']:.1f} s (target < 120), peak {last['peak_mb']:.0f} MB "
+        f"(target < 1536), slowest question {slowest[0]} {slowest[1]['max_ms']:.0f} ms (target < 300)"
+    )
 
 
 def main() -> None:
@@ -184,7 +212,11 @@ def main() -> None:
             sys.exit(f"size {size} failed:\n{proc.stderr[-3000:]}")
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         r = results[-1]
-        print(f"  {size}: {r['objects']} objects loaded in {r['load_seconds']} s, peak {r['peak_mb']} MB", file=sys.stderr, flush=True)
+        print(
+            f"  {size}: {r['objects']} objects loaded in {r['load_seconds']} s, peak {r['peak_mb']} MB",
+            file=sys.stderr,
+            flush=True,
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     report(results)

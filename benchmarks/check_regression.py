@@ -60,7 +60,9 @@ def run_measured(args: list[str], env: dict[str, str] | None = None) -> tuple[fl
 
 
 def load_memory(repo: Path, graph: Path) -> float:
-    return run_measured(kg_cmd() + ["load", str(repo), "--engine", "embedded", "--graph", str(graph)], {"KG_OFFLINE": "1"})[2]
+    return run_measured(
+        kg_cmd() + ["load", str(repo), "--engine", "embedded", "--graph", str(graph)], {"KG_OFFLINE": "1"}
+    )[2]
 
 
 def measure(scale: bool) -> dict[str, float]:
@@ -104,7 +106,12 @@ def question_medians(graph: Path) -> dict[str, float]:
         for _ in range(RUNS):
             start = time.perf_counter()
             try:
-                ask(store, question.name, target if question.takes_target else None, cluster="cluster-0" if question.single else None)
+                ask(
+                    store,
+                    question.name,
+                    target if question.takes_target else None,
+                    cluster="cluster-0" if question.single else None,
+                )
             except KgError:
                 pass
             samples.append(time.perf_counter() - start)

@@ -243,7 +243,7 @@ def guide_html(base_url: str, queries: list[Exploration], values: dict[str, Any]
      <code>name</code> to explore another service, set <code>repo</code> or
      <code>cluster</code> to narrow to one):</p>
   <p><a href="#" class="kg-set-params" data-exec="{esc(params_cmd, quote=True)}">:{esc(params_cmd)}</a></p>
-  <p>4. Next slides: {esc('; '.join(q.title for q in queries))}. Click a query to put it
+  <p>4. Next slides: {esc("; ".join(q.title for q in queries))}. Click a query to put it
      into the editor, then run it (Ctrl+Enter).</p>
 </slide>"""
     ]
@@ -292,7 +292,9 @@ class GuideServer:
                 self.send_response(status)
                 self.send_header("Access-Control-Allow-Origin", "*")
                 self.send_header("Access-Control-Allow-Methods", "GET, OPTIONS")
-                self.send_header("Access-Control-Allow-Headers", self.headers.get("Access-Control-Request-Headers", "*"))
+                self.send_header(
+                    "Access-Control-Allow-Headers", self.headers.get("Access-Control-Request-Headers", "*")
+                )
                 self.send_header("Access-Control-Allow-Private-Network", "true")
                 self.send_header("Cache-Control", "no-store")
                 if content_type:
@@ -320,7 +322,9 @@ class GuideServer:
         try:
             self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         except OSError as exc:
-            raise UsageError(f"cannot serve the guide on 127.0.0.1:{self.port}: {exc.strerror or exc}; choose another --port") from exc
+            raise UsageError(
+                f"cannot serve the guide on 127.0.0.1:{self.port}: {exc.strerror or exc}; choose another --port"
+            ) from exc
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
 
@@ -384,7 +388,15 @@ def instructions(
     queries = explorations()
     values = shared_params(queries, overrides)
     link = browser_link(browser_url, settings.uri, settings.user, guide.guide_url if guide else None)
-    state = "" if answering is None else ("  (answering)" if answering else "  (not answering: start Neo4j with scripts/neo4j-local start or docker compose up -d)")
+    state = (
+        ""
+        if answering is None
+        else (
+            "  (answering)"
+            if answering
+            else "  (not answering: start Neo4j with scripts/neo4j-local start or docker compose up -d)"
+        )
+    )
     password = "the value of NEO4J_PASSWORD" if password_from_env else f"{DEFAULT_PASSWORD} (kg's default)"
     out = [
         f"Neo4j Browser  {link}{state}",
@@ -428,16 +440,41 @@ def instructions(
 
 
 def browser_command(
-    serve: Annotated[bool, typer.Option("--serve", help="Serve kg's guide and style on http://localhost:PORT for the Browser until Ctrl+C.")] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Serve kg's guide and style on http://localhost:PORT for the Browser until Ctrl+C."
+        ),
+    ] = False,
     port: Annotated[int, typer.Option("--port", help="Port for --serve (0: any free port).")] = DEFAULT_GUIDE_PORT,
-    open_browser: Annotated[bool, typer.Option("--open", help="Also open the Browser link in the default web browser.")] = False,
-    style: Annotated[bool, typer.Option("--style", help="Print only the style as a :style command to paste into the Browser editor.")] = False,
-    name: Annotated[str | None, typer.Option("--name", "-n", help="Service to explore (default: papi, from the example repository).")] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Also open the Browser link in the default web browser.")
+    ] = False,
+    style: Annotated[
+        bool, typer.Option("--style", help="Print only the style as a :style command to paste into the Browser editor.")
+    ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", "-n", help="Service to explore (default: papi, from the example repository)."),
+    ] = None,
     cluster: Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="Only this loaded repository.")] = None,
-    browser_url: Annotated[str | None, typer.Option("--browser-url", envvar="KG_BROWSER_URL", help="Neo4j Browser address (default: http://BOLT-HOST:NEO4J_HTTP_PORT/browser/, port 7474).", show_default=False)] = None,
-    uri: Annotated[str | None, typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False)] = None,
-    user: Annotated[str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)] = None,
+    browser_url: Annotated[
+        str | None,
+        typer.Option(
+            "--browser-url",
+            envvar="KG_BROWSER_URL",
+            help="Neo4j Browser address (default: http://BOLT-HOST:NEO4J_HTTP_PORT/browser/, port 7474).",
+            show_default=False,
+        ),
+    ] = None,
+    uri: Annotated[
+        str | None,
+        typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)
+    ] = None,
 ) -> None:
     """Explore the graph in Neo4j Browser: the address, how to connect, kg's style and
     ready-to-paste queries (cypher/browser/explore.cypher); --serve adds a guide."""

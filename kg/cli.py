@@ -1,6 +1,5 @@
 """The `kg` command line. Exit codes: kg/errors.py (exit_codes(), README's table)."""
 
-
 import contextlib
 import functools
 import inspect
@@ -36,16 +35,54 @@ app = typer.Typer(
 db_app = typer.Typer(help="Inspect the graph kg uses (embedded file or Neo4j).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-EngineOpt = Annotated[str | None, typer.Option("--engine", envvar="KG_ENGINE", help="embedded or neo4j [default: neo4j when NEO4J_URI or --uri is set, else embedded].", show_default=False)]
-GraphOpt = Annotated[str | None, typer.Option("--graph", envvar="KG_GRAPH", help="The embedded engine's graph file [default: .kg/graph].", show_default=False)]
-UriOpt = Annotated[str | None, typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False)]
-UserOpt = Annotated[str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)]
-PasswordOpt = Annotated[str | None, typer.Option("--password", envvar="NEO4J_PASSWORD", help="Neo4j password (default: that of scripts/neo4j-local and docker-compose.yml).", show_default=False)]
-DatabaseOpt = Annotated[str | None, typer.Option("--database", envvar="NEO4J_DATABASE", help="Database name (default: the server's default database).", show_default=False)]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        envvar="KG_ENGINE",
+        help="embedded or neo4j [default: neo4j when NEO4J_URI or --uri is set, else embedded].",
+        show_default=False,
+    ),
+]
+GraphOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--graph", envvar="KG_GRAPH", help="The embedded engine's graph file [default: .kg/graph].", show_default=False
+    ),
+]
+UriOpt = Annotated[
+    str | None,
+    typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False),
+]
+UserOpt = Annotated[
+    str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)
+]
+PasswordOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--password",
+        envvar="NEO4J_PASSWORD",
+        help="Neo4j password (default: that of scripts/neo4j-local and docker-compose.yml).",
+        show_default=False,
+    ),
+]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="NEO4J_DATABASE",
+        help="Database name (default: the server's default database).",
+        show_default=False,
+    ),
+]
 ClusterOpt = Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")]
-RepoOpt = Annotated[str | None, typer.Option("--repo", help="Only this loaded repository (needed when several are loaded).")]
+RepoOpt = Annotated[
+    str | None, typer.Option("--repo", help="Only this loaded repository (needed when several are loaded).")
+]
 FORMATS = ("table", "json", "csv")
-EvidenceOpt = Annotated[bool, typer.Option("--evidence", help="Table: show the graph path behind each row (json and csv always carry it).")]
+EvidenceOpt = Annotated[
+    bool, typer.Option("--evidence", help="Table: show the graph path behind each row (json and csv always carry it).")
+]
 
 
 def _fail(message: str, code: int) -> None:
@@ -87,7 +124,9 @@ class Connection:
     def open(self) -> "Store":
         from kg.store import open_store
 
-        return open_store(self.engine, uri=self.uri, user=self.user, password=self.password, database=self.database, graph=self.graph)
+        return open_store(
+            self.engine, uri=self.uri, user=self.user, password=self.password, database=self.database, graph=self.graph
+        )
 
 
 CONNECTION_OPTIONS = {
@@ -105,7 +144,10 @@ def with_connection(fn: Callable[..., Any]) -> Callable[..., Any]:
     lists them) and hand the command a `Connection` as its `connection` argument; the
     same object is the click context's `obj`."""
     own = [p for name, p in inspect.signature(fn).parameters.items() if name != "connection"]
-    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hint) for name, hint in CONNECTION_OPTIONS.items()]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hint)
+        for name, hint in CONNECTION_OPTIONS.items()
+    ]
     added.append(inspect.Parameter("_kg_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context))
 
     @functools.wraps(fn)
@@ -180,8 +222,12 @@ def _log_load(result: Any) -> None:
     for render in result.renders:
         for ks in render.kustomizations.values():
             log.debug(
-                "[%s] Kustomization %s: path %s, %d object(s)%s%s", render.name, ks.key, ks.source_dir or "-",
-                len(ks.objects), f", unresolved ${', $'.join(ks.unresolved_vars)}" if ks.unresolved_vars else "",
+                "[%s] Kustomization %s: path %s, %d object(s)%s%s",
+                render.name,
+                ks.key,
+                ks.source_dir or "-",
+                len(ks.objects),
+                f", unresolved ${', $'.join(ks.unresolved_vars)}" if ks.unresolved_vars else "",
                 f", failed: {ks.render_error}" if ks.render_error else "",
             )
     for w in result.warnings:
@@ -208,14 +254,50 @@ def _status(enabled: bool) -> Iterator[Any]:
 @with_connection
 def load(
     path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
-    cluster: Annotated[list[str] | None, typer.Option("--cluster", "-c", help="Load only this cluster: a cluster name or a folder of the repository (repeatable). Default: every cluster found.")] = None,
-    repo_name: Annotated[str | None, typer.Option("--repo-name", help="Name of the repository in the graph [default: the folder name].")] = None,
-    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Declare a cluster root: a folder the root Kustomization syncs, PATH or PATH=CLUSTER (repeatable). Default: discovered (bootstrap files, FluxInstance, then a fallback).")] = None,
+    cluster: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cluster",
+            "-c",
+            help="Load only this cluster: a cluster name or a folder of the repository (repeatable). Default: every cluster found.",
+        ),
+    ] = None,
+    repo_name: Annotated[
+        str | None, typer.Option("--repo-name", help="Name of the repository in the graph [default: the folder name].")
+    ] = None,
+    entry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entry",
+            "-e",
+            help="Declare a cluster root: a folder the root Kustomization syncs, PATH or PATH=CLUSTER (repeatable). Default: discovered (bootstrap files, FluxInstance, then a fallback).",
+        ),
+    ] = None,
     warnings: Annotated[bool, typer.Option("--warnings", "-w", help="List every warning.")] = False,
-    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Render HelmRelease charts with helm (fetched once into the chart cache).")] = True,
-    offline: Annotated[bool, typer.Option("--offline", envvar="KG_OFFLINE", help="Render only the charts the chart cache holds (fill it with `kg charts pull`); fetch nothing.")] = False,
+    charts: Annotated[
+        bool,
+        typer.Option(
+            "--charts/--no-charts", help="Render HelmRelease charts with helm (fetched once into the chart cache)."
+        ),
+    ] = True,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            envvar="KG_OFFLINE",
+            help="Render only the charts the chart cache holds (fill it with `kg charts pull`); fetch nothing.",
+        ),
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log on stderr: -v stages and the write, -vv every Kustomization and warning [env KG_LOG_LEVEL=debug|info|warning|error].")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="Log on stderr: -v stages and the write, -vv every Kustomization and warning [env KG_LOG_LEVEL=debug|info|warning|error].",
+        ),
+    ] = 0,
     connection: Connection = Connection(),
 ) -> None:
     """Render the repository as Flux would and write its graph (embedded file or Neo4j).
@@ -232,12 +314,19 @@ def load(
         store.check_writable()  # fail fast, before the (longer) rendering
         with loader_errors():
             result = load_repo(
-                path, repo_name=repo_name, clusters=cluster or None, progress=status, entries=entry or None,
-                charts=charts, chart_cache=chart_cache_dir(connection.engine, connection.graph, connection.uri),
+                path,
+                repo_name=repo_name,
+                clusters=cluster or None,
+                progress=status,
+                entries=entry or None,
+                charts=charts,
+                chart_cache=chart_cache_dir(connection.engine, connection.graph, connection.uri),
                 offline=offline,
             )
         _log_load(result)
-        status(f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to {store.describe()}")
+        status(
+            f"writing {len(result.graph.nodes)} nodes and {len(result.graph.rels)} relationships to {store.describe()}"
+        )
         store.ensure_schema()
         write_started = time.perf_counter()
         written = store.write(
@@ -262,7 +351,8 @@ def load(
                     "load_tag": written["load_tag"],
                     "swept": written["swept"],
                     "warnings": [
-                        {"cluster": w.cluster, "file": w.file, "line": w.line, "reason": w.reason} for w in result.warnings
+                        {"cluster": w.cluster, "file": w.file, "line": w.line, "reason": w.reason}
+                        for w in result.warnings
                     ],
                     "seconds": {k: round(v, 3) for k, v in {**result.timings, "total": total}.items()},
                 },
@@ -301,8 +391,13 @@ app.add_typer(charts_app, name="charts")
 @handle_errors
 def charts_pull(
     path: Annotated[Path, typer.Argument(help="The Flux repository (a checkout).", show_default=False)],
-    cluster: Annotated[list[str] | None, typer.Option("--cluster", "-c", help="Only this cluster's charts (repeatable).")] = None,
-    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Declare a cluster root: PATH or PATH=CLUSTER (repeatable).")] = None,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", "-c", help="Only this cluster's charts (repeatable).")
+    ] = None,
+    entry: Annotated[
+        list[str] | None,
+        typer.Option("--entry", "-e", help="Declare a cluster root: PATH or PATH=CLUSTER (repeatable)."),
+    ] = None,
     engine: EngineOpt = None,
     graph: GraphOpt = None,
     uri: UriOpt = None,
@@ -363,11 +458,18 @@ def _register_questions() -> None:
         _register(question)
 
 
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", "-f", help="table, json or csv [default: table on a terminal, json otherwise]")
+]
 
 
 def _answer(
-    question_name: str, name: str | None, cluster: str | None, repo: str | None, fmt: str | None, evidence: bool,
+    question_name: str,
+    name: str | None,
+    cluster: str | None,
+    repo: str | None,
+    fmt: str | None,
+    evidence: bool,
     connection: Connection,
 ) -> None:
     from kg.questions import ask, render
@@ -399,10 +501,16 @@ def _register(question: "Question") -> None:
     if question.notes:
         epilog += "\n\n" + "\n".join(n for n in question.notes if n)
     if question.targets:
-        epilog += "\n\nNAME may be: " + ", ".join(question.targets) + " (name, kind/name, namespace/name or kind/namespace/name)."
+        epilog += (
+            "\n\nNAME may be: "
+            + ", ".join(question.targets)
+            + " (name, kind/name, namespace/name or kind/namespace/name)."
+        )
 
     def command(
-        name: Annotated[str | None, typer.Argument(help=question.params.get("name", "target name"), show_default=False)] = None,
+        name: Annotated[
+            str | None, typer.Argument(help=question.params.get("name", "target name"), show_default=False)
+        ] = None,
         cluster: ClusterOpt = None,
         repo: RepoOpt = None,
         fmt: FormatOpt = None,
@@ -412,9 +520,15 @@ def _register(question: "Question") -> None:
         _answer(question.name, name, cluster, repo, fmt, evidence, connection)
 
     if question.takes_target:  # NAME is required
-        name_param = inspect.signature(command).parameters["name"].replace(
-            default=inspect.Parameter.empty,
-            annotation=Annotated[str, typer.Argument(help=question.params.get("name", "target name"), show_default=False)],
+        name_param = (
+            inspect.signature(command)
+            .parameters["name"]
+            .replace(
+                default=inspect.Parameter.empty,
+                annotation=Annotated[
+                    str, typer.Argument(help=question.params.get("name", "target name"), show_default=False)
+                ],
+            )
         )
         params = [name_param] + [p for n, p in inspect.signature(command).parameters.items() if n != "name"]
     else:  # no NAME at all
@@ -433,11 +547,27 @@ _register_questions()
 @handle_errors
 @with_connection
 def export(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (the skill folders go inside).", show_default=False)],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output directory (the skill folders go inside).", show_default=False)
+    ],
     repo: RepoOpt = None,
-    cluster: Annotated[list[str] | None, typer.Option("--cluster", "-c", help="Only these clusters (repeatable).")] = None,
-    timestamp: Annotated[str | None, typer.Option("--timestamp", help="generatedAt value (default: SOURCE_DATE_EPOCH, else the repository's last commit time).")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a summary when OUT differs from what would be written, 0 when current.")] = False,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", "-c", help="Only these clusters (repeatable).")
+    ] = None,
+    timestamp: Annotated[
+        str | None,
+        typer.Option(
+            "--timestamp",
+            help="generatedAt value (default: SOURCE_DATE_EPOCH, else the repository's last commit time).",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Write nothing; exit 1 with a summary when OUT differs from what would be written, 0 when current.",
+        ),
+    ] = False,
     connection: Connection = Connection(),
 ) -> None:
     """Write the flux-infra-guide skill from the graph: OUT/flux-infra-guide/SKILL.md,
@@ -458,7 +588,9 @@ def export(
             return
         for line in differences:
             typer.echo(f"  {line}")
-        typer.echo(f"kg export --check: {out} is stale: {len(differences)} of {len(files)} files differ; run `kg export --out {out}`")
+        typer.echo(
+            f"kg export --check: {out} is stale: {len(differences)} of {len(files)} files differ; run `kg export --out {out}`"
+        )
         raise typer.Exit(1)
     for path in write_files(out, files):
         typer.echo(f"wrote {path}")
@@ -469,10 +601,26 @@ def export(
 @handle_errors
 @with_connection
 def mcp_command(
-    http: Annotated[str | None, typer.Option("--http", help="Serve streamable HTTP on HOST:PORT (or PORT: host 127.0.0.1) at /mcp instead of stdio. No authentication: keep it on loopback.", show_default=False)] = None,
-    skill: Annotated[Path | None, typer.Option("--skill", help="A `kg export --out` folder: its SKILL.md files and data files become resources.", show_default=False)] = None,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            help="Serve streamable HTTP on HOST:PORT (or PORT: host 127.0.0.1) at /mcp instead of stdio. No authentication: keep it on loopback.",
+            show_default=False,
+        ),
+    ] = None,
+    skill: Annotated[
+        Path | None,
+        typer.Option(
+            "--skill",
+            help="A `kg export --out` folder: its SKILL.md files and data files become resources.",
+            show_default=False,
+        ),
+    ] = None,
     row_cap: Annotated[int, typer.Option("--row-cap", min=1, help="The most rows any tool call returns.")] = 1000,
-    cypher_timeout: Annotated[float, typer.Option("--cypher-timeout", min=0.1, help="Seconds a kg_cypher query may run.")] = 10.0,
+    cypher_timeout: Annotated[
+        float, typer.Option("--cypher-timeout", min=0.1, help="Seconds a kg_cypher query may run.")
+    ] = 10.0,
     connection: Connection = Connection(),
 ) -> None:
     """Serve the graph to AI assistants over the Model Context Protocol (read-only).
@@ -496,7 +644,9 @@ def mcp_command(
 
 
 # -- status ----------------------------------------------------------------------
-status_app = typer.Typer(help="The cluster's live Flux status on the graph (`kg ask why` reads it).", no_args_is_help=True)
+status_app = typer.Typer(
+    help="The cluster's live Flux status on the graph (`kg ask why` reads it).", no_args_is_help=True
+)
 app.add_typer(status_app, name="status")
 
 
@@ -504,10 +654,28 @@ app.add_typer(status_app, name="status")
 @handle_errors
 @with_connection
 def status_load(
-    files: Annotated[list[Path] | None, typer.Argument(help="`kubectl get <kinds> -A -o json` (or -o yaml) output: a List or objects, gzip'd or not.", show_default=False)] = None,
-    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The graph's cluster the snapshot is of (as `kg load` named it).", show_default=False)] = "",
-    live: Annotated[bool, typer.Option("--live", help="Run `kubectl get ... -A -o json` now, with your kubeconfig (read-only).")] = False,
-    context: Annotated[str | None, typer.Option("--context", help="With --live: the kubeconfig context [default: the current one].")] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="`kubectl get <kinds> -A -o json` (or -o yaml) output: a List or objects, gzip'd or not.",
+            show_default=False,
+        ),
+    ] = None,
+    cluster: Annotated[
+        str,
+        typer.Option(
+            "--cluster",
+            "-c",
+            help="The graph's cluster the snapshot is of (as `kg load` named it).",
+            show_default=False,
+        ),
+    ] = "",
+    live: Annotated[
+        bool, typer.Option("--live", help="Run `kubectl get ... -A -o json` now, with your kubeconfig (read-only).")
+    ] = False,
+    context: Annotated[
+        str | None, typer.Option("--context", help="With --live: the kubeconfig context [default: the current one].")
+    ] = None,
     repo: RepoOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     connection: Connection = Connection(),
@@ -529,7 +697,11 @@ def status_load(
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     try:
         if live:
-            objects, taken, source = status.read_live(context), status.now(), f"kubectl --context {context}" if context else "kubectl"
+            objects, taken, source = (
+                status.read_live(context),
+                status.now(),
+                f"kubectl --context {context}" if context else "kubectl",
+            )
         else:
             missing = [str(f) for f in files or [] if not f.is_file()]
             if missing:
@@ -582,11 +754,17 @@ def db_status(
         return
     server = status["server"]
     if status["engine"] == "neo4j":
-        typer.echo(f"engine neo4j: Neo4j {server.get('version', '?')} {server.get('edition', '')} at {status['address']}, database {status['database']}")
+        typer.echo(
+            f"engine neo4j: Neo4j {server.get('version', '?')} {server.get('edition', '')} at {status['address']}, database {status['database']}"
+        )
     else:
-        typer.echo(f"engine embedded: {server.get('name')} {server.get('version', '?')}, graph file {status['address']}")
+        typer.echo(
+            f"engine embedded: {server.get('name')} {server.get('version', '?')}, graph file {status['address']}"
+        )
     for repo in status["repos"]:
-        typer.echo(f"repo {repo['repo']}: clusters {', '.join(repo['clusters']) or '-'}; loaded {repo['loaded_at']} from {repo['path']}")
+        typer.echo(
+            f"repo {repo['repo']}: clusters {', '.join(repo['clusters']) or '-'}; loaded {repo['loaded_at']} from {repo['path']}"
+        )
     for snap in status.get("status_snapshots", []):
         typer.echo(
             f"status of cluster {snap['cluster']} ({snap['repo']}): snapshot {snap['snapshot_at']} ({snapshot_age(snap['snapshot_at'])}) from "

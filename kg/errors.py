@@ -114,6 +114,7 @@ def exit_codes() -> list[tuple[int, str]]:
     for cls in ERRORS:
         meanings.setdefault(cls.exit_code, []).append(" ".join((cls.__doc__ or cls.__name__).split()).rstrip("."))
     meanings[INTERRUPTED] = ["Interrupted (Ctrl-C): a load in progress was rolled back"]
+
     def joined(parts: list[str]) -> str:
         return "; ".join(p if i == 0 else p[:1].lower() + p[1:] for i, p in enumerate(parts)) + "."
 

@@ -46,7 +46,9 @@ def format_path(path: Any) -> str:
         return ""
     if isinstance(path, PathTokens):
         return _alternative_text(path)
-    alternatives = [a for a in path if a is not None and (isinstance(a, PathTokens) or any(isinstance(p, PathTokens) for p in a))]
+    alternatives = [
+        a for a in path if a is not None and (isinstance(a, PathTokens) or any(isinstance(p, PathTokens) for p in a))
+    ]
     if not alternatives:
         return ""
     texts = [_alternative_text(a) for a in alternatives]
@@ -87,17 +89,25 @@ def format_token_segments(segments: list[list[str]]) -> str:
 
 def _is_token_segments(value: Any) -> bool:
     return (
-        isinstance(value, list) and bool(value)
+        isinstance(value, list)
+        and bool(value)
         and all(isinstance(seg, list) and seg and all(isinstance(t, str) for t in seg) for seg in value)
     )
 
 
 def _is_paths(value: Any) -> bool:
     """A list of paths (or of lists of path segments), possibly empty of anything else."""
-    return isinstance(value, list) and bool(value) and all(
-        v is None or isinstance(v, PathTokens) or (isinstance(v, list) and all(isinstance(p, PathTokens) or p is None for p in v))
-        for v in value
-    ) and any(v is not None for v in value)
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            v is None
+            or isinstance(v, PathTokens)
+            or (isinstance(v, list) and all(isinstance(p, PathTokens) or p is None for p in v))
+            for v in value
+        )
+        and any(v is not None for v in value)
+    )
 
 
 def cell(value: Any) -> Any:
@@ -113,7 +123,9 @@ def cell(value: Any) -> Any:
 
 
 def shortest(alternatives: Any) -> PathTokens | None:
-    paths = [a for a in (alternatives if isinstance(alternatives, list) else [alternatives]) if isinstance(a, PathTokens)]
+    paths = [
+        a for a in (alternatives if isinstance(alternatives, list) else [alternatives]) if isinstance(a, PathTokens)
+    ]
     return min(paths, key=lambda p: (len(p.tokens), p.tokens)) if paths else None
 
 

@@ -116,7 +116,9 @@ def validate(stem: str, document: dict[str, Any]) -> None:
 
 
 # -- build -----------------------------------------------------------------------
-def build_files(store: QueryRunner, repo: str | None, clusters: list[str] | None, timestamp: str | None) -> dict[str, str]:
+def build_files(
+    store: QueryRunner, repo: str | None, clusters: list[str] | None, timestamp: str | None
+) -> dict[str, str]:
     """Relative path -> content of every exported file (validated; nothing written yet)."""
     repo_row = resolve_repo(store, repo)
     meta = metadata(repo_row, timestamp, clusters)
@@ -130,7 +132,9 @@ def build_files(store: QueryRunner, repo: str | None, clusters: list[str] | None
     for relative, content in files.items():
         lines = len(content.splitlines())
         if relative.endswith("SKILL.md") and lines >= markdown.MAX_LINES:
-            raise KgError(f"export: {relative} has {lines} lines, over the {markdown.MAX_LINES} a skill may have; nothing was written")
+            raise KgError(
+                f"export: {relative} has {lines} lines, over the {markdown.MAX_LINES} a skill may have; nothing was written"
+            )
     return files
 
 
@@ -164,7 +168,11 @@ def _section_changes(old: Any, new: Any) -> list[str]:
             added = sorted(set(after) - set(before))
             removed = sorted(set(before) - set(after))
             changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
-            detail = [f"{sign}{len(keys)} ({some(keys)})" for sign, keys in (("+", added), ("-", removed), ("~", changed)) if keys]
+            detail = [
+                f"{sign}{len(keys)} ({some(keys)})"
+                for sign, keys in (("+", added), ("-", removed), ("~", changed))
+                if keys
+            ]
             parts.append(f"{section} {' '.join(detail)}")
         else:
             parts.append(f"{section} changed")

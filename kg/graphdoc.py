@@ -63,7 +63,9 @@ class UndeclaredProperty(ValueError):
 def _check_declared(owner: str, declared: tuple[str, ...], props: dict[str, Any]) -> None:
     unknown = sorted(set(props) - set(declared))
     if unknown:
-        raise UndeclaredProperty(f"{owner} has no declared propert{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)} (kg/schema.py)")
+        raise UndeclaredProperty(
+            f"{owner} has no declared propert{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)} (kg/schema.py)"
+        )
 
 
 class GraphDoc:

@@ -48,7 +48,9 @@ def order_rows(rows: list[Row], columns: list[str]) -> list[Row]:
     return sorted(rows, key=lambda row: tuple(sort_key(row.get(c)) for c in columns))
 
 
-def run(store: QueryRunner, file: CypherFile, params: dict[str, Any] | None = None, text: str | None = None) -> list[Row]:
+def run(
+    store: QueryRunner, file: CypherFile, params: dict[str, Any] | None = None, text: str | None = None
+) -> list[Row]:
     """Rows of a (possibly union) .cypher file, ordered by its `// order:` header; the
     columns its `// sets:` header names hold collect()ed lists, whose order no engine
     keeps: they are sorted. `text`: the file's text with its placeholders filled."""

@@ -43,7 +43,11 @@ class RelType:
 NODE_TYPES: dict[str, NodeType] = {
     t.label: t
     for t in (
-        NodeType("Repo", "A Flux GitOps repository that was loaded.", ("path", "git_revision", "git_commit_time", "loaded_at")),
+        NodeType(
+            "Repo",
+            "A Flux GitOps repository that was loaded.",
+            ("path", "git_revision", "git_commit_time", "loaded_at"),
+        ),
         NodeType(
             "Cluster",
             "A cluster entry point (a root source + Kustomization); `entry_point`: how it was found "
@@ -59,9 +63,24 @@ NODE_TYPES: dict[str, NodeType] = {
             "Kustomization",
             "A Flux Kustomization (kustomize.toolkit.fluxcd.io).",
             (
-                "path", "source_dir", "root", "interval", "prune", "suspend", "wait", "timeout",
-                "target_namespace", "source_kind", "source_name", "depends_on", "substitute_from",
-                "unresolved_vars", "render_error", "external_source", "resources", "synthesized_by",
+                "path",
+                "source_dir",
+                "root",
+                "interval",
+                "prune",
+                "suspend",
+                "wait",
+                "timeout",
+                "target_namespace",
+                "source_kind",
+                "source_name",
+                "depends_on",
+                "substitute_from",
+                "unresolved_vars",
+                "render_error",
+                "external_source",
+                "resources",
+                "synthesized_by",
             ),
         ),
         NodeType(
@@ -69,9 +88,21 @@ NODE_TYPES: dict[str, NodeType] = {
             "A Flux HelmRelease; its chart rendered with helm (what it makes hangs below it: MANAGES), "
             "else `render_error` says why and the release stands for what it deploys.",
             (
-                "chart", "chart_version", "chart_source", "chart_source_kind", "release_name",
-                "target_namespace", "storage_namespace", "deploys_to", "interval", "suspend", "depends_on",
-                "values", "rendered_chart", "rendered_objects", "render_error",
+                "chart",
+                "chart_version",
+                "chart_source",
+                "chart_source_kind",
+                "release_name",
+                "target_namespace",
+                "storage_namespace",
+                "deploys_to",
+                "interval",
+                "suspend",
+                "depends_on",
+                "values",
+                "rendered_chart",
+                "rendered_objects",
+                "render_error",
             ),
         ),
         NodeType(
@@ -79,11 +110,23 @@ NODE_TYPES: dict[str, NodeType] = {
             "A Flux Operator ResourceSet: the objects it generates from its inputs hang below it (MANAGES).",
             ("inputs", "inputs_from", "generated"),
         ),
-        NodeType("Namespace", "A Kubernetes namespace (`declared`: a Namespace object exists in the repo).", ("declared",)),
+        NodeType(
+            "Namespace", "A Kubernetes namespace (`declared`: a Namespace object exists in the repo).", ("declared",)
+        ),
         NodeType(
             "Workload",
             "Deployment, StatefulSet, DaemonSet, CronJob or Job (`kind`).",
-            ("images", "containers", "replicas", "schedule", "app", "service", "description", "pod_labels", "label_selector"),
+            (
+                "images",
+                "containers",
+                "replicas",
+                "schedule",
+                "app",
+                "service",
+                "description",
+                "pod_labels",
+                "label_selector",
+            ),
         ),
         NodeType("Service", "A Kubernetes Service.", ("selector", "ports", "service_type")),
         NodeType(
@@ -107,8 +150,14 @@ NODE_TYPES: dict[str, NodeType] = {
             "SecretProviderClass",
             "A Secrets Store CSI SecretProviderClass.",
             (
-                "provider", "vault_address", "vault_address_raw", "vault_role", "vault_mount_path", "vault_mount_path_raw",
-                "vault_namespace", "object_names",
+                "provider",
+                "vault_address",
+                "vault_address_raw",
+                "vault_role",
+                "vault_mount_path",
+                "vault_mount_path_raw",
+                "vault_namespace",
+                "object_names",
             ),
         ),
         NodeType(
@@ -126,11 +175,22 @@ NODE_TYPES: dict[str, NodeType] = {
             "SecretStore",
             "An ESO SecretStore or ClusterSecretStore (`kind`).",
             (
-                "provider", "server", "server_raw", "mount", "kv_version", "vault_namespace", "vault_role",
-                "vault_auth_mount_path", "auth_method",
+                "provider",
+                "server",
+                "server_raw",
+                "mount",
+                "kv_version",
+                "vault_namespace",
+                "vault_role",
+                "vault_auth_mount_path",
+                "auth_method",
             ),
         ),
-        NodeType("SecretBackend", "A secret server, e.g. the Vault an SPC or store talks to.", ("address", "service", "service_namespace", "backend_type")),
+        NodeType(
+            "SecretBackend",
+            "A secret server, e.g. the Vault an SPC or store talks to.",
+            ("address", "service", "service_namespace", "backend_type"),
+        ),
         NodeType(
             "Variable",
             "A post-build substitution variable, per cluster.",
@@ -145,63 +205,98 @@ REL_TYPES: dict[str, RelType] = {
         RelType("ROOT", ("Cluster",), ("Kustomization",), "The cluster's root (flux-system) Kustomization."),
         RelType("HAS_CLUSTER", ("Repo",), ("Cluster",), "A repository holds a cluster entry point."),
         RelType(
-            "MANAGES", ("Kustomization", "ResourceSet", "HelmRelease"), tuple(NODE_TYPES),
+            "MANAGES",
+            ("Kustomization", "ResourceSet", "HelmRelease"),
+            tuple(NODE_TYPES),
             "A Kustomization applies the object (it is in its build output); a ResourceSet generated it; "
             "a HelmRelease's chart renders it.",
         ),
         RelType(
-            "DEPENDS_ON", ("Kustomization", "HelmRelease"), ("Kustomization", "HelmRelease"),
+            "DEPENDS_ON",
+            ("Kustomization", "HelmRelease"),
+            ("Kustomization", "HelmRelease"),
             "spec.dependsOn: the dependent waits for the dependency.",
         ),
         RelType(
-            "FROM_SOURCE", ("Kustomization", "HelmRelease"), ("Source",),
+            "FROM_SOURCE",
+            ("Kustomization", "HelmRelease"),
+            ("Source",),
             "sourceRef / chart sourceRef / chartRef.",
         ),
         RelType("IN_NAMESPACE", tuple(NODE_TYPES), ("Namespace",), "The object lives in the namespace."),
         RelType(
-            "MOUNTS", ("Workload",), ("SecretProviderClass",),
-            "A pod volume with the secrets-store CSI driver names the SPC.", ("mount_path", "volume"),
+            "MOUNTS",
+            ("Workload",),
+            ("SecretProviderClass",),
+            "A pod volume with the secrets-store CSI driver names the SPC.",
+            ("mount_path", "volume"),
         ),
         RelType(
-            "USES", ("Workload", "SecretStore"), ("ConfigMap", "Secret"),
+            "USES",
+            ("Workload", "SecretStore"),
+            ("ConfigMap", "Secret"),
             "envFrom, env valueFrom, volumes or imagePullSecrets reference it (a store: its auth credentials).",
             ("via", "keys", "env", "volume", "mount_path"),
         ),
-        RelType("READS_KEY", ("Workload",), ("ConfigKey",), "The workload reads this key (env or envFrom).", ("env", "via")),
+        RelType(
+            "READS_KEY", ("Workload",), ("ConfigKey",), "The workload reads this key (env or envFrom).", ("env", "via")
+        ),
         RelType("HAS_KEY", ("ConfigMap",), ("ConfigKey",), "A key of the ConfigMap."),
         RelType(
-            "FETCHES", ("SecretProviderClass", "ExternalSecret"), ("VaultPath",),
+            "FETCHES",
+            ("SecretProviderClass", "ExternalSecret"),
+            ("VaultPath",),
             "Reads a secret from that Vault location (`key`: the secret's key or ESO property).",
             ("object_name", "key", "via", "match"),
         ),
         RelType(
-            "BACKED_BY", ("SecretProviderClass", "SecretStore", "VaultPath"), ("SecretBackend",),
+            "BACKED_BY",
+            ("SecretProviderClass", "SecretStore", "VaultPath"),
+            ("SecretBackend",),
             "Talks to that secret server (a VaultPath: lives on it).",
         ),
         RelType(
-            "SYNCS", ("SecretProviderClass", "ExternalSecret"), ("Secret",),
-            "Creates/updates that Kubernetes Secret (`object_names`: the SPC objects it carries).", ("object_names",),
+            "SYNCS",
+            ("SecretProviderClass", "ExternalSecret"),
+            ("Secret",),
+            "Creates/updates that Kubernetes Secret (`object_names`: the SPC objects it carries).",
+            ("object_names",),
         ),
         RelType("VIA", ("ExternalSecret",), ("SecretStore",), "secretStoreRef."),
         RelType(
-            "SUBSTITUTES_FROM", ("Kustomization",), ("ConfigMap", "Secret"),
-            "postBuild.substituteFrom.", ("optional",),
+            "SUBSTITUTES_FROM",
+            ("Kustomization",),
+            ("ConfigMap", "Secret"),
+            "postBuild.substituteFrom.",
+            ("optional",),
         ),
         RelType(
-            "USES_VAR", ("ConfigKey", "Kustomization"), ("Variable",),
-            "Its value references ${var}; `origin`: where the substituted value came from for it.", ("origin", "redacted"),
+            "USES_VAR",
+            ("ConfigKey", "Kustomization"),
+            ("Variable",),
+            "Its value references ${var}; `origin`: where the substituted value came from for it.",
+            ("origin", "redacted"),
         ),
-        RelType("DEFINED_BY", ("Variable",), ("ConfigKey", "Secret", "Kustomization"), "Where the variable's value comes from."),
+        RelType(
+            "DEFINED_BY",
+            ("Variable",),
+            ("ConfigKey", "Secret", "Kustomization"),
+            "Where the variable's value comes from.",
+        ),
         RelType("VALUES_FROM", ("HelmRelease",), ("ConfigMap", "Secret"), "spec.valuesFrom.", ("values_key",)),
         RelType("SELECTS", ("Service",), ("Workload",), "The Service's selector matches the pod labels."),
         RelType(
-            "CALLS", ("Workload", "ConfigKey", "SecretBackend"), ("Service", "HelmRelease"),
+            "CALLS",
+            ("Workload", "ConfigKey", "SecretBackend"),
+            ("Service", "HelmRelease"),
             "An in-cluster address in its configuration (`via`: the env var or key) names the Service; a "
             "HelmRelease when its chart was not rendered and its release would make that Service (`inferred`).",
             ("via", "inferred", "service"),
         ),
         RelType(
-            "SERVED_BY", ("SecretBackend",), ("HelmRelease", "Service", "Workload"),
+            "SERVED_BY",
+            ("SecretBackend",),
+            ("HelmRelease", "Service", "Workload"),
             "The in-cluster release or Service that serves the backend's address.",
         ),
     )
@@ -239,15 +334,25 @@ NODE_TYPES.update(
                 "StatusSnapshot",
                 "One status snapshot of a cluster (`kg status load`): when, from where, and what it covered.",
                 (
-                    "status_repo", "status_snapshot_at", "status_source", "status_kinds", "status_objects", "status_matched",
-                    "status_live_only", "status_repo_only", "status_failing_count",
+                    "status_repo",
+                    "status_snapshot_at",
+                    "status_source",
+                    "status_kinds",
+                    "status_objects",
+                    "status_matched",
+                    "status_live_only",
+                    "status_repo_only",
+                    "status_failing_count",
                 ),
             ),
         )
     }
 )
 REL_TYPES["STATUS_OF"] = RelType(
-    "STATUS_OF", ("LiveStatus",), REPO_LABELS, "The live status of the object in the repository's graph.",
+    "STATUS_OF",
+    ("LiveStatus",),
+    REPO_LABELS,
+    "The live status of the object in the repository's graph.",
 )
 
 
@@ -256,14 +361,58 @@ REL_TYPES["STATUS_OF"] = RelType(
 # STRING unless listed. A test checks the records of every fixture and corpus follow it.
 STRING, BOOLEAN, INT64, STRING_LIST = "STRING", "BOOLEAN", "INT64", "STRING[]"
 PROPERTY_TYPES: dict[str, str] = {
-    **dict.fromkeys(("missing", "assumed", "root", "prune", "suspend", "wait", "declared", "binary", "redacted", "optional", "inferred"), BOOLEAN),
-    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects"), INT64),
-    **dict.fromkeys(("depends_on", "substitute_from", "unresolved_vars", "images", "containers", "pod_labels", "selector", "ports", "keys", "variables", "redacted_vars", "object_names", "remote_keys", "defined_in", "inputs_from"), STRING_LIST),
-    **dict.fromkeys(("status_suspended", "status_stalled", "status_failing", "status_root_cause", "status_at_repo_revision"), BOOLEAN),
     **dict.fromkeys(
         (
-            "status_generation", "status_observed_generation", "status_ready_replicas", "status_desired_replicas",
-            "status_objects", "status_matched", "status_live_only", "status_repo_only", "status_failing_count",
+            "missing",
+            "assumed",
+            "root",
+            "prune",
+            "suspend",
+            "wait",
+            "declared",
+            "binary",
+            "redacted",
+            "optional",
+            "inferred",
+        ),
+        BOOLEAN,
+    ),
+    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects"), INT64),
+    **dict.fromkeys(
+        (
+            "depends_on",
+            "substitute_from",
+            "unresolved_vars",
+            "images",
+            "containers",
+            "pod_labels",
+            "selector",
+            "ports",
+            "keys",
+            "variables",
+            "redacted_vars",
+            "object_names",
+            "remote_keys",
+            "defined_in",
+            "inputs_from",
+        ),
+        STRING_LIST,
+    ),
+    **dict.fromkeys(
+        ("status_suspended", "status_stalled", "status_failing", "status_root_cause", "status_at_repo_revision"),
+        BOOLEAN,
+    ),
+    **dict.fromkeys(
+        (
+            "status_generation",
+            "status_observed_generation",
+            "status_ready_replicas",
+            "status_desired_replicas",
+            "status_objects",
+            "status_matched",
+            "status_live_only",
+            "status_repo_only",
+            "status_failing_count",
         ),
         INT64,
     ),
@@ -295,7 +444,9 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 # Kubernetes kinds that are stored under another label
 KIND_LABELS = {
     **dict.fromkeys(WORKLOAD_KINDS, "Workload"),
-    **dict.fromkeys(("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact"), "Source"),
+    **dict.fromkeys(
+        ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact"), "Source"
+    ),
     "ClusterSecretStore": "SecretStore",
 }
 
@@ -316,7 +467,9 @@ def check_identifier(name: str) -> str:
 
 
 def _property_list(owner: str, properties: tuple[str, ...]) -> str:
-    return ", ".join(f"`{p}`" + ("" if property_type(p, owner) == STRING else f" ({property_type(p, owner)})") for p in properties)
+    return ", ".join(
+        f"`{p}`" + ("" if property_type(p, owner) == STRING else f" ({property_type(p, owner)})") for p in properties
+    )
 
 
 def markdown() -> str:

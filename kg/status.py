@@ -81,6 +81,7 @@ def read_live(context: str | None) -> list[dict[str, Any]]:
             "`kubectl get kustomizations,helmreleases,gitrepositories,... -A -o json > snapshot.json` "
             "and run `kg status load snapshot.json --cluster NAME`"
         )
+
     def get(resources: tuple[str, ...]) -> list[dict[str, Any]]:
         read: list[dict[str, Any]] = live_status.read_bytes(
             json.dumps(_kubectl_get(kubectl, resources, context)).encode(), "kubectl"
@@ -96,23 +97,30 @@ def read_live(context: str | None) -> list[dict[str, Any]]:
     return objects
 
 
-def build(store: Store, cluster: str, objects: list[dict[str, Any]], snapshot_at: str, source: str,
-          repo: str | None = None) -> live_status.StatusLayer:
+def build(
+    store: Store, cluster: str, objects: list[dict[str, Any]], snapshot_at: str, source: str, repo: str | None = None
+) -> live_status.StatusLayer:
     """Match the snapshot to the graph of the cluster (refused when the graph has no such cluster)."""
     params = {"cluster": cluster, "repo": repo, "kinds": list(live_status.STATUS_KINDS)}
     rows = store.query(cypher_files.text("status/graph_nodes.cypher"), params)
     if not rows:
         clusters = sorted({r["cluster"] for r in store.query(cypher_files.text("status/clusters.cypher"))})
-        raise NotFound(f"no cluster {cluster!r} in the graph (loaded: {', '.join(clusters) or 'none'}): "
-                       "name the cluster as `kg load` did, or load the repository first")
+        raise NotFound(
+            f"no cluster {cluster!r} in the graph (loaded: {', '.join(clusters) or 'none'}): "
+            "name the cluster as `kg load` did, or load the repository first"
+        )
     repos = sorted({r["repo"] for r in rows})
     if len(repos) > 1:
         listing = ", ".join(repos)
         raise UsageError(f"cluster {cluster!r} is in several loaded repositories ({listing}): name one with --repo")
     graph = [
         live_status.GraphObject(
-            id=r["id"], label=label_for_kind(r["kind"]) or r["kind"], kind=r["kind"], namespace=r["namespace"] or "",
-            name=r["name"], repo_revision=r["repo_revision"] if r["kind"] in _REVISION_KINDS else None,
+            id=r["id"],
+            label=label_for_kind(r["kind"]) or r["kind"],
+            kind=r["kind"],
+            namespace=r["namespace"] or "",
+            name=r["name"],
+            repo_revision=r["repo_revision"] if r["kind"] in _REVISION_KINDS else None,
         )
         for r in rows
     ]
@@ -122,8 +130,9 @@ def build(store: Store, cluster: str, objects: list[dict[str, Any]], snapshot_at
     return live_status.build_layer(repos[0], cluster, objects, graph, edges, snapshot_at, source)
 
 
-def load(store: Store, cluster: str, objects: list[dict[str, Any]], snapshot_at: str, source: str,
-         repo: str | None = None) -> dict[str, Any]:
+def load(
+    store: Store, cluster: str, objects: list[dict[str, Any]], snapshot_at: str, source: str, repo: str | None = None
+) -> dict[str, Any]:
     layer = build(store, cluster, objects, snapshot_at, source, repo)
     written = store.write_status(layer)
     return {**layer.snapshot, **{k: v for k, v in written.items() if k in ("seconds", "load_tag")}}

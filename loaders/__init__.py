@@ -98,7 +98,9 @@ def _declared(path: Path, repo: str, entries: list[str]) -> list:
     names = [e.name for e in chosen]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise LoadError(f"--entry: cluster name(s) {', '.join(twice)} given to several roots: name them with PATH=CLUSTER")
+        raise LoadError(
+            f"--entry: cluster name(s) {', '.join(twice)} given to several roots: name them with PATH=CLUSTER"
+        )
     return chosen
 
 
@@ -106,7 +108,10 @@ Progress = Callable[[str], None]
 
 
 def load_repo(
-    path: Path, repo_name: str | None = None, clusters: list[str] | None = None, progress: Progress | None = None,
+    path: Path,
+    repo_name: str | None = None,
+    clusters: list[str] | None = None,
+    progress: Progress | None = None,
     entries: list[str] | None = None,
     charts: bool = True,
     chart_cache: Path | None = None,
@@ -142,8 +147,12 @@ def load_repo(
 
 
 def pull_charts(
-    path: Path, repo_name: str | None = None, clusters: list[str] | None = None, entries: list[str] | None = None,
-    chart_cache: Path | None = None, progress: Progress | None = None,
+    path: Path,
+    repo_name: str | None = None,
+    clusters: list[str] | None = None,
+    entries: list[str] | None = None,
+    chart_cache: Path | None = None,
+    progress: Progress | None = None,
 ):
     """Fill the chart cache with every chart the repository's HelmReleases use (`kg charts
     pull`), so a later `kg load --offline` renders them. Returns one ChartPull per chart."""
@@ -156,8 +165,14 @@ def pull_charts(
     return [pulled for render in renders for pulled in pull_releases(render, path, renderer)]
 
 
-def _render(path: Path, repo: str, clusters: list[str] | None, entries: list[str] | None,
-            progress: Progress | None, timings: dict[str, float]):
+def _render(
+    path: Path,
+    repo: str,
+    clusters: list[str] | None,
+    entries: list[str] | None,
+    progress: Progress | None,
+    timings: dict[str, float],
+):
     """The clusters' entry points and their rendered Kustomization trees."""
     if not path.is_dir():
         raise LoadError(f"{path}: not a directory")
@@ -187,8 +202,15 @@ def _render(path: Path, repo: str, clusters: list[str] | None, entries: list[str
     return found, renders, warnings
 
 
-def _extract(path: Path, repo: str, renders: list[ClusterRender], by_name: dict, warnings: list[LoadWarning],
-             chart_warnings: dict[str, list[LoadWarning]], timings: dict[str, float]) -> LoadResult:
+def _extract(
+    path: Path,
+    repo: str,
+    renders: list[ClusterRender],
+    by_name: dict,
+    warnings: list[LoadWarning],
+    chart_warnings: dict[str, list[LoadWarning]],
+    timings: dict[str, float],
+) -> LoadResult:
     """The GraphDoc of the rendered clusters, with a summary per cluster."""
     start = time.perf_counter()
     gd = GraphDoc()
@@ -207,7 +229,9 @@ def _extract(path: Path, repo: str, renders: list[ClusterRender], by_name: dict,
                 entry_file=by_name[render.name].root_file,
                 kustomizations=len(ks),
                 kustomizations_failed=sum(1 for k in ks if k.render_error),
-                helm_releases=sum(1 for n in gd.by_label("HelmRelease") if n.id.startswith(prefix) and not n.props.get("missing")),
+                helm_releases=sum(
+                    1 for n in gd.by_label("HelmRelease") if n.id.startswith(prefix) and not n.props.get("missing")
+                ),
                 charts_rendered=sum(1 for r in render.releases.values() if not r.error),
                 limits_hit=render.limit_hits,
                 workloads=sum(1 for n in gd.by_label("Workload") if n.id.startswith(prefix)),

@@ -70,9 +70,9 @@ def artifact_tree(
         if root is None:
             problems.append(f"source @{alias} is not this repository")
             continue
-        dest = target[len("@artifact"):].lstrip("/")
+        dest = target[len("@artifact") :].lstrip("/")
         excludes = [glob_regex(e) for e in op.get("exclude") or [] if isinstance(e, str)]
-        below = [f[len(root) + 1:] if root else f for f in repo_files if not root or f.startswith(root + "/")]
+        below = [f[len(root) + 1 :] if root else f for f in repo_files if not root or f.startswith(root + "/")]
         copied = _copy(pattern, dest, below, excludes, tree, root)
         if not copied:
             problems.append(f"copy from {source} matched no file")
@@ -95,7 +95,7 @@ def _copy(pattern: str, dest: str, files: list[str], excludes: list[re.Pattern[s
         regex = glob_regex(pattern.strip("/"))
         for rel in files:
             if regex.fullmatch(rel) and keep(rel):
-                tree.files[_join(dest, rel[len(base):])] = _join(root, rel)
+                tree.files[_join(dest, rel[len(base) :])] = _join(root, rel)
                 count += 1
         tree.dirs.setdefault(dest.rstrip("/"), _join(root, base))
         return count
@@ -109,7 +109,7 @@ def _copy(pattern: str, dest: str, files: list[str], excludes: list[re.Pattern[s
     folder_dest = _join(dest, posixpath.basename(path)) if (dest.endswith("/") or not dest) else dest.rstrip("/")
     for rel in files:
         if (not path or rel.startswith(path + "/")) and keep(rel):
-            tree.files[_join(folder_dest, rel[len(path):])] = _join(root, rel)
+            tree.files[_join(folder_dest, rel[len(path) :])] = _join(root, rel)
             count += 1
     tree.dirs.setdefault(folder_dest, _join(root, path))
     return count

@@ -45,10 +45,30 @@ from .yamlio import kubernetes_objects, read_yaml_file
 SKIP_DIRS = {".git", ".github", ".hg", ".svn", "node_modules", ".terraform"}
 # Entry points are small files; anything bigger is not a gotk-sync file.
 MAX_ENTRY_FILE_BYTES = 256 * 1024
-GENERIC_NAMES = {"", ".", "flux", "flux-system", "cluster", "clusters", "kubernetes", "k8s", "gitops", "deploy", "manifests"}
+GENERIC_NAMES = {
+    "",
+    ".",
+    "flux",
+    "flux-system",
+    "cluster",
+    "clusters",
+    "kubernetes",
+    "k8s",
+    "gitops",
+    "deploy",
+    "manifests",
+}
 # folder names that say nothing about a cluster when naming one after a FluxInstance's folder
 GENERIC_FOLDERS = GENERIC_NAMES | {
-    "app", "apps", "base", "bootstrap", "helmfile", "flux-instance", "flux-operator", "config", "infrastructure",
+    "app",
+    "apps",
+    "base",
+    "bootstrap",
+    "helmfile",
+    "flux-instance",
+    "flux-operator",
+    "config",
+    "infrastructure",
 }
 BOOTSTRAP_FILES = ("gotk-sync.yaml", "gotk-components.yaml")
 
@@ -164,8 +184,14 @@ def _placeholder_entry(flux_system_dir: Path, repo_root: Path, repo_name: str) -
     cluster_dir = "" if cluster_dir == "." else cluster_dir
     git_repository, kustomization = assumed_root(cluster_dir)
     root_file = (flux_system_dir / "gotk-sync.yaml").relative_to(repo_root).as_posix()
-    return ClusterEntry(cluster_name(kustomization, root_file, repo_name), root_file, kustomization, git_repository,
-                        assumed=True, how=operator.HOW_BOOTSTRAP_ASSUMED)
+    return ClusterEntry(
+        cluster_name(kustomization, root_file, repo_name),
+        root_file,
+        kustomization,
+        git_repository,
+        assumed=True,
+        how=operator.HOW_BOOTSTRAP_ASSUMED,
+    )
 
 
 def _named_folder(folder: str) -> str:
@@ -210,11 +236,16 @@ def _sync_source_root(repo_root: Path, sync: operator.SyncSpec) -> str | None:
     return None
 
 
-def _operator_entries(syncs: list[operator.SyncSpec], repo_root: Path, repo_name: str,
-                      warnings: list[LoadWarning]) -> list[ClusterEntry]:
+def _operator_entries(
+    syncs: list[operator.SyncSpec], repo_root: Path, repo_name: str, warnings: list[LoadWarning]
+) -> list[ClusterEntry]:
     """One entry per distinct sync (kind, namespace, name, path): a FluxInstance manifest
     wins over a HelmRelease, which wins over a helmfile."""
-    preference = {operator.HOW_FLUX_INSTANCE: 0, operator.HOW_FLUX_INSTANCE_HELM: 1, operator.HOW_FLUX_INSTANCE_HELMFILE: 2}
+    preference = {
+        operator.HOW_FLUX_INSTANCE: 0,
+        operator.HOW_FLUX_INSTANCE_HELM: 1,
+        operator.HOW_FLUX_INSTANCE_HELMFILE: 2,
+    }
     if any(s.how != operator.HOW_FLUX_INSTANCE_HELMFILE for s in syncs):
         syncs = [s for s in syncs if s.how != operator.HOW_FLUX_INSTANCE_HELMFILE]
     chosen: dict[tuple[str, str, str, str], operator.SyncSpec] = {}
@@ -224,13 +255,19 @@ def _operator_entries(syncs: list[operator.SyncSpec], repo_root: Path, repo_name
     for sync in chosen.values():
         source_root = _sync_source_root(repo_root, sync)
         if source_root is None:
-            warnings.append(LoadWarning(sync.file, None, f"{sync.how}: sync path {sync.path or './'} is not a folder of "
-                                        "this repository: not an entry point"))
+            warnings.append(
+                LoadWarning(
+                    sync.file,
+                    None,
+                    f"{sync.how}: sync path {sync.path or './'} is not a folder of this repository: not an entry point",
+                )
+            )
             continue
         source, kustomization = operator.root_objects(sync)
         name = operator_cluster_name(sync, repo_name)
-        entries.append(ClusterEntry(name, sync.file, kustomization, source, assumed=True, how=sync.how,
-                                    source_root=source_root))
+        entries.append(
+            ClusterEntry(name, sync.file, kustomization, source, assumed=True, how=sync.how, source_root=source_root)
+        )
     return entries
 
 
@@ -253,10 +290,15 @@ def _kustomizations_in_file(path: Path, rel: str) -> list[_FluxKustomizationSeen
         spec = as_dict(obj.get("spec"))
         ref = as_dict(spec.get("sourceRef"))
         namespace = str(meta(obj).get("namespace") or "")
-        seen.append(_FluxKustomizationSeen(
-            rel, normalize_repo_path(str(spec.get("path") or "")), str(ref.get("kind") or "GitRepository"),
-            str(ref.get("name") or "flux-system"), str(ref.get("namespace") or namespace or "flux-system"),
-        ))
+        seen.append(
+            _FluxKustomizationSeen(
+                rel,
+                normalize_repo_path(str(spec.get("path") or "")),
+                str(ref.get("kind") or "GitRepository"),
+                str(ref.get("name") or "flux-system"),
+                str(ref.get("namespace") or namespace or "flux-system"),
+            )
+        )
     return seen
 
 
@@ -264,20 +306,27 @@ def synthesized_root(folder: str, source: tuple[str, str, str], root_file: str, 
     """A root Kustomization syncing `folder` from `source` (kind, namespace, name): the
     source the folder's own Kustomizations name, so they resolve to this repository."""
     kind, namespace, name = source
-    sync = operator.SyncSpec(kind=kind, url="", ref="", path=folder, name=name, namespace=namespace, file=root_file, how=how)
+    sync = operator.SyncSpec(
+        kind=kind, url="", ref="", path=folder, name=name, namespace=namespace, file=root_file, how=how
+    )
     source_obj, kustomization = operator.root_objects(sync)
     return ClusterEntry(cluster, root_file, kustomization, source_obj, assumed=True, how=how)
 
 
 def _common_source(seen: list[_FluxKustomizationSeen]) -> tuple[str, str, str]:
-    counts = Counter((k.source_kind, k.source_namespace, k.source_name) for k in seen if k.source_kind in operator.SYNC_KINDS)
+    counts = Counter(
+        (k.source_kind, k.source_namespace, k.source_name) for k in seen if k.source_kind in operator.SYNC_KINDS
+    )
     if not counts:
         return ("GitRepository", "flux-system", "flux-system")
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0]
 
 
-def _fallback_entries(seen: list[_FluxKustomizationSeen], repo_name: str, warnings: list[LoadWarning]) -> list[ClusterEntry]:
+def _fallback_entries(
+    seen: list[_FluxKustomizationSeen], repo_name: str, warnings: list[LoadWarning]
+) -> list[ClusterEntry]:
     """Rule 6: folders of Flux Kustomizations that no other Kustomization's path applies."""
+
     def applies(ks: _FluxKustomizationSeen, file: str) -> bool:
         return ks.path is not None and (ks.path == "" or file.startswith(ks.path.rstrip("/") + "/"))
 
@@ -286,19 +335,25 @@ def _fallback_entries(seen: list[_FluxKustomizationSeen], repo_name: str, warnin
     roots = [f for f in folders if not any(o != f and (o == "" or f.startswith(o + "/")) for o in folders)]
     entries = []
     for folder in roots:
-        members = [k for k in uncovered if k.file == folder or posixpath.dirname(k.file) == folder
-                   or k.file.startswith(folder + "/")]
+        members = [
+            k
+            for k in uncovered
+            if k.file == folder or posixpath.dirname(k.file) == folder or k.file.startswith(folder + "/")
+        ]
         name = _named_folder(folder) or repo_name or "default"
         root_file = f"{folder}/" if folder else "./"
         entry = synthesized_root(folder, _common_source(members), root_file, name, operator.HOW_FALLBACK)
         entries.append(entry)
-        warnings.append(LoadWarning(
-            root_file, None,
-            f"no cluster entry point found (no gotk-sync.yaml, no FluxInstance): assumed a root syncing "
-            f"./{folder} because no other Kustomization applies the Flux Kustomizations there; "
-            "pass `kg load --entry PATH[=CLUSTER]` to choose the root yourself",
-            name,
-        ))
+        warnings.append(
+            LoadWarning(
+                root_file,
+                None,
+                f"no cluster entry point found (no gotk-sync.yaml, no FluxInstance): assumed a root syncing "
+                f"./{folder} because no other Kustomization applies the Flux Kustomizations there; "
+                "pass `kg load --entry PATH[=CLUSTER]` to choose the root yourself",
+                name,
+            )
+        )
     return entries
 
 
@@ -347,16 +402,20 @@ def discover_clusters(repo_root: Path, repo_name: str = "") -> tuple[list[Cluste
             entries.append(entry)
             warnings.append(
                 LoadWarning(
-                    entry.root_file, None,
+                    entry.root_file,
+                    None,
                     f"no bootstrap GitRepository/Kustomization committed in {rel_dir}: assumed flux bootstrap's "
                     f"(Kustomization flux-system syncing {entry.kustomization['spec']['path']})",
                     entry.name,
                 )
             )
-    bootstrap_paths = {normalize_repo_path(str(as_dict(e.kustomization.get("spec")).get("path") or "")) for e in entries}
+    bootstrap_paths = {
+        normalize_repo_path(str(as_dict(e.kustomization.get("spec")).get("path") or "")) for e in entries
+    }
     operator_entries = _operator_entries(syncs, repo_root, repo_name, warnings)
-    entries.extend(e for e in operator_entries
-                   if normalize_repo_path(str(e.kustomization["spec"]["path"])) not in bootstrap_paths)
+    entries.extend(
+        e for e in operator_entries if normalize_repo_path(str(e.kustomization["spec"]["path"])) not in bootstrap_paths
+    )
     if not entries:
         entries = _fallback_entries(seen, repo_name, warnings)
     return _unique(entries, warnings), warnings
@@ -376,8 +435,9 @@ def _unique(entries: list[ClusterEntry], warnings: list[LoadWarning]) -> list[Cl
     return sorted(seen.values(), key=lambda e: e.name)
 
 
-def entry_for_path(repo_root: Path, cluster_path: str, repo_name: str, how: str = operator.HOW_CLUSTER_PATH,
-                   cluster: str | None = None) -> ClusterEntry | None:
+def entry_for_path(
+    repo_root: Path, cluster_path: str, repo_name: str, how: str = operator.HOW_CLUSTER_PATH, cluster: str | None = None
+) -> ClusterEntry | None:
     """Rule 3 and 5: the entry point of a folder given by the user (None if outside the
     repo): a bootstrap root or FluxInstance found in it, else a root syncing the folder
     from the source its Flux Kustomizations name."""
@@ -391,7 +451,9 @@ def entry_for_path(repo_root: Path, cluster_path: str, repo_name: str, how: str 
         flux, instance, _ = _worth_reading(path)
         found = _entries_in_file(path, file_rel, repo_name) if flux else []
         if not found and instance:
-            found = _operator_entries(operator.syncs_in_file(path, file_rel, repo_root, problems), repo_root, repo_name, [])
+            found = _operator_entries(
+                operator.syncs_in_file(path, file_rel, repo_root, problems), repo_root, repo_name, []
+            )
         if found:
             entry = found[0]
             entry.name = cluster or entry.name

@@ -80,7 +80,9 @@ def sync_from_values(
         return None
     kind = str(sync.get("kind") or "GitRepository")
     if kind not in SYNC_KINDS:
-        warnings.append((file, f"FluxInstance sync kind {kind!r} is not one of {', '.join(SYNC_KINDS)}: not an entry point"))
+        warnings.append(
+            (file, f"FluxInstance sync kind {kind!r} is not one of {', '.join(SYNC_KINDS)}: not an entry point")
+        )
         return None
     path = normalize_repo_path(str(sync.get("path") or ""))
     if path is None:
@@ -110,7 +112,9 @@ def _folder_kustomization(folder: Path) -> dict[str, Any]:
     return {}
 
 
-def _generated_data(kustomization: dict[str, Any], folder: Path, repo_root: Path, kind: str) -> dict[str, dict[str, str]]:
+def _generated_data(
+    kustomization: dict[str, Any], folder: Path, repo_root: Path, kind: str
+) -> dict[str, dict[str, str]]:
     """name -> {key: text} of the ConfigMaps/Secrets a kustomization generates from files
     (literals too). Files outside the repository are never read."""
     field_name = "configMapGenerator" if kind == "ConfigMap" else "secretGenerator"
@@ -164,8 +168,13 @@ def release_values(
         key = str(ref.get("valuesKey") or "values.yaml")
         if data is None or key not in data:
             if not ref.get("optional"):
-                warnings.append((rel_file, f"HelmRelease {meta(release).get('name')}: valuesFrom {ref.get('kind')} "
-                                           f"{ref.get('name')} key {key} is not generated in its folder: left out"))
+                warnings.append(
+                    (
+                        rel_file,
+                        f"HelmRelease {meta(release).get('name')}: valuesFrom {ref.get('kind')} "
+                        f"{ref.get('name')} key {key} is not generated in its folder: left out",
+                    )
+                )
             continue
         if ref.get("targetPath"):
             merged = deep_merge(merged, _at_path(str(ref["targetPath"]), data[key]))

@@ -50,11 +50,30 @@ ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 REPO_TREE = "repo"
 # source-controller's default exclusions (fluxcd/pkg sourceignore)
 DEFAULT_IGNORE = (
-    ".git/", ".gitignore", ".gitmodules", ".gitattributes",
-    "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip",
-    ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml",
-    "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
-    "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
+    ".git/",
+    ".gitignore",
+    ".gitmodules",
+    ".gitattributes",
+    "*.jpg",
+    "*.jpeg",
+    "*.gif",
+    "*.png",
+    "*.wmv",
+    "*.flv",
+    "*.tar.gz",
+    "*.zip",
+    ".github/",
+    ".circleci/",
+    ".travis.yml",
+    ".gitlab-ci.yml",
+    "appveyor.yml",
+    ".drone.yml",
+    "cloudbuild.yaml",
+    "codeship-services.yml",
+    "codeship-steps.yml",
+    "**/.goreleaser.yml",
+    "**/.sops.yaml",
+    "**/.flux.yaml",
 )
 _REMOTE = re.compile(r"^(https?://|git@|ssh://|git::|(github|gitlab|bitbucket)\.(com|org)/)|\?ref=|\.git(//|$)")
 _KLOG_PREFIX = re.compile(r'^[EWI]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=<?\s*')
@@ -174,7 +193,9 @@ def copy_source(repo_root: Path, target: Path, spec: pathspec.GitIgnoreSpec) -> 
     return warnings
 
 
-def _offline_generator_entry(entry: Any, kdir: Path, tree: Path, rel_file: str, generator: str, warnings: list[LoadWarning]) -> bool:
+def _offline_generator_entry(
+    entry: Any, kdir: Path, tree: Path, rel_file: str, generator: str, warnings: list[LoadWarning]
+) -> bool:
     """Make one configMapGenerator/secretGenerator entry buildable offline: a remote file
     source becomes an empty local placeholder, a missing local input an empty file.
     Returns True when the entry was rewritten."""
@@ -192,7 +213,11 @@ def _offline_generator_entry(entry: Any, kdir: Path, tree: Path, rel_file: str, 
             (kdir / placeholder).parent.mkdir(parents=True, exist_ok=True)
             (kdir / placeholder).write_text("")
             files[i] = f"{key if sep else _url_basename(path)}={placeholder}"
-            warnings.append(LoadWarning(rel_file, None, f"{generator} remote file {path} not fetched: rendered empty (kg renders offline)"))
+            warnings.append(
+                LoadWarning(
+                    rel_file, None, f"{generator} remote file {path} not fetched: rendered empty (kg renders offline)"
+                )
+            )
             changed = True
             continue
         _placeholder_if_missing(kdir, tree, path, rel_file, generator, warnings)
@@ -207,7 +232,9 @@ def _url_basename(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or "file"
 
 
-def _placeholder_if_missing(kdir: Path, tree: Path, path: str, rel_file: str, generator: str, warnings: list[LoadWarning]) -> None:
+def _placeholder_if_missing(
+    kdir: Path, tree: Path, path: str, rel_file: str, generator: str, warnings: list[LoadWarning]
+) -> None:
     target = (kdir / path).resolve()
     if not target.is_relative_to(tree.resolve()):
         warnings.append(LoadWarning(rel_file, None, f"{generator} input {path} is outside the repository: refused"))
@@ -215,13 +242,26 @@ def _placeholder_if_missing(kdir: Path, tree: Path, path: str, rel_file: str, ge
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("")
-        warnings.append(LoadWarning(rel_file, None, f"{generator} input {path} is missing: rendered empty (Flux would fail to build it)"))
+        warnings.append(
+            LoadWarning(
+                rel_file, None, f"{generator} input {path} is missing: rendered empty (Flux would fail to build it)"
+            )
+        )
 
 
 # kustomization fields holding file paths: kustomize builds with load restrictions off
 # (as Flux does), so any of them could read a file outside the repository
-_PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "transformers", "generators",
-               "validators", "patchesStrategicMerge")
+_PATH_LISTS = (
+    "resources",
+    "bases",
+    "components",
+    "crds",
+    "configurations",
+    "transformers",
+    "generators",
+    "validators",
+    "patchesStrategicMerge",
+)
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # lists of {path: ...}
 
 
@@ -244,28 +284,44 @@ def refuse_outside(content: dict[str, Any], kdir: Path, root: Path, rel_file: st
         nonlocal changed
         if not _outside(kdir, root, entry):
             return False
-        warnings.append(LoadWarning(rel_file, None, f"{field_name} entry {entry!r} points outside the repository: refused, not read"))
+        warnings.append(
+            LoadWarning(
+                rel_file, None, f"{field_name} entry {entry!r} points outside the repository: refused, not read"
+            )
+        )
         changed = True
         return True
 
     for field_name in _PATH_LISTS:
         if isinstance(content.get(field_name), list):
-            content[field_name] = [e for e in content[field_name] if not (isinstance(e, str) and refused(field_name, e))]
+            content[field_name] = [
+                e for e in content[field_name] if not (isinstance(e, str) and refused(field_name, e))
+            ]
     for field_name in _PATH_ITEMS:
         if isinstance(content.get(field_name), list):
-            content[field_name] = [e for e in content[field_name]
-                                   if not (isinstance(e, dict) and isinstance(e.get("path"), str) and refused(field_name, e["path"]))]
+            content[field_name] = [
+                e
+                for e in content[field_name]
+                if not (isinstance(e, dict) and isinstance(e.get("path"), str) and refused(field_name, e["path"]))
+            ]
     for generator in ("configMapGenerator", "secretGenerator"):
         for entry in content.get(generator) or [] if isinstance(content.get(generator), list) else []:
             if not isinstance(entry, dict):
                 continue
             if isinstance(entry.get("files"), list):
-                entry["files"] = [f for f in entry["files"] if not (isinstance(f, str) and refused(generator, f.partition("=")[2] or f))]
+                entry["files"] = [
+                    f
+                    for f in entry["files"]
+                    if not (isinstance(f, str) and refused(generator, f.partition("=")[2] or f))
+                ]
             if isinstance(entry.get("envs"), list):
                 entry["envs"] = [f for f in entry["envs"] if not (isinstance(f, str) and refused(generator, f))]
             if isinstance(entry.get("env"), str) and refused(generator, entry["env"]):
                 del entry["env"]
-    for field_name, holder, key in (("openapi", content.get("openapi"), "path"), ("helmGlobals", content.get("helmGlobals"), "chartHome")):
+    for field_name, holder, key in (
+        ("openapi", content.get("openapi"), "path"),
+        ("helmGlobals", content.get("helmGlobals"), "chartHome"),
+    ):
         if isinstance(holder, dict) and isinstance(holder.get(key), str) and refused(field_name, holder[key]):
             del holder[key]
     for chart in content.get("helmCharts") or [] if isinstance(content.get("helmCharts"), list) else []:
@@ -273,7 +329,9 @@ def refuse_outside(content: dict[str, Any], kdir: Path, root: Path, rel_file: st
             if isinstance(chart.get("valuesFile"), str) and refused("helmCharts", chart["valuesFile"]):
                 del chart["valuesFile"]
             if isinstance(chart.get("additionalValuesFiles"), list):
-                chart["additionalValuesFiles"] = [f for f in chart["additionalValuesFiles"] if not (isinstance(f, str) and refused("helmCharts", f))]
+                chart["additionalValuesFiles"] = [
+                    f for f in chart["additionalValuesFiles"] if not (isinstance(f, str) and refused("helmCharts", f))
+                ]
     return changed
 
 
@@ -293,7 +351,13 @@ def prepare_offline(tree: Path) -> list[LoadWarning]:
                 content = safe_load(kfile.read_text(errors="replace"))
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
-                warnings.append(LoadWarning(rel_file, mark.line + 1 if mark else None, f"invalid kustomization file: {getattr(exc, 'problem', exc)}"))
+                warnings.append(
+                    LoadWarning(
+                        rel_file,
+                        mark.line + 1 if mark else None,
+                        f"invalid kustomization file: {getattr(exc, 'problem', exc)}",
+                    )
+                )
                 continue
             if not isinstance(content, dict):
                 continue
@@ -305,7 +369,13 @@ def prepare_offline(tree: Path) -> list[LoadWarning]:
                 kept = []
                 for entry in entries:
                     if isinstance(entry, str) and _REMOTE.search(entry.strip()):
-                        warnings.append(LoadWarning(rel_file, None, f"remote {field_name[:-1]} {entry} not fetched (kg renders offline; Flux would fetch it)"))
+                        warnings.append(
+                            LoadWarning(
+                                rel_file,
+                                None,
+                                f"remote {field_name[:-1]} {entry} not fetched (kg renders offline; Flux would fetch it)",
+                            )
+                        )
                         changed = True
                     else:
                         kept.append(entry)
@@ -336,7 +406,7 @@ class Tree:
             return self.files[path]
         for prefix in sorted(self.dirs, key=len, reverse=True):
             if path == prefix or path.startswith(prefix + "/") or prefix == "":
-                rest = path[len(prefix):].lstrip("/")
+                rest = path[len(prefix) :].lstrip("/")
                 base = self.dirs[prefix]
                 return f"{base}/{rest}".strip("/") if rest else base
         return f"{self.name}:{path}"
@@ -458,13 +528,26 @@ class Workspace:
                 content = safe_load(original) or {}
             except ExcessiveAliasing as exc:
                 rel_kfile = tree.repo_path(kfile.relative_to(tree_root).as_posix())
-                warnings.append(LoadWarning(rel_kfile, exc.problem_mark.line + 1 if exc.problem_mark else None,
-                                            f"{ALIAS_REFUSED}: kustomize is not run on it"))
+                warnings.append(
+                    LoadWarning(
+                        rel_kfile,
+                        exc.problem_mark.line + 1 if exc.problem_mark else None,
+                        f"{ALIAS_REFUSED}: kustomize is not run on it",
+                    )
+                )
                 return BuildResult([], warnings, f"kustomization file {rel_kfile}: {ALIAS_REFUSED}")
             except yaml.YAMLError as exc:
-                return BuildResult([], warnings, f"invalid kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())}: {exc}")
+                return BuildResult(
+                    [],
+                    warnings,
+                    f"invalid kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())}: {exc}",
+                )
             if not isinstance(content, dict):
-                return BuildResult([], warnings, f"kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())} is not a mapping")
+                return BuildResult(
+                    [],
+                    warnings,
+                    f"kustomization file {tree.repo_path(kfile.relative_to(tree_root).as_posix())} is not a mapping",
+                )
         # the Flux CR's components are paths too (its own file's were checked when prepared)
         cr_paths = {"components": list(flux_spec.get("components") or [])}
         if refuse_outside(cr_paths, directory, tree_root, tree.repo_path(rel_dir), warnings):
@@ -487,7 +570,14 @@ class Workspace:
                 kfile.write_bytes(original)
 
     def _without_unbuildable(
-        self, copy: Path, tree: Tree, directory: Path, rel_dir: str, kfile: Path, content: dict[str, Any], warnings: list[LoadWarning]
+        self,
+        copy: Path,
+        tree: Tree,
+        directory: Path,
+        rel_dir: str,
+        kfile: Path,
+        content: dict[str, Any],
+        warnings: list[LoadWarning],
     ) -> BuildResult | None:
         """A generated kustomization failed to build: find the files that kustomize cannot
         build even alone (duplicate keys, objects without a name, wrong field types...),
@@ -495,21 +585,31 @@ class Workspace:
         the rest. None when no file alone is to blame (then the failure stands)."""
         unbuildable = []
         for resource in content.get("resources") or []:
-            kfile.write_text(yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [resource]}))
+            kfile.write_text(
+                yaml.safe_dump(
+                    {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [resource]}
+                )
+            )
             alone = self._run(copy, tree, directory, rel_dir, [])
             if alone.error:
                 unbuildable.append((resource, alone.error))
         if not unbuildable:
             return None
         left_out = {resource for resource, _ in unbuildable}
-        kfile.write_text(yaml.safe_dump(dict(content, resources=[r for r in content["resources"] if r not in left_out]), sort_keys=False))
+        kfile.write_text(
+            yaml.safe_dump(
+                dict(content, resources=[r for r in content["resources"] if r not in left_out]), sort_keys=False
+            )
+        )
         result = self._run(copy, tree, directory, rel_dir, warnings)
         if result.error:
             return None
         tree_root = copy / _tree_dir(tree.name)
         for resource, error in unbuildable:
             rel = tree.repo_path((directory / resource).resolve().relative_to(tree_root.resolve()).as_posix())
-            result.warnings.append(LoadWarning(rel, None, f"left out of the generated kustomization: kustomize cannot build it ({error})"))
+            result.warnings.append(
+                LoadWarning(rel, None, f"left out of the generated kustomization: kustomize cannot build it ({error})")
+            )
         return result
 
     def _run(self, copy: Path, tree: Tree, directory: Path, rel_dir: str, warnings: list[LoadWarning]) -> BuildResult:
@@ -537,7 +637,12 @@ class Workspace:
 
     # -- what a build reads: refused before kustomize runs ------------------------------
     def _refuse_aliasing(
-        self, tree: Tree, tree_root: Path, directory: Path, content: dict[str, Any], generated: bool,
+        self,
+        tree: Tree,
+        tree_root: Path,
+        directory: Path,
+        content: dict[str, Any],
+        generated: bool,
         warnings: list[LoadWarning],
     ) -> str:
         """Check what a build would have kustomize parse for excessive aliasing (kustomize
@@ -550,8 +655,15 @@ class Workspace:
             for resource in content.get("resources") or []:
                 subfolder = (directory / resource).is_dir()  # its files: checked by generate_resources
                 found = self._refused_inputs(tree, tree_root, directory, {"resources": [resource]}) if subfolder else []
-                warnings.extend(LoadWarning(w.file, w.line, f"{w.reason}: {resource} is left out of the generated "
-                                            "kustomization (kustomize would expand it without bound)") for w in found)
+                warnings.extend(
+                    LoadWarning(
+                        w.file,
+                        w.line,
+                        f"{w.reason}: {resource} is left out of the generated "
+                        "kustomization (kustomize would expand it without bound)",
+                    )
+                    for w in found
+                )
                 if not found:
                     kept.append(resource)
             content["resources"] = kept
@@ -572,8 +684,11 @@ class Workspace:
         while pending:
             here, kustomization, where = pending.pop()
             paths, inline = kustomization_inputs(kustomization)
-            refused.extend(LoadWarning(where, None, f"inline patch: {ALIAS_REFUSED}")
-                           for text in inline if excessive_aliasing_line(text) is not None)
+            refused.extend(
+                LoadWarning(where, None, f"inline patch: {ALIAS_REFUSED}")
+                for text in inline
+                if excessive_aliasing_line(text) is not None
+            )
             for entry in paths:
                 target = Path(os.path.normpath(here / entry))
                 if target in visited or not target.is_relative_to(root):
@@ -664,8 +779,15 @@ def _as_list(value: Any) -> list[Any]:
 
 # the Kustomization CR fields that change a build's output
 OVERLAY_FIELDS = (
-    "targetNamespace", "namePrefix", "nameSuffix", "patches", "patchesStrategicMerge",
-    "patchesJson6902", "images", "components", "commonMetadata",
+    "targetNamespace",
+    "namePrefix",
+    "nameSuffix",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "images",
+    "components",
+    "commonMetadata",
 )
 
 
@@ -734,9 +856,16 @@ def generate_resources(directory: Path, root: Path) -> tuple[list[str], list[Loa
             if doc_warnings or obj_warnings:
                 # one warning per bad document, saying what happens to the file
                 warnings.extend(
-                    LoadWarning(w.file, w.line, f"{w.reason}: file left out of the generated kustomization "
-                                + ("(kustomize would expand it without bound)" if w.reason == ALIAS_REFUSED
-                                   else "(Flux cannot decode it as Kubernetes YAML)"))
+                    LoadWarning(
+                        w.file,
+                        w.line,
+                        f"{w.reason}: file left out of the generated kustomization "
+                        + (
+                            "(kustomize would expand it without bound)"
+                            if w.reason == ALIAS_REFUSED
+                            else "(Flux cannot decode it as Kubernetes YAML)"
+                        ),
+                    )
                     for w in doc_warnings + obj_warnings
                 )
                 continue

@@ -59,8 +59,9 @@ def _values_lookup(objects: list[Rendered]):
             continue
         if rendered.kind == "ConfigMap":
             data = rendered.obj.get("data")
-            values: dict[str, str | None] = {str(k): "" if v is None else str(v)
-                                             for k, v in (data.items() if isinstance(data, dict) else [])}
+            values: dict[str, str | None] = {
+                str(k): "" if v is None else str(v) for k, v in (data.items() if isinstance(data, dict) else [])
+            }
         else:
             values = {}
             for field_name in ("data", "stringData"):
@@ -101,7 +102,9 @@ def _with_namespace(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
 def _applied_releases(render: ClusterRender) -> list[tuple[FluxKustomization, Rendered]]:
     """Every HelmRelease the cluster's Kustomizations apply, with the one applying it."""
     return [
-        (ks, r) for ks in render.kustomizations.values() for r in ks.objects
+        (ks, r)
+        for ks in render.kustomizations.values()
+        for r in ks.objects
         if r.kind == "HelmRelease" and api_group(r.obj) == HELM_GROUP and not r.owner
     ]
 
@@ -120,33 +123,53 @@ def render_releases(render: ClusterRender, repo_root: Path, renderer: HelmRender
     if not applied:
         return []
     if renderer is None or not renderer.helm:
-        return [LoadWarning("", None, f"{len(applied)} HelmRelease chart(s) not rendered: {NO_HELM}; "
-                                      "the releases stand for what they deploy", render.name)]
+        return [
+            LoadWarning(
+                "",
+                None,
+                f"{len(applied)} HelmRelease chart(s) not rendered: {NO_HELM}; the releases stand for what they deploy",
+                render.name,
+            )
+        ]
     every = render.objects()
     sources = [r.obj for r in every if r.kind in CHART_SOURCE_KINDS]
-    results = renderer.render_all([r.obj for _, r in applied], sources, _values_lookup(every),
-                                  _chart_dir_resolver(render, repo_root))
+    results = renderer.render_all(
+        [r.obj for _, r in applied], sources, _values_lookup(every), _chart_dir_resolver(render, repo_root)
+    )
     failed: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for (ks, hr), result in zip(applied, results):
         owner = f"HelmRelease/{hr.namespace or 'default'}/{hr.name}"
-        render.releases[owner] = ReleaseOutcome(result.chart, result.version, result.source, len(result.objects),
-                                                result.error)
+        render.releases[owner] = ReleaseOutcome(
+            result.chart, result.version, result.source, len(result.objects), result.error
+        )
         if result.error:
             where = result.source_ref or result.source or "its chart source"
             failed.setdefault((result.stage, where), []).append((hr.name, hr.source_file))
             continue
         ks.objects.extend(
-            Rendered(obj=_with_namespace(obj, result.namespace), raw=obj, source_file=chart_provenance(result, template),
-                     managed_by=ks.key, generated_by="HelmRelease", owner=owner)
+            Rendered(
+                obj=_with_namespace(obj, result.namespace),
+                raw=obj,
+                source_file=chart_provenance(result, template),
+                managed_by=ks.key,
+                generated_by="HelmRelease",
+                owner=owner,
+            )
             for obj, template in result.objects
         )
     warnings = []
     for (stage, where), releases in sorted(failed.items()):
         first = render.releases[f"HelmRelease/{_namespace_of(applied, releases[0])}/{releases[0][0]}"].error
         names = ", ".join(sorted({name for name, _ in releases}))
-        warnings.append(LoadWarning(releases[0][1], None, f"HelmRelease(s) {names}: chart not rendered ({stage}, "
-                                    f"source {where}): {_reason(first)}; the release stands for what it deploys",
-                                    render.name))
+        warnings.append(
+            LoadWarning(
+                releases[0][1],
+                None,
+                f"HelmRelease(s) {names}: chart not rendered ({stage}, "
+                f"source {where}): {_reason(first)}; the release stands for what it deploys",
+                render.name,
+            )
+        )
     return warnings
 
 

@@ -112,7 +112,9 @@ class ClusterRenderer:
             while level and depth < MAX_DEPTH:
                 if self.progress:
                     done = len(self.result.kustomizations) - len(level)
-                    self.progress(f"cluster {self.entry.name}: rendering {len(level)} Kustomization(s) at depth {depth} ({done} done)")
+                    self.progress(
+                        f"cluster {self.entry.name}: rendering {len(level)} Kustomization(s) at depth {depth} ({done} done)"
+                    )
                 # sources are resolved in walk order (deterministic), builds run in parallel
                 targets = [(ks, self._safely(ks, self._resolve, ks)) for ks in level]
                 futures = [pool.submit(self.workspace.build, t[0], t[1], ks.spec) if t else None for ks, t in targets]
@@ -146,8 +148,16 @@ class ClusterRenderer:
             for problem in expansion.warnings:
                 self.warn(rendered.source_file, problem)
             for obj in expansion.objects:
-                generated.append(Rendered(obj=obj, raw=obj, source_file=rendered.source_file, managed_by=ks.key,
-                                          generated_by="ResourceSet", owner=owner))
+                generated.append(
+                    Rendered(
+                        obj=obj,
+                        raw=obj,
+                        source_file=rendered.source_file,
+                        managed_by=ks.key,
+                        generated_by="ResourceSet",
+                        owner=owner,
+                    )
+                )
                 key = (str(obj.get("kind") or ""), meta(obj).get("namespace") or "", meta(obj).get("name") or "")
                 self._built.setdefault(key, []).append((obj, rendered.source_file, "ResourceSet"))
         self._generated[ks.key] = generated
@@ -166,7 +176,10 @@ class ClusterRenderer:
             if key in self.result.kustomizations:
                 existing = self.result.kustomizations[key]
                 if key != ks.key and existing.parent != ks.key:
-                    self.warn(rendered.source_file, f"Kustomization {key} is applied by both {existing.parent or 'the cluster root'} and {ks.key}; the first wins")
+                    self.warn(
+                        rendered.source_file,
+                        f"Kustomization {key} is applied by both {existing.parent or 'the cluster root'} and {ks.key}; the first wins",
+                    )
                 continue
             child = FluxKustomization(
                 name=name,
@@ -187,7 +200,9 @@ class ClusterRenderer:
         try:
             return step(*args)
         except Exception as exc:  # noqa: BLE001
-            self._fail(ks, f"cannot be rendered: its spec has a field of an unexpected type or shape ({type(exc).__name__})")
+            self._fail(
+                ks, f"cannot be rendered: its spec has a field of an unexpected type or shape ({type(exc).__name__})"
+            )
             return None
 
     # -- sources ---------------------------------------------------------------
@@ -230,8 +245,11 @@ class ClusterRenderer:
         url = str(spec.get("url") or spec.get("endpoint") or "") if isinstance(spec, dict) else ""
         ks.external_source = url or "(source not defined in this repository)"
         where = f" ({url})" if url else " (not defined in this repository)"
-        self.warn(ks.source_file, f"Kustomization {ks.key} reads {ref_key[0]} {ref_key[1]}/{ref_key[2]}{where}, which is "
-                                  "not this repository: kept in the graph as external, not rendered")
+        self.warn(
+            ks.source_file,
+            f"Kustomization {ks.key} reads {ref_key[0]} {ref_key[1]}/{ref_key[2]}{where}, which is "
+            "not this repository: kept in the graph as external, not rendered",
+        )
 
     def _source_root(self, ref_key: tuple[str, str, str], path: str) -> str | None:
         """The repo folder a GitRepository/OCIRepository/Bucket stands for, or None."""
@@ -258,20 +276,34 @@ class ClusterRenderer:
         tree_name = f"{self.entry.name}/ExternalArtifact/{ref_key[1]}/{ref_key[2]}"
         if tree_name in self.workspace.trees:
             return tree_name
-        generators = [o for (kind, ns, _), objs in sorted(self._built.items()) if kind == "ArtifactGenerator" and ns == ref_key[1] for o, _, _ in objs[:1] if api_group(o) == ARTIFACT_GROUP]
+        generators = [
+            o
+            for (kind, ns, _), objs in sorted(self._built.items())
+            if kind == "ArtifactGenerator" and ns == ref_key[1]
+            for o, _, _ in objs[:1]
+            if api_group(o) == ARTIFACT_GROUP
+        ]
         found = find_artifact(generators, ref_key[2])
         if found is None:
-            self._fail(ks, f"ExternalArtifact {ref_key[1]}/{ref_key[2]}: no ArtifactGenerator in this cluster produces it")
+            self._fail(
+                ks, f"ExternalArtifact {ref_key[1]}/{ref_key[2]}: no ArtifactGenerator in this cluster produces it"
+            )
             return None
         generator, artifact = found
         aliases: dict[str, str | None] = {}
         for source in (generator.get("spec") or {}).get("sources") or []:
             if isinstance(source, dict) and source.get("alias"):
-                key = (source.get("kind") or "GitRepository", source.get("namespace") or meta(generator).get("namespace") or "", source.get("name") or "")
+                key = (
+                    source.get("kind") or "GitRepository",
+                    source.get("namespace") or meta(generator).get("namespace") or "",
+                    source.get("name") or "",
+                )
                 aliases[source["alias"]] = self._source_root(key, "")
         tree, problems = artifact_tree(tree_name, artifact, aliases, self.workspace.repo_files())
         for problem in problems:
-            self.warn(ks.source_file, f"ArtifactGenerator {meta(generator).get('name')}, artifact {ref_key[2]}: {problem}")
+            self.warn(
+                ks.source_file, f"ArtifactGenerator {meta(generator).get('name')}, artifact {ref_key[2]}: {problem}"
+            )
         if tree is None:
             self._fail(ks, f"ExternalArtifact {ref_key[1]}/{ref_key[2]} could not be assembled from this repository")
             return None
@@ -309,7 +341,10 @@ class ClusterRenderer:
             found = self._built.get((kind, ks.namespace, name))
             if not found:
                 if final and not ref.get("optional"):
-                    self.warn(ks.source_file, f"Kustomization {ks.key}: substituteFrom {kind} {ks.namespace}/{name} not found in this cluster (Flux would fail to reconcile it)")
+                    self.warn(
+                        ks.source_file,
+                        f"Kustomization {ks.key}: substituteFrom {kind} {ks.namespace}/{name} not found in this cluster (Flux would fail to reconcile it)",
+                    )
                 continue
             obj, _file, _gen = found[0]
             origin = f"{kind} {ks.namespace}/{name}"
@@ -321,14 +356,18 @@ class ClusterRenderer:
                         variables[str(k)] = VarValue(None, origin, redacted=True)
             else:
                 data = obj.get("data")
-                for k, v in (data.items() if isinstance(data, dict) else []):
+                for k, v in data.items() if isinstance(data, dict) else []:
                     variables[str(k)] = VarValue("" if v is None else str(v).replace("\n", ""), origin)
         inline = post_build.get("substitute")
-        for k, v in (inline.items() if isinstance(inline, dict) else []):
-            variables[str(k)] = VarValue("" if v is None else str(v).replace("\n", ""), f"Kustomization {ks.key} (inline)")
+        for k, v in inline.items() if isinstance(inline, dict) else []:
+            variables[str(k)] = VarValue(
+                "" if v is None else str(v).replace("\n", ""), f"Kustomization {ks.key} (inline)"
+            )
         bad = [k for k in variables if not VAR_NAME.match(k)]
         if bad and final:
-            self.warn(ks.source_file, f"Kustomization {ks.key}: invalid variable names {bad}: Flux refuses to substitute")
+            self.warn(
+                ks.source_file, f"Kustomization {ks.key}: invalid variable names {bad}: Flux refuses to substitute"
+            )
         if final:
             for name, var in variables.items():
                 self.result.variable_sources.setdefault(name, {"origins": {}})
@@ -355,7 +394,10 @@ class ClusterRenderer:
                 if doc_warnings or not docs or not isinstance(docs[0][1], dict):
                     if final:
                         reason = doc_warnings[0].reason if doc_warnings else "empty result"
-                        self.warn(file, f"post-build substitution by {ks.key} produced invalid YAML for {raw.get('kind')} {_key(raw)}: {reason}")
+                        self.warn(
+                            file,
+                            f"post-build substitution by {ks.key} produced invalid YAML for {raw.get('kind')} {_key(raw)}: {reason}",
+                        )
                 else:
                     obj = docs[0][1]
             for name in unresolved:
@@ -418,13 +460,20 @@ def render_clusters(entries: list[ClusterEntry], repo_root, workers: int | None 
                     renderer.warn(w.file, w.reason, w.line)
                 result = renderer.render()
                 result.limit_hits = [f"{h.path or '.'}: {h.hit}" for h in workspace.limit_hits[hits_before:]]
-                rendered_dirs = {ks.source_dir for ks in result.kustomizations.values() if ks.source_dir is not None and not ks.render_error}
+                rendered_dirs = {
+                    ks.source_dir
+                    for ks in result.kustomizations.values()
+                    if ks.source_dir is not None and not ks.render_error
+                }
                 for w in workspace.offline_warnings:
                     if any(d == "" or w.file.startswith(d + "/") for d in rendered_dirs):
                         renderer.warn(w.file, w.reason, w.line)
-                yield result, {
-                    "prepare": prepared,
-                    "kustomize": workspace.kustomize_seconds - kustomize_before,
-                    "substitute": renderer.substitute_seconds,
-                }
+                yield (
+                    result,
+                    {
+                        "prepare": prepared,
+                        "kustomize": workspace.kustomize_seconds - kustomize_before,
+                        "substitute": renderer.substitute_seconds,
+                    },
+                )
                 prepared = 0.0

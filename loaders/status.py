@@ -318,10 +318,16 @@ def build_layer(
         record = StatusRecord(
             status_id(repo, cluster, *key),
             {
-                "id": status_id(repo, cluster, *key), "name": name, "kind": "LiveStatus", "cluster": cluster,
+                "id": status_id(repo, cluster, *key),
+                "name": name,
+                "kind": "LiveStatus",
+                "cluster": cluster,
                 "status_repo": repo,
-                "namespace": namespace or None, "status_kind": kind, "status_drift": REPO_ONLY,
-                "status_failing": True, "status_reason": "NotInCluster",
+                "namespace": namespace or None,
+                "status_kind": kind,
+                "status_drift": REPO_ONLY,
+                "status_failing": True,
+                "status_reason": "NotInCluster",
                 "status_message": f"{describe(kind, namespace, name)} is in the repository but not in the cluster",
                 "status_snapshot_at": snapshot_at,
             },  # fmt: skip

@@ -140,7 +140,12 @@ def _evaluate(body: str, original: str, variables: dict[str, VarValue], res: Sub
                 return original
             use_default = (not is_set) or (op.startswith(":") and value == "")
             return _expand(rest[len(op) :], variables, res) if use_default else value
-    case_ops = {"^^": str.upper, ",,": str.lower, "^": lambda s: s[:1].upper() + s[1:], ",": lambda s: s[:1].lower() + s[1:]}
+    case_ops = {
+        "^^": str.upper,
+        ",,": str.lower,
+        "^": lambda s: s[:1].upper() + s[1:],
+        ",": lambda s: s[:1].lower() + s[1:],
+    }
     if rest in case_ops:
         is_set, value = _lookup(name, variables, res)
         if value is None:

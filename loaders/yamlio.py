@@ -220,7 +220,9 @@ def load_documents(text: str, rel_path: str) -> tuple[list[tuple[int, Any]], lis
             warnings.append(LoadWarning(rel_path, first_line, f"unreadable YAML document: {exc}"))
             continue
         if too_deep(doc):
-            warnings.append(LoadWarning(rel_path, first_line, f"YAML document nested deeper than {MAX_DEPTH} levels: left out"))
+            warnings.append(
+                LoadWarning(rel_path, first_line, f"YAML document nested deeper than {MAX_DEPTH} levels: left out")
+            )
             continue
         if doc is not None:
             docs.append((first_line, doc))
@@ -319,4 +321,6 @@ def _shape_problem(doc: dict[str, Any]) -> str:
 
 
 def dump(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, default_flow_style=False)
+    return yaml.dump(
+        obj, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, default_flow_style=False
+    )

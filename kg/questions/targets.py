@@ -16,7 +16,7 @@ from kg.store.base import QueryRunner
 
 
 def with_article(word: str) -> str:
-    """"a Secret", "an ExternalSecret"."""
+    """ "a Secret", "an ExternalSecret"."""
     return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 
@@ -61,13 +61,14 @@ def label_of(row: dict[str, Any]) -> str | None:
     return label_for_kind(str(row.get("kind") or ""))
 
 
-
 def resolve_target(store: QueryRunner, question: Question, text: str, cluster: str | None, repo: str | None) -> Target:
     spec = parse_target(text)
     lookups = [spec] if spec.name == text else [spec, TargetSpec(text)]
     accepted: list[dict[str, Any]] = []
     for candidate in lookups:
-        accepted = _lookup(store, candidate, [label for label in question.targets if candidate.label in (None, label)], cluster, repo)
+        accepted = _lookup(
+            store, candidate, [label for label in question.targets if candidate.label in (None, label)], cluster, repo
+        )
         if accepted:
             break
     if not accepted:
@@ -95,7 +96,9 @@ def resolve_target(store: QueryRunner, question: Question, text: str, cluster: s
     return Target(sorted({r["id"] for r in accepted}), accepted)
 
 
-def _lookup(store: QueryRunner, spec: TargetSpec, labels: list[str], cluster: str | None, repo: str | None) -> list[dict[str, Any]]:
+def _lookup(
+    store: QueryRunner, spec: TargetSpec, labels: list[str], cluster: str | None, repo: str | None
+) -> list[dict[str, Any]]:
     """Candidates among some labels, each looked up through its name index."""
     params = {"name": spec.name, "namespace": spec.namespace, "cluster": cluster, "repo": repo}
     rows: list[dict[str, Any]] = []

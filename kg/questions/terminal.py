@@ -42,7 +42,7 @@ def plural(count: int, word: str) -> str:
 
 
 def blast_radius_summary(answer: Answer, target: str) -> str:
-    """"vault failing blocks 6 Kustomizations and stops 12 workloads in 4 namespaces",
+    """ "vault failing blocks 6 Kustomizations and stops 12 workloads in 4 namespaces",
     counted from the rows (an object with two impacts counts once)."""
     kustomizations = {(r["namespace"], r["name"]) for r in answer.rows if r["kind"] == "Kustomization"}
     workloads = {(r["namespace"], r["name"]) for r in answer.rows if r["kind"] in WORKLOAD_KINDS}
@@ -101,9 +101,7 @@ def grouped(rows: list[dict[str, Any]], heading: str | None, within: list[str]) 
     first: dict[str, int] = {}
     for index, row in enumerate(rows):
         first.setdefault(text(row[heading]) if heading else "", index)
-    return sorted(
-        rows, key=lambda r: (first[text(r[heading]) if heading else ""], *(text(r[c]) for c in within))
-    )
+    return sorted(rows, key=lambda r: (first[text(r[heading]) if heading else ""], *(text(r[c]) for c in within)))
 
 
 def fields(columns: list[str], row: dict[str, Any]) -> Table:

@@ -101,7 +101,8 @@ def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "deployment": row["deployment"],
             "fluxPath": f"{flux_path}/" if flux_path else "",
             "kustomization": text(row.get("kustomization")),
-            "description": row.get("description") or f"{row['kind']} {row['deployment']} in namespace {row['namespace']}",
+            "description": row.get("description")
+            or f"{row['kind']} {row['deployment']} in namespace {row['namespace']}",
             # additive
             "cluster": row["cluster"],
             "kind": row["kind"],
@@ -218,9 +219,14 @@ def secrets_map(rows: dict[str, list[Row]]) -> dict[str, Any]:
         mount = mounts[0] if len(mounts) == 1 else ""  # per-object file path only when unambiguous
         # secretObjects: which synced Secret carries each object (when the graph records it)
         carried = {o: row["secret"] for row in synced for o in row.get("object_names") or []}
-        entries = [_secret_entry(f, text(f.get("object_name")), carried.get(f.get("object_name"), ""), mount) for f in fetches.get(s["id"], [])]
+        entries = [
+            _secret_entry(f, text(f.get("object_name")), carried.get(f.get("object_name"), ""), mount)
+            for f in fetches.get(s["id"], [])
+        ]
         fetched = {e["objectName"] for e in entries}
-        entries += [_secret_entry(None, o, carried.get(o, ""), mount) for o in s.get("object_names") or [] if o not in fetched]
+        entries += [
+            _secret_entry(None, o, carried.get(o, ""), mount) for o in s.get("object_names") or [] if o not in fetched
+        ]
         entries.sort(key=lambda e: (e["objectName"], e["vaultPath"], e["vaultKey"]))
         secret_names = names(row["secret"] for row in synced)
         spcs[key] = {
@@ -238,13 +244,18 @@ def secrets_map(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "vaultAddressRaw": safe_url(s.get("vault_address_raw")),
             "vaultNamespace": text(s.get("vault_namespace")),
             "mountPaths": mounts,
-            "k8sSecrets": [{"name": row["secret"], "keys": names(row.get("keys")), "usedBy": names(row.get("users"))} for row in sorted(synced, key=lambda r: r["secret"])],
+            "k8sSecrets": [
+                {"name": row["secret"], "keys": names(row.get("keys")), "usedBy": names(row.get("users"))}
+                for row in sorted(synced, key=lambda r: r["secret"])
+            ],
             "sourceFile": text(s.get("source_file")),
         }
     external = {}
     for key, e in keyed(rows["external_secrets"]):
         synced = syncs.get(e["id"], [])
-        entries = [_secret_entry(f, text(f.get("object_name")), text(e.get("target")), "") for f in fetches.get(e["id"], [])]
+        entries = [
+            _secret_entry(f, text(f.get("object_name")), text(e.get("target")), "") for f in fetches.get(e["id"], [])
+        ]
         entries.sort(key=lambda x: (x["objectName"], x["vaultPath"], x["vaultKey"], x["match"]))
         external[key] = {
             "namespace": text(e["namespace"]),
@@ -292,7 +303,9 @@ def _configmap_description(users: list[str], substituted_by: list[str], values_f
     """What the graph says the ConfigMap is for (the seed's hand-written description)."""
     parts = []
     if substituted_by:
-        parts.append(f"Variables for Flux post-build substitution (substituteFrom of {len(substituted_by)} Kustomization(s))")
+        parts.append(
+            f"Variables for Flux post-build substitution (substituteFrom of {len(substituted_by)} Kustomization(s))"
+        )
     if values_for:
         parts.append(f"Helm values for {_listing(values_for)}")
     if users:
@@ -305,7 +318,11 @@ def configmaps(rows: dict[str, list[Row]]) -> dict[str, Any]:
     out = {}
     for key, c in keyed(rows["configmaps"]):
         ckeys = keys_of.get(c["id"], [])
-        users, substituted_by, values_for = names(c.get("users")), names(c.get("substituted_by")), names(c.get("values_for"))
+        users, substituted_by, values_for = (
+            names(c.get("users")),
+            names(c.get("substituted_by")),
+            names(c.get("values_for")),
+        )
         out[key] = {
             "namespace": text(c["namespace"]),
             "generatedBy": text(c.get("generated_by")),
@@ -347,7 +364,14 @@ def variable_substitution(rows: dict[str, list[Row]]) -> dict[str, Any]:
     for s in rows["substitutions"]:
         entry = sources.setdefault(
             (s["kind"], text(s.get("namespace")), s["name"]),
-            {"kind": s["kind"], "name": s["name"], "namespace": text(s.get("namespace")), "optional": False, "kustomizations": set(), "clusters": set()},
+            {
+                "kind": s["kind"],
+                "name": s["name"],
+                "namespace": text(s.get("namespace")),
+                "optional": False,
+                "kustomizations": set(),
+                "clusters": set(),
+            },
         )
         entry["optional"] = entry["optional"] or bool(s.get("optional"))
         entry["kustomizations"].add(s["kustomization"])
@@ -357,8 +381,13 @@ def variable_substitution(rows: dict[str, list[Row]]) -> dict[str, Any]:
         for _, e in sorted(sources.items())
     ]
     inline = names(m.group(1) for v in rows["variables"] for d in v.get("defined_in") or [] if (m := _INLINE.match(d)))
-    mechanisms = (["Flux postBuild.substituteFrom"] if listed else []) + (["Flux postBuild.substitute (inline)"] if inline else [])
-    config_maps = sorted((e for e in listed if e["kind"] == "ConfigMap"), key=lambda e: (-len(e["kustomizations"]), e["namespace"], e["name"]))
+    mechanisms = (["Flux postBuild.substituteFrom"] if listed else []) + (
+        ["Flux postBuild.substitute (inline)"] if inline else []
+    )
+    config_maps = sorted(
+        (e for e in listed if e["kind"] == "ConfigMap"),
+        key=lambda e: (-len(e["kustomizations"]), e["namespace"], e["name"]),
+    )
     main = config_maps[0] if config_maps else None
     found = rows["variables"]
     variables = dict(zip(assign_keys(found, lambda r: r["name"], [lambda r: path(r["cluster"], r["name"])]), found))

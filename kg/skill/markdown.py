@@ -30,7 +30,12 @@ GUIDE_TRIGGERS = (
     "infrastructure guide", "where does X run", "what namespace", "how to debug", "check logs",
     "flux resources", "service unhealthy", "pod failing",
 )  # fmt: skip
-REGENERATE_TRIGGERS = ("/flux-infra-guide-regenerate", "regenerate infra guide", "update infra catalog", "refresh flux data")
+REGENERATE_TRIGGERS = (
+    "/flux-infra-guide-regenerate",
+    "regenerate infra guide",
+    "update infra catalog",
+    "refresh flux data",
+)
 
 # Observability charts recognised by name (first match wins); the rest of each row of the
 # component map (namespace, chart, source, file) comes from the graph.
@@ -112,7 +117,9 @@ def _sample_value(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         items = list(value.items())
         limit = 4 if depth else len(items)
-        return {k: _sample_value(v, depth + 1) for k, v in items[:limit]} | ({"...": "..."} if len(items) > limit else {})
+        return {k: _sample_value(v, depth + 1) for k, v in items[:limit]} | (
+            {"...": "..."} if len(items) > limit else {}
+        )
     return value
 
 
@@ -128,7 +135,9 @@ def _compact_json(value: Any, indent: int = 0) -> str:
     if not nested and (not isinstance(value, dict) or len(flat) + len(pad) <= 200):
         return flat
     if isinstance(value, dict):
-        inner = [f"{pad}  {json.dumps(k, ensure_ascii=False)}: {_compact_json(v, indent + 1)}" for k, v in value.items()]
+        inner = [
+            f"{pad}  {json.dumps(k, ensure_ascii=False)}: {_compact_json(v, indent + 1)}" for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(inner) + f"\n{pad}}}"
     inner = [f"{pad}  {_compact_json(v, indent + 1)}" for v in value]
     return "[\n" + ",\n".join(inner) + f"\n{pad}]"
@@ -140,7 +149,15 @@ SAMPLE_FIELDS = {
     "services": ("namespace", "deployment", "fluxPath", "kustomization", "description"),
     "kustomizations": ("namespace", "path", "sourceRef", "dependsOn", "interval", "prune", "manages", "substituteFrom"),
     "helmReleases": ("namespace", "chart", "chartSource", "interval"),
-    "secretProviderClasses": ("namespace", "provider", "vaultRole", "vaultMountPath", "secrets", "k8sSecretName", "usedBy"),
+    "secretProviderClasses": (
+        "namespace",
+        "provider",
+        "vaultRole",
+        "vaultMountPath",
+        "secrets",
+        "k8sSecretName",
+        "usedBy",
+    ),
     "externalSecrets": ("namespace", "store", "k8sSecretName", "secrets", "usedBy"),
     "secrets": ("objectName", "vaultPath", "vaultKey", "k8sSecretName", "mountPath"),
     "configMaps": ("namespace", "generatedBy", "sourceFile", "description", "keys", "resolvedKeys", "usedBy"),
@@ -174,7 +191,11 @@ def sample(sections: dict[str, dict[str, Any]], meta: dict[str, Any], full_metad
     if not full_metadata:
         meta = {"generatedFrom": meta["generatedFrom"], "generatedAt": meta["generatedAt"], "...": "..."}
     text = "```json\n" + _compact_json({**shown, "metadata": meta}) + "\n```"
-    notes = [f"`{section}` entries also have: " + ", ".join(f"`{f}`" for f in sorted(fields)) for section, fields in others.items() if fields]
+    notes = [
+        f"`{section}` entries also have: " + ", ".join(f"`{f}`" for f in sorted(fields))
+        for section, fields in others.items()
+        if fields
+    ]
     return text + ("\n\n" + ".\n".join(notes) + "." if notes else "")
 
 
@@ -258,7 +279,11 @@ def _counts(docs: dict[str, Any]) -> dict[str, int]:
 
 def _clusters_text(meta: dict[str, Any]) -> str:
     clusters = meta["clusters"]
-    return ("cluster " if len(clusters) == 1 else "clusters ") + ", ".join(f"`{c}`" for c in clusters) if clusters else "no cluster"
+    return (
+        ("cluster " if len(clusters) == 1 else "clusters ") + ", ".join(f"`{c}`" for c in clusters)
+        if clusters
+        else "no cluster"
+    )
 
 
 # -- sections ----------------------------------------------------------------------------
@@ -307,9 +332,15 @@ def _flux_check_order(docs: dict[str, Any], hub: str | None) -> str:
     flux = docs["flux-resources"]
     _, source, namespace = _root(flux)
     service = docs["services"]["services"].get(hub or "", {})
-    ks = service.get("kustomization") or next(iter(k for k, v in flux["kustomizations"].items() if not v["root"]), "<name>")
+    ks = service.get("kustomization") or next(
+        iter(k for k, v in flux["kustomizations"].items() if not v["root"]), "<name>"
+    )
     helm = next(iter(flux["helmReleases"].items()), None)
-    helm_cmd = f"`flux get helmrelease {helm[0].split('/')[-1]} -n {helm[1]['namespace']}`" if helm else "`flux get helmrelease <name> -n <namespace>`"
+    helm_cmd = (
+        f"`flux get helmrelease {helm[0].split('/')[-1]} -n {helm[1]['namespace']}`"
+        if helm
+        else "`flux get helmrelease <name> -n <namespace>`"
+    )
     lines = [
         f"1. GitRepository: `flux get source git {source} -n {namespace}`",
         f"2. Kustomization: `flux get kustomization {ks} -n {namespace}`"
@@ -324,7 +355,9 @@ def _render_problems(flux: dict[str, Any]) -> str:
     broken = [(k, v["renderError"]) for k, v in flux["kustomizations"].items() if v["renderError"]]
     if not broken:
         return ""
-    lines = [f"\n**Not rendered by kg** ({plural(len(broken), 'Kustomization')}; what they apply is missing from the data files):\n"]
+    lines = [
+        f"\n**Not rendered by kg** ({plural(len(broken), 'Kustomization')}; what they apply is missing from the data files):\n"
+    ]
     lines += [f"- `{k}`: {error}" for k, error in broken[:10]]
     if len(broken) > 10:
         lines.append(f"- ... {len(broken) - 10} more (`renderError` in data/flux-resources.json)")
@@ -333,8 +366,14 @@ def _render_problems(flux: dict[str, Any]) -> str:
 
 def _top_spc(spcs: dict[str, Any]) -> str | None:
     """The SecretProviderClass shown in samples and diagrams: the most used one."""
+
     def weight(k: str) -> tuple[Any, ...]:
-        return (-len(spcs[k]["usedBy"]), -sum(1 for e in spcs[k]["secrets"] if e["vaultPath"]), -len(spcs[k]["secrets"]), k)
+        return (
+            -len(spcs[k]["usedBy"]),
+            -sum(1 for e in spcs[k]["secrets"] if e["vaultPath"]),
+            -len(spcs[k]["secrets"]),
+            k,
+        )
 
     return min(spcs, key=weight) if spcs else None
 
@@ -361,37 +400,76 @@ def _secret_flow(docs: dict[str, Any], rows: dict[str, list[Row]]) -> str:
         servers = sorted({e["vaultServer"] for e in spc["secrets"] if e["vaultServer"]})
         paths: dict[str, list[str]] = {}
         for e in spc["secrets"]:
-            paths.setdefault(f"Path: {e['vaultPath']}" if e["vaultPath"] else f"object: {e['objectName']}", []).append(e["vaultKey"])
-        lines = [f"{spc['provider'].capitalize() or 'Secret store'} ({_backend_line(servers[0] if servers else '', rows['backends'])})", "    │"]
+            paths.setdefault(f"Path: {e['vaultPath']}" if e["vaultPath"] else f"object: {e['objectName']}", []).append(
+                e["vaultKey"]
+            )
+        lines = [
+            f"{spc['provider'].capitalize() or 'Secret store'} ({_backend_line(servers[0] if servers else '', rows['backends'])})",
+            "    │",
+        ]
         for p, keys in sorted(paths.items())[:6]:
             keys = sorted({k for k in keys if k})
-            lines.append(f"    ├── {p}" + (f" ({'key' if len(keys) == 1 else 'keys'} {', '.join(keys)})" if keys else ""))
+            lines.append(
+                f"    ├── {p}" + (f" ({'key' if len(keys) == 1 else 'keys'} {', '.join(keys)})" if keys else "")
+            )
         if len(paths) > 6:
             lines.append(f"    ├── ... {len(paths) - 6} more")
         lines += ["    │", "    ▼", f"SecretProviderClass ({top}, namespace {spc['namespace']})"]
         settings = [f"    ├── vaultRole: {spc['vaultRole']}"] if spc["vaultRole"] else []
         if spc["vaultMountPath"]:
             resolved = spc["vaultMountPathResolved"]
-            settings.append(f"    ├── vaultMountPath: {spc['vaultMountPath']}" + (f" (= {resolved})" if resolved not in ("", spc["vaultMountPath"]) else ""))
-        lines += (["    │", *settings] if settings else []) + ["    │", "    ▼", f"CSI Volume Mount (in the pods of {some(spc['usedBy'])})", "    │"]
+            settings.append(
+                f"    ├── vaultMountPath: {spc['vaultMountPath']}"
+                + (f" (= {resolved})" if resolved not in ("", spc["vaultMountPath"]) else "")
+            )
+        lines += (["    │", *settings] if settings else []) + [
+            "    │",
+            "    ▼",
+            f"CSI Volume Mount (in the pods of {some(spc['usedBy'])})",
+            "    │",
+        ]
         lines += [f"    ├── mountPath: {m}/" for m in spc["mountPaths"]]
         lines += [f"    ├── synced into Secret {s['name']} (keys {some(s['keys'])})" for s in spc["k8sSecrets"]]
         first_file = next((e["mountPath"] for e in spc["secrets"] if e["mountPath"]), "")
-        lines += ["    │", "    ▼", f"Pod reads secret file at {first_file}" if first_file else "Pod reads the mounted files"]
+        lines += [
+            "    │",
+            "    ▼",
+            f"Pod reads secret file at {first_file}" if first_file else "Pod reads the mounted files",
+        ]
         blocks.append("```\n" + "\n".join(lines) + "\n```")
     external = secrets["externalSecrets"]
     if external:
         key = _top_external(external)
         es = external[key]
-        store = secrets["secretStores"].get(es["store"]) or next((s for k, s in secrets["secretStores"].items() if k.endswith("/" + es["store"])), None)
-        lines = [f"{(es['provider'] or 'secret store').capitalize()} ({es['vaultServer'] or 'server of the store'})", "    │"]
-        lines += [f"    ├── {e['vaultPath'] or e['vaultKvPath']}" + (f" (property {e['vaultKey']})" if e["vaultKey"] else "") for e in es["secrets"][:6]]
+        store = secrets["secretStores"].get(es["store"]) or next(
+            (s for k, s in secrets["secretStores"].items() if k.endswith("/" + es["store"])), None
+        )
+        lines = [
+            f"{(es['provider'] or 'secret store').capitalize()} ({es['vaultServer'] or 'server of the store'})",
+            "    │",
+        ]
+        lines += [
+            f"    ├── {e['vaultPath'] or e['vaultKvPath']}" + (f" (property {e['vaultKey']})" if e["vaultKey"] else "")
+            for e in es["secrets"][:6]
+        ]
         lines += [f"    ├── {k}" for k in es["remoteKeys"][:6]] if not es["secrets"] else []
-        auth = f", auth {store['authMethod']}" + (f", role {store['vaultRole']}" if store and store["vaultRole"] else "") if store and store["authMethod"] else ""
+        auth = (
+            f", auth {store['authMethod']}" + (f", role {store['vaultRole']}" if store and store["vaultRole"] else "")
+            if store and store["authMethod"]
+            else ""
+        )
         lines += ["    │", "    ▼", f"{es['storeKind'] or 'SecretStore'} {es['store']}{auth}", "    │", "    ▼"]
-        lines += [f"ExternalSecret {key}" + (f" (refresh {es['refreshInterval']})" if es["refreshInterval"] else ""), "    │", "    ▼"]
+        lines += [
+            f"ExternalSecret {key}" + (f" (refresh {es['refreshInterval']})" if es["refreshInterval"] else ""),
+            "    │",
+            "    ▼",
+        ]
         lines += [f"Secret {es['k8sSecretName']} (keys {some(es['keys'])})", "    │", "    ▼"]
-        lines.append(f"Pods read it: {some(es['usedBy'])}" if es["usedBy"] else "Read by pods (no workload in the repository names it)")
+        lines.append(
+            f"Pods read it: {some(es['usedBy'])}"
+            if es["usedBy"]
+            else "Read by pods (no workload in the repository names it)"
+        )
         blocks.append("```\n" + "\n".join(lines) + "\n```")
     if not blocks:
         return (
@@ -407,7 +485,9 @@ def _secret_table(secrets: dict[str, Any], limit: int) -> str:
     lines = []
     for kind, key, v in rows[:limit]:
         paths = sorted({e["vaultPath"] or e["vaultKvPath"] for e in v["secrets"] if e["vaultPath"] or e["vaultKvPath"]})
-        lines.append(f"| {kind} `{key}` | {cell(v['namespace'])} | {cell(some(paths, 3))} | {cell(some(v['usedBy']))} |")
+        lines.append(
+            f"| {kind} `{key}` | {cell(v['namespace'])} | {cell(some(paths, 3))} | {cell(some(v['usedBy']))} |"
+        )
     return capped(lines, len(rows), "data/secrets-map.json", 4)
 
 
@@ -430,15 +510,22 @@ def _secret_check_order(docs: dict[str, Any], rows: dict[str, list[Row]]) -> str
     if spc:
         steps.append(f"SecretProviderClass exists: `kubectl get secretproviderclass -n {spc['namespace']}`")
     if rows["backends"]:
-        steps.append(f"Vault auth working: `kubectl logs -n {_secret_backend_namespace(rows)} -l app.kubernetes.io/name=vault --tail=200 | grep -i auth`")
+        steps.append(
+            f"Vault auth working: `kubectl logs -n {_secret_backend_namespace(rows)} -l app.kubernetes.io/name=vault --tail=200 | grep -i auth`"
+        )
     if spc:
-        steps.append(f"CSI driver running: `kubectl get pods -n {_csi_namespace(docs['flux-resources']['helmReleases'])} -l app=secrets-store-csi-driver`")
+        steps.append(
+            f"CSI driver running: `kubectl get pods -n {_csi_namespace(docs['flux-resources']['helmReleases'])} -l app=secrets-store-csi-driver`"
+        )
     if secrets["externalSecrets"]:
         namespace = sorted({e["namespace"] for e in secrets["externalSecrets"].values()})[0]
-        steps.append(f"ExternalSecrets synced: `kubectl get externalsecret -n {namespace}`, stores: `kubectl get clustersecretstore,secretstore -A`")
+        steps.append(
+            f"ExternalSecrets synced: `kubectl get externalsecret -n {namespace}`, stores: `kubectl get clustersecretstore,secretstore -A`"
+        )
     user = docs["services"]["services"].get(spc["usedBy"][0]) if spc and spc["usedBy"] else None
     steps.append(
-        f"Pod events: `kubectl describe pod -n {user['namespace']} -l app={user['app']}` (look for mount errors)" if user and user["app"]
+        f"Pod events: `kubectl describe pod -n {user['namespace']} -l app={user['app']}` (look for mount errors)"
+        if user and user["app"]
         else "Pod events: `kubectl describe pod <pod> -n <namespace>` (look for mount or secret errors)"
     )
     return "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
@@ -470,11 +557,24 @@ def _substitution_flow(configs: dict[str, Any]) -> str:
     if not subst["sources"] and not subst["inlineSubstitute"]:
         return "No Flux Kustomization in this repository sets `postBuild`: values in git are applied as written."
     lines = []
-    main = next((s for s in subst["sources"] if s["kind"] == "ConfigMap" and s["name"] == subst["sourceConfigMap"] and s["namespace"] == subst["namespace"]), None)
+    main = next(
+        (
+            s
+            for s in subst["sources"]
+            if s["kind"] == "ConfigMap"
+            and s["name"] == subst["sourceConfigMap"]
+            and s["namespace"] == subst["namespace"]
+        ),
+        None,
+    )
     variables = subst["variables"]
     if main:
         lines += [f"{main['name']} ConfigMap ({main['namespace']})", "    │"]
-        defined = [(v_key, v) for v_key, v in variables.items() if f"ConfigMap {main['namespace']}/{main['name']}" in v["definedIn"]]
+        defined = [
+            (v_key, v)
+            for v_key, v in variables.items()
+            if f"ConfigMap {main['namespace']}/{main['name']}" in v["definedIn"]
+        ]
         lines += [f"    ├── {v_key.split('/')[-1]}: {v['value']}" for v_key, v in defined[:4]]
         if len(defined) > 4:
             lines.append(f"    ├── ... ({len(defined)} variables)")
@@ -488,7 +588,13 @@ def _substitution_flow(configs: dict[str, Any]) -> str:
         lines.append(f"(also substituteFrom {s['kind']} {s['namespace']}/{s['name']}{note})")
     if subst["inlineSubstitute"]:
         lines.append(f"(inline postBuild.substitute in {some(subst['inlineSubstitute'])})")
-    lines += [f"Kustomization spec.postBuild.substituteFrom ({plural(len(kustomizations), 'Kustomization')}: {some(kustomizations, 3)})" if kustomizations else "Kustomization spec.postBuild", "    │", "    ▼"]
+    lines += [
+        f"Kustomization spec.postBuild.substituteFrom ({plural(len(kustomizations), 'Kustomization')}: {some(kustomizations, 3)})"
+        if kustomizations
+        else "Kustomization spec.postBuild",
+        "    │",
+        "    ▼",
+    ]
     example = _substitution_example(configs)
     if example:
         cm_key, key, raw, resolved = example
@@ -518,15 +624,21 @@ def _config_check_order(docs: dict[str, Any], hub: str | None) -> str:
         lines.append("1. Check raw ConfigMap: `kubectl get cm <name> -n <namespace> -o yaml`")
         reader, env_key, cm = None, "<VAR>", None
     if subst["sourceConfigMap"]:
-        lines.append(f"2. Check {subst['sourceConfigMap']} (source of substitution): `kubectl get cm {subst['sourceConfigMap']} -n {subst['namespace']} -o yaml`")
+        lines.append(
+            f"2. Check {subst['sourceConfigMap']} (source of substitution): `kubectl get cm {subst['sourceConfigMap']} -n {subst['namespace']} -o yaml`"
+        )
     else:
         lines.append("2. No substitution source: the value in git is the value applied")
     if reader:
-        lines.append(f"3. Check pod's actual env: `kubectl exec -n {reader['namespace']} deploy/{reader['deployment']} -- env | grep {env_key}`")
+        lines.append(
+            f"3. Check pod's actual env: `kubectl exec -n {reader['namespace']} deploy/{reader['deployment']} -- env | grep {env_key}`"
+        )
     else:
         lines.append("3. Check pod's actual env: `kubectl exec <pod> -n <namespace> -- env | grep <VAR>`")
     ks = (cm or {}).get("kustomization") or (services.get(hub or "", {}).get("kustomization")) or "<name>"
-    lines.append(f"4. Check if Kustomization reconciled: `flux get kustomization {ks} -n {_root(docs['flux-resources'])[2]}`")
+    lines.append(
+        f"4. Check if Kustomization reconciled: `flux get kustomization {ks} -n {_root(docs['flux-resources'])[2]}`"
+    )
     return "\n".join(lines)
 
 
@@ -538,7 +650,9 @@ def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -
     namespace = service["namespace"] if service else "<namespace>"
     selector = f"app={service['app']}" if service and service["app"] else None
     target = f"-l {selector}" if selector else (f"deploy/{service['deployment']}" if service else "<pod>")
-    labels = f'namespace="{namespace}", app="{service["app"]}"' if service and service["app"] else f'namespace="{namespace}"'
+    labels = (
+        f'namespace="{namespace}", app="{service["app"]}"' if service and service["app"] else f'namespace="{namespace}"'
+    )
     pod = f"{service['deployment']}.*" if service else ".*"
     if found:
         names = sorted({f"{purpose.split(' (')[0]}: {key}" for key, purpose, _ in found})
@@ -553,7 +667,11 @@ def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -
     files: dict[str, str] = {}
     for key, _, h in found:
         if h["sourceFile"]:
-            files.setdefault(h["sourceFile"], f"HelmRelease {key}: chart {h['chart']} values" + (f" (+ valuesFrom {', '.join(h['valuesFrom'])})" if h["valuesFrom"] else ""))
+            files.setdefault(
+                h["sourceFile"],
+                f"HelmRelease {key}: chart {h['chart']} values"
+                + (f" (+ valuesFrom {', '.join(h['valuesFrom'])})" if h["valuesFrom"] else ""),
+            )
     for key, cm in docs["configmaps"]["configMaps"].items():
         if cm["namespace"] in namespaces and cm["sourceFile"]:
             files.setdefault(cm["sourceFile"], f"ConfigMap {key.split('/')[-1]} ({some(list(cm['keys']), 3)})")
@@ -561,24 +679,32 @@ def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -
     return {
         "observability_intro": intro,
         "observability_table": capped(table, len(found), "data/flux-resources.json", 5),
-        "kubectl_logs": "\n".join([
-            f"kubectl logs -n {namespace} {target} --tail=100     # recent logs",
-            f"kubectl logs -n {namespace} {target} -f             # follow",
-            f"kubectl logs -n {namespace} {target} --previous     # previous container (after a crash)",
-        ]),
-        "logql": "\n".join([
-            f"# {hub or 'a service'}: all logs, errors only, a pattern, errors over time (label names depend on the collector)",
-            f"{{{labels}}}",
-            f'{{{labels}}} |= "ERROR"',
-            f'{{{labels}}} |~ "connection refused|timeout"',
-            f'count_over_time({{{labels}}} |= "ERROR" [5m])',
-        ]),
-        "promql": "\n".join([
-            f'sum(rate(container_cpu_usage_seconds_total{{namespace="{namespace}", pod=~"{pod}"}}[5m]))     # CPU',
-            f'sum(container_memory_working_set_bytes{{namespace="{namespace}", pod=~"{pod}"}})              # memory',
-        ]),
+        "kubectl_logs": "\n".join(
+            [
+                f"kubectl logs -n {namespace} {target} --tail=100     # recent logs",
+                f"kubectl logs -n {namespace} {target} -f             # follow",
+                f"kubectl logs -n {namespace} {target} --previous     # previous container (after a crash)",
+            ]
+        ),
+        "logql": "\n".join(
+            [
+                f"# {hub or 'a service'}: all logs, errors only, a pattern, errors over time (label names depend on the collector)",
+                f"{{{labels}}}",
+                f'{{{labels}}} |= "ERROR"',
+                f'{{{labels}}} |~ "connection refused|timeout"',
+                f'count_over_time({{{labels}}} |= "ERROR" [5m])',
+            ]
+        ),
+        "promql": "\n".join(
+            [
+                f'sum(rate(container_cpu_usage_seconds_total{{namespace="{namespace}", pod=~"{pod}"}}[5m]))     # CPU',
+                f'sum(container_memory_working_set_bytes{{namespace="{namespace}", pod=~"{pod}"}})              # memory',
+            ]
+        ),
         "example_namespace": namespace,
-        "config_files_table": "\n".join(file_rows) if file_rows else "| - | no observability configuration in the repository |",
+        "config_files_table": "\n".join(file_rows)
+        if file_rows
+        else "| - | no observability configuration in the repository |",
     }
 
 
@@ -590,7 +716,10 @@ def dependency_tree(kustomizations: dict[str, Any]) -> list[str]:
     for key, v in nodes.items():
         name = key.split("/")[-1]
         by_ref[(v["cluster"], name)] = by_ref[(v["cluster"], f"{v['namespace']}/{name}")] = key
-    deps = {key: sorted({by_ref[(v["cluster"], d)] for d in v["dependsOn"] if (v["cluster"], d) in by_ref}) for key, v in nodes.items()}
+    deps = {
+        key: sorted({by_ref[(v["cluster"], d)] for d in v["dependsOn"] if (v["cluster"], d) in by_ref})
+        for key, v in nodes.items()
+    }
     depth: dict[str, int] = {}
 
     def level(key: str, seen: frozenset[str] = frozenset()) -> int:
@@ -633,21 +762,31 @@ def dependency_tree(kustomizations: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _dependency_sections(docs: dict[str, Any], rows: dict[str, list[Row]], hub: str | None, limit: int, tree_lines: int) -> dict[str, str]:
+def _dependency_sections(
+    docs: dict[str, Any], rows: dict[str, list[Row]], hub: str | None, limit: int, tree_lines: int
+) -> dict[str, str]:
     flux = docs["flux-resources"]
     services = docs["services"]["services"]
     root_key = _root(flux)[0]
     tree = dependency_tree(flux["kustomizations"])
     if len(tree) > tree_lines:
-        tree = tree[:tree_lines] + [f"... {len(tree) - tree_lines} more lines: see dependsOn in data/flux-resources.json"]
-    header = [f"{root_key} (root: applies the Kustomizations below)", ""] if any(k["root"] for k in flux["kustomizations"].values()) else []
+        tree = tree[:tree_lines] + [
+            f"... {len(tree) - tree_lines} more lines: see dependsOn in data/flux-resources.json"
+        ]
+    header = (
+        [f"{root_key} (root: applies the Kustomizations below)", ""]
+        if any(k["root"] for k in flux["kustomizations"].values())
+        else []
+    )
     # service dependencies: calls and secrets, most-called first
     called_by: dict[str, list[str]] = {}
     for key, s in services.items():
         for target in s["calls"]:
             called_by.setdefault(target, []).append(key)
     table = []
-    for key, s in sorted(services.items(), key=lambda kv: (-len(called_by.get(f"{kv[1]['namespace']}/{kv[1]['deployment']}", [])), kv[0])):
+    for key, s in sorted(
+        services.items(), key=lambda kv: (-len(called_by.get(f"{kv[1]['namespace']}/{kv[1]['deployment']}", [])), kv[0])
+    ):
         needs = [t.split("/")[-1] if t.split("/")[0] == s["namespace"] else t for t in s["calls"]]
         needs += [f"secrets via {spc}" for spc in s["secretProviderClasses"]]
         users = called_by.get(f"{s['namespace']}/{s['deployment']}", [])
@@ -660,15 +799,23 @@ def _dependency_sections(docs: dict[str, Any], rows: dict[str, list[Row]], hub: 
     for b in rows["backends"]:
         served = ", ".join(sorted(b.get("served_by") or []))
         users = sorted(set(b.get("users") or []))
-        check = f"`kubectl get pods -n {b['service_namespace']}`" if b.get("service_namespace") else f"reach `{b.get('address')}` from the cluster"
+        check = (
+            f"`kubectl get pods -n {b['service_namespace']}`"
+            if b.get("service_namespace")
+            else f"reach `{b.get('address')}` from the cluster"
+        )
         infra.append(
             f"| **Secrets of {plural(len(users), 'service')}** ({cell(some(users, 3))}) "
             f"| {b.get('backend_type') or 'secret server'} {b['name']} `{b.get('address') or ''}`{' (' + served + ')' if served else ''} | {check} |"
         )
     if secrets["secretProviderClasses"]:
-        infra.append(f"| **SecretProviderClass mounts** | Secrets Store CSI driver | `kubectl get pods -n {_csi_namespace(flux['helmReleases'])} -l app=secrets-store-csi-driver` |")
+        infra.append(
+            f"| **SecretProviderClass mounts** | Secrets Store CSI driver | `kubectl get pods -n {_csi_namespace(flux['helmReleases'])} -l app=secrets-store-csi-driver` |"
+        )
     if secrets["externalSecrets"]:
-        infra.append("| **ExternalSecrets** | External Secrets Operator | `kubectl get pods -A -l app.kubernetes.io/name=external-secrets` |")
+        infra.append(
+            "| **ExternalSecrets** | External Secrets Operator | `kubectl get pods -A -l app.kubernetes.io/name=external-secrets` |"
+        )
     charts = {h["chart"].lower(): (key, h) for key, h in flux["helmReleases"].items()}
     for pattern, label, check in MESH:
         if any(pattern in chart for chart in charts):
@@ -677,10 +824,14 @@ def _dependency_sections(docs: dict[str, Any], rows: dict[str, list[Row]], hub: 
         infra.append("| **Ingress TLS** | cert-manager | `kubectl get certificates -A` |")
     for key, purpose, h in _observability(flux["helmReleases"]):
         if purpose.startswith("Collection agent"):
-            infra.append(f"| **Metrics and logs** | {key} (collector) | `kubectl logs -n {h['deploysTo'] or h['namespace']} -l app.kubernetes.io/name={h['chart']}` |")
+            infra.append(
+                f"| **Metrics and logs** | {key} (collector) | `kubectl logs -n {h['deploysTo'] or h['namespace']} -l app.kubernetes.io/name={h['chart']}` |"
+            )
     subst = docs["configmaps"]["variableSubstitution"]
     if subst["sourceConfigMap"]:
-        main: dict[str, Any] = next((s for s in subst["sources"] if s["name"] == subst["sourceConfigMap"]), {"kustomizations": []})
+        main: dict[str, Any] = next(
+            (s for s in subst["sources"] if s["name"] == subst["sourceConfigMap"]), {"kustomizations": []}
+        )
         infra.append(
             f"| **{plural(len(main['kustomizations']), 'Kustomization')}** | ConfigMap {subst['sourceConfigMap']} (postBuild.substituteFrom) "
             f"| `kubectl get cm {subst['sourceConfigMap']} -n {subst['namespace']}` |"
@@ -690,7 +841,9 @@ def _dependency_sections(docs: dict[str, Any], rows: dict[str, list[Row]], hub: 
     checks = []
     if caller and services[caller]["calls"]:
         checks.append(f"   # {caller}'s dependencies: does each have ready endpoints?")
-        checks += [f"   kubectl get endpoints {t.split('/')[1]} -n {t.split('/')[0]}" for t in services[caller]["calls"][:4]]
+        checks += [
+            f"   kubectl get endpoints {t.split('/')[1]} -n {t.split('/')[0]}" for t in services[caller]["calls"][:4]
+        ]
     else:
         checks.append("   kubectl get endpoints <service> -n <namespace>")
     checks.append("   # with kg and its Neo4j at hand: what else breaks if it fails")
@@ -698,7 +851,9 @@ def _dependency_sections(docs: dict[str, Any], rows: dict[str, list[Row]], hub: 
     return {
         "dependency_tree": "\n".join(header + tree) if tree else "No Kustomization declares dependsOn.",
         "service_dependency_table": capped(table[:limit], total, "data/services.json"),
-        "infra_dependency_table": "\n".join(infra) if infra else "| - | no shared infrastructure found in the repository | - |",
+        "infra_dependency_table": "\n".join(infra)
+        if infra
+        else "| - | no shared infrastructure found in the repository | - |",
         "flux_namespace": _root(flux)[2],
         "connectivity_checks": "\n".join(checks),
     }

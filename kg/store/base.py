@@ -168,7 +168,11 @@ class Store(ABC):
         links = sum(len(r.targets) for r in layer.records)
         log.info(
             "wrote the status of cluster %s (%d records, %d links) into %s in %.1f s",
-            layer.cluster, len(layer.records), links, self.describe(), seconds,
+            layer.cluster,
+            len(layer.records),
+            links,
+            self.describe(),
+            seconds,
         )
         return {
             "cluster": layer.cluster, "records": len(layer.records), "links": links, "seconds": seconds,

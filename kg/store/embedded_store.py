@@ -114,10 +114,17 @@ def _columns(owner: str, properties: tuple[str, ...]) -> str:
 def table_statements() -> list[str]:
     """The typed DDL of the whole schema: a node table per label, a relationship table
     per type with every (from, to) pair the schema allows."""
-    node_table, rel_table = cypher_files.load("embedded/node_table.cypher"), cypher_files.load("embedded/rel_table.cypher")
-    statements = [node_table.fill({"columns": _columns(label, node_properties(label))}, label=label) for label in NODE_TYPES]
+    node_table, rel_table = (
+        cypher_files.load("embedded/node_table.cypher"),
+        cypher_files.load("embedded/rel_table.cypher"),
+    )
+    statements = [
+        node_table.fill({"columns": _columns(label, node_properties(label))}, label=label) for label in NODE_TYPES
+    ]
     for rel_type, rel in REL_TYPES.items():
-        pairs = ", ".join(f"FROM {check_identifier(a)} TO {check_identifier(b)}" for a in rel.sources for b in rel.targets)
+        pairs = ", ".join(
+            f"FROM {check_identifier(a)} TO {check_identifier(b)}" for a in rel.sources for b in rel.targets
+        )
         columns = _columns(rel_type, rel_properties(rel_type))
         statements.append(rel_table.fill({"columns": columns, "pairs": pairs}, type=rel_type))
     return statements
@@ -292,7 +299,9 @@ class EmbeddedStore(Store):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DatabaseReadOnly(f"cannot create the folder of {self.describe()}: {exc.strerror} (nothing was written)") from None
+            raise DatabaseReadOnly(
+                f"cannot create the folder of {self.describe()}: {exc.strerror} (nothing was written)"
+            ) from None
         if not os.access(folder, os.W_OK):
             raise DatabaseReadOnly(f"cannot write to {folder}: {self.describe()} is read-only (nothing was written)")
 
@@ -302,15 +311,24 @@ class EmbeddedStore(Store):
 
     def status(self) -> dict[str, Any]:
         tables = self._tables(self._reader())
-        count_nodes, count_rels = cypher_files.load("embedded/count_nodes.cypher"), cypher_files.load("embedded/count_rels.cypher")
-        nodes = {label: self.query(count_nodes.fill(label=label))[0]["count"] for label in NODE_TYPES if label in tables}
+        count_nodes, count_rels = (
+            cypher_files.load("embedded/count_nodes.cypher"),
+            cypher_files.load("embedded/count_rels.cypher"),
+        )
+        nodes = {
+            label: self.query(count_nodes.fill(label=label))[0]["count"] for label in NODE_TYPES if label in tables
+        }
         rels = {t: self.query(count_rels.fill(type=t))[0]["count"] for t in REL_TYPES if t in tables}
         ladybug = _ladybug()
         return {
             "engine": self.engine,
             "address": str(self.path),
             "database": str(self.path),
-            "server": {"name": "LadybugDB (embedded)", "version": getattr(ladybug, "__version__", "?"), "edition": "embedded"},
+            "server": {
+                "name": "LadybugDB (embedded)",
+                "version": getattr(ladybug, "__version__", "?"),
+                "edition": "embedded",
+            },
             "nodes": {k: v for k, v in sorted(nodes.items()) if v},
             "relationships": {k: v for k, v in sorted(rels.items()) if v},
             "repos": self.query(cypher_files.text("db/repos.cypher")),
@@ -333,7 +351,9 @@ class EmbeddedStore(Store):
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _read_kept(self, kept: Callable[[dict[str, Any]], bool]) -> tuple[dict[str, NodeRecord], dict[RelKey, RelRecord], set[str], set[RelKey]]:
+    def _read_kept(
+        self, kept: Callable[[dict[str, Any]], bool]
+    ) -> tuple[dict[str, NodeRecord], dict[RelKey, RelRecord], set[str], set[RelKey]]:
         """What a write keeps of the stored graph: the nodes whose scope `kept` accepts and
         the relationships that start at one of them, whole; and the ids and keys of every
         stored node and relationship (what the write sweeps is counted from those).
@@ -368,15 +388,24 @@ class EmbeddedStore(Store):
                     names = {"type": rel_type, "start_label": start_label, "end_label": end_label}
                     keys = [
                         (rel_type, row["from_id"], row["to_id"], row["rel_key"] or "")
-                        for row in self._rows(conn, cypher_files.load("embedded/read_rel_keys.cypher").fill(None, **names), None)
+                        for row in self._rows(
+                            conn, cypher_files.load("embedded/read_rel_keys.cypher").fill(None, **names), None
+                        )
                     ]
                     all_keys.update(keys)
                     if not any(key[1] in kept_ids for key in keys):
                         continue
-                    for row in self._rows(conn, cypher_files.load("embedded/read_rels.cypher").fill(None, **names), None):
+                    for row in self._rows(
+                        conn, cypher_files.load("embedded/read_rels.cypher").fill(None, **names), None
+                    ):
                         if row["from_id"] in kept_ids:
                             props = row["r"]
-                            rels[(rel_type, row["from_id"], row["to_id"], props.get("rel_key", ""))] = (start_label, end_label, props, NOTHING_ADDED)
+                            rels[(rel_type, row["from_id"], row["to_id"], props.get("rel_key", ""))] = (
+                                start_label,
+                                end_label,
+                                props,
+                                NOTHING_ADDED,
+                            )
         self.close()
         return nodes, rels, all_ids, all_keys
 
@@ -410,7 +439,9 @@ class EmbeddedStore(Store):
                 groups.setdefault((rel_type, start_label, end_label), []).append((start, end, props, added))
             for (rel_type, start_label, end_label), group in sorted(groups.items()):
                 columns = list(rel_properties(rel_type))
-                text = cypher_files.load("embedded/copy_rels.cypher").fill(type=rel_type, start_label=start_label, end_label=end_label)
+                text = cypher_files.load("embedded/copy_rels.cypher").fill(
+                    type=rel_type, start_label=start_label, end_label=end_label
+                )
                 for chunk in _chunks(group):
                     rel_rows = [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in chunk]
                     batches.copy(text, rel_rows, ["from", "to"] + columns)
@@ -465,7 +496,12 @@ class EmbeddedStore(Store):
             rels = {key: rec for key, rec in kept_rels.items() if key[2] in nodes}
             for rel in gd.sorted_rels():
                 rel_added = {"rel_key": rel.rel_key, "load_tag": tag}
-                rels[(rel.type, rel.start, rel.end, rel.rel_key)] = (rel.start_label, rel.end_label, rel.props, rel_added)
+                rels[(rel.type, rel.start, rel.end, rel.rel_key)] = (
+                    rel.start_label,
+                    rel.end_label,
+                    rel.props,
+                    rel_added,
+                )
             swept = {
                 "nodes": sum(1 for i in old_ids if i not in nodes),
                 "relationships": sum(1 for k in old_keys if k not in rels),
@@ -482,9 +518,11 @@ class EmbeddedStore(Store):
 
             def old_status(props: dict[str, Any]) -> bool:
                 # status nodes have no repo; their ids start with `status::` (loaders/status.py)
-                return props.get("repo") is None and str(props.get("id") or "").startswith(
-                    f"status::{layer.repo}:{layer.cluster}/"
-                ) or props.get("id") == layer.snapshot["id"]
+                return (
+                    props.get("repo") is None
+                    and str(props.get("id") or "").startswith(f"status::{layer.repo}:{layer.cluster}/")
+                    or props.get("id") == layer.snapshot["id"]
+                )
 
             nodes, kept_rels, _, _ = self._read_kept(lambda props: not old_status(props))
             if not any(label == "Repo" for label, _, _ in nodes.values()):

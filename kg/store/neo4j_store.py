@@ -41,7 +41,12 @@ BATCH_SIZE = 1000
 DEFAULT_RETRY_SECONDS = 30.0
 # Neo4j codes meaning "you may not write here": a read-only database, a read-only user
 # (Enterprise: Security.Forbidden), a write in a read session.
-_READ_ONLY_CODES = ("WriteOnReadOnlyAccessDatabase", "ForbiddenOnReadOnlyDatabase", "Security.Forbidden", "Statement.AccessMode")
+_READ_ONLY_CODES = (
+    "WriteOnReadOnlyAccessDatabase",
+    "ForbiddenOnReadOnlyDatabase",
+    "Security.Forbidden",
+    "Statement.AccessMode",
+)
 
 log = logging.getLogger("kg.store")
 # The driver logs its retries as warnings; kg reports failures itself, in one line
@@ -133,8 +138,12 @@ def _database_name(settings: Neo4jSettings) -> str:
 
 def _connection_reason(exc: BaseException) -> str:
     text = str(exc)
-    for needle, reason in (("Connection refused", "connection refused"), ("timed out", "timed out"),
-                           ("Name or service not known", "unknown host"), ("Temporary failure in name resolution", "unknown host")):
+    for needle, reason in (
+        ("Connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("Name or service not known", "unknown host"),
+        ("Temporary failure in name resolution", "unknown host"),
+    ):
         if needle in text:
             return reason
     return _first_line(exc).rstrip(":")
@@ -256,7 +265,9 @@ class Neo4jStore(Store):
             "database": self.settings.database or "(server default)",
             "server": components[0] if components else {},
             "nodes": {r["label"]: r["count"] for r in self.query(cypher_files.text("db/node_counts.cypher"))},
-            "relationships": {r["type"]: r["count"] for r in self.query(cypher_files.text("db/relationship_counts.cypher"))},
+            "relationships": {
+                r["type"]: r["count"] for r in self.query(cypher_files.text("db/relationship_counts.cypher"))
+            },
             "repos": self.query(cypher_files.text("db/repos.cypher")),
             "status_snapshots": self.status_snapshots(),
         }
@@ -325,7 +336,9 @@ class Neo4jStore(Store):
             scope = {"repo": repo, "clusters": clusters, "tag": tag}
             swept.update(nodes=0, relationships=0)  # a retried transaction starts again
             for label in NODE_TYPES:
-                swept["relationships"] += run(tx, cypher_files.load("store/sweep_rels.cypher").fill(label=label), **scope).relationships_deleted
+                swept["relationships"] += run(
+                    tx, cypher_files.load("store/sweep_rels.cypher").fill(label=label), **scope
+                ).relationships_deleted
             for label in NODE_TYPES:
                 counters = run(tx, cypher_files.load("store/sweep_nodes.cypher").fill(label=label), **scope)
                 swept["nodes"] += counters.nodes_deleted

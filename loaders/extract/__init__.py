@@ -25,8 +25,17 @@ def _index_generated_names(ctx: ClusterContext, objects: list[Rendered]) -> None
 def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[dict[str, int], list[LoadWarning]]:
     """Add one rendered cluster to the GraphDoc. Returns counts of objects by outcome."""
     ctx = ClusterContext(repo=repo, cluster=cluster, gd=gd)
-    gd.add_node("Cluster", ctx.prefix, name=cluster.name, kind="Cluster", repo=repo, cluster=cluster.name,
-                path=cluster.root_path, source_file=cluster.root_file, entry_point=cluster.entry_point)
+    gd.add_node(
+        "Cluster",
+        ctx.prefix,
+        name=cluster.name,
+        kind="Cluster",
+        repo=repo,
+        cluster=cluster.name,
+        path=cluster.root_path,
+        source_file=cluster.root_file,
+        entry_point=cluster.entry_point,
+    )
     gd.add_rel("HAS_CLUSTER", ("Repo", repo), ("Cluster", ctx.prefix))
     objects = cluster.objects()
     _index_generated_names(ctx, objects)
@@ -40,8 +49,11 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
         try:
             outcome = _add_object(ctx, rendered, external_secrets)
         except Exception as exc:  # noqa: BLE001 - odd input must not stop the load
-            ctx.warn(rendered.source_file, f"{rendered.kind} {ctx.namespace_of(rendered)}/{rendered.name} left out: a field has an "
-                     f"unexpected type or shape ({type(exc).__name__})")
+            ctx.warn(
+                rendered.source_file,
+                f"{rendered.kind} {ctx.namespace_of(rendered)}/{rendered.name} left out: a field has an "
+                f"unexpected type or shape ({type(exc).__name__})",
+            )
             outcome = "other"
         stats[outcome] += 1
     for step in (add_external_secrets, add_variables, link_services, link_calls, finish_secrets):

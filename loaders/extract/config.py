@@ -69,7 +69,9 @@ def variable_origin(ctx: ClusterContext, ks_key: str, var: str) -> tuple[str, bo
         return None
     refs = [r for r in ks.post_build.get("substituteFrom") or [] if isinstance(r, dict)]
     # the origin spellings of render.py's variable_sources
-    candidates = [f"Kustomization {ks.key} (inline)"] + [f"{r.get('kind')} {ks.namespace}/{r.get('name')}" for r in reversed(refs)]
+    candidates = [f"Kustomization {ks.key} (inline)"] + [
+        f"{r.get('kind')} {ks.namespace}/{r.get('name')}" for r in reversed(refs)
+    ]
     for origin in candidates:
         if origin in origins:
             return origin, origins[origin] is None
@@ -111,7 +113,15 @@ def add_variables(ctx: ClusterContext) -> None:
                     gd.add_rel("DEFINED_BY", node, target)
             elif kind == "Secret":
                 namespace, secret = ref.split("/", 1)
-                gd.add_rel("DEFINED_BY", node, gd.ref("Secret", ctx.id("Secret", namespace, secret), **ctx.base_props(kind="Secret", name=secret, namespace=namespace)))
+                gd.add_rel(
+                    "DEFINED_BY",
+                    node,
+                    gd.ref(
+                        "Secret",
+                        ctx.id("Secret", namespace, secret),
+                        **ctx.base_props(kind="Secret", name=secret, namespace=namespace),
+                    ),
+                )
             elif kind == "Kustomization":
                 namespace, ks_name = ref.split(" ", 1)[0].split("/", 1)
                 gd.add_rel("DEFINED_BY", node, ("Kustomization", ctx.id("Kustomization", namespace, ks_name)))

@@ -15,10 +15,24 @@ from ..model import ClusterRender, LoadWarning, Rendered, meta
 _HASH_SUFFIX = re.compile(r"^(?P<name>.+)-[a-z0-9]{10}$")
 GENERATOR_KINDS = ("ConfigMapGenerator", "SecretGenerator")
 CLUSTER_SCOPED_KINDS = {
-    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass",
-    "PriorityClass", "ClusterIssuer", "ClusterSecretStore", "PersistentVolume", "IngressClass",
-    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService", "ClusterPolicy",
-    "GatewayClass", "RuntimeClass", "CSIDriver", "VolumeSnapshotClass",
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "ClusterIssuer",
+    "ClusterSecretStore",
+    "PersistentVolume",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "APIService",
+    "ClusterPolicy",
+    "GatewayClass",
+    "RuntimeClass",
+    "CSIDriver",
+    "VolumeSnapshotClass",
 }
 MAX_VALUE_CHARS = 4096
 
@@ -66,7 +80,9 @@ class ClusterContext:
     def warn(self, file: str, reason: str) -> None:
         self.warnings.append(LoadWarning(file, None, reason, self.cluster.name))
 
-    def base_props(self, rendered: Rendered | None = None, *, kind: str, name: str, namespace: str = "", source_file: str = "") -> dict[str, Any]:
+    def base_props(
+        self, rendered: Rendered | None = None, *, kind: str, name: str, namespace: str = "", source_file: str = ""
+    ) -> dict[str, Any]:
         return {
             "name": name,
             "kind": kind,
@@ -101,7 +117,9 @@ class ClusterContext:
         name = name or rendered.name
         namespace = self.namespace_of(rendered)
         node = (label, self.id(rendered.kind, namespace, name))
-        self.gd.add_node(label, node[1], **self.base_props(rendered, kind=rendered.kind, name=name, namespace=namespace), **props)
+        self.gd.add_node(
+            label, node[1], **self.base_props(rendered, kind=rendered.kind, name=name, namespace=namespace), **props
+        )
         self.in_namespace(node, namespace)
         self.managed(rendered, node)
         return node

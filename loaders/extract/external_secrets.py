@@ -69,7 +69,14 @@ def _add_store(ctx: ClusterContext, rendered: Rendered) -> _Store:
         vault_auth_mount_path=method_settings.get("mountPath") or method_settings.get("path"),
         auth_method=method,
     )
-    store = _Store(node, provider, None, str(vault.get("path") or ""), str(vault.get("version") or "v2"), str(vault.get("namespace") or ""))
+    store = _Store(
+        node,
+        provider,
+        None,
+        str(vault.get("path") or ""),
+        str(vault.get("version") or "v2"),
+        str(vault.get("namespace") or ""),
+    )
     if isinstance(server, str) and server:
         store.backend = backend_node(ctx, server, namespace)
         ctx.gd.add_rel("BACKED_BY", node, store.backend)
@@ -78,12 +85,18 @@ def _add_store(ctx: ClusterContext, rendered: Rendered) -> _Store:
         ref_namespace = str(ref.get("namespace") or namespace)
         if ref_namespace:
             name = str(ref["name"])
-            secret = ctx.gd.ref("Secret", ctx.id("Secret", ref_namespace, name), **ctx.base_props(kind="Secret", name=name, namespace=ref_namespace))
+            secret = ctx.gd.ref(
+                "Secret",
+                ctx.id("Secret", ref_namespace, name),
+                **ctx.base_props(kind="Secret", name=name, namespace=ref_namespace),
+            )
             ctx.gd.add_rel("USES", node, secret, rel_key=via, via=via, keys=[ref.get("key")])
     return store
 
 
-def _store_ref(ctx: ClusterContext, rendered: Rendered, ref: dict[str, Any], stores: dict[str, _Store]) -> _Store | None:
+def _store_ref(
+    ctx: ClusterContext, rendered: Rendered, ref: dict[str, Any], stores: dict[str, _Store]
+) -> _Store | None:
     if not ref.get("name"):
         return None
     kind = "ClusterSecretStore" if ref.get("kind") == "ClusterSecretStore" else "SecretStore"
@@ -91,7 +104,9 @@ def _store_ref(ctx: ClusterContext, rendered: Rendered, ref: dict[str, Any], sto
     node_id = ctx.id(kind, namespace, str(ref["name"]))
     if node_id not in stores:
         # not in the repo: a placeholder, and no Vault path can be resolved through it
-        node = ctx.gd.ref("SecretStore", node_id, **ctx.base_props(kind=kind, name=str(ref["name"]), namespace=namespace))
+        node = ctx.gd.ref(
+            "SecretStore", node_id, **ctx.base_props(kind=kind, name=str(ref["name"]), namespace=namespace)
+        )
         stores[node_id] = _Store(node, "")
     return stores[node_id]
 
@@ -112,11 +127,22 @@ def _add_external_secret(ctx: ClusterContext, rendered: Rendered, stores: dict[s
     for item in data:
         remote = as_dict(item.get("remoteRef"))
         key, prop = str(remote.get("key") or ""), remote.get("property")
-        store = _store_ref(ctx, rendered, as_dict(as_dict(item.get("sourceRef")).get("storeRef")), stores) or default_store
+        store = (
+            _store_ref(ctx, rendered, as_dict(as_dict(item.get("sourceRef")).get("storeRef")), stores) or default_store
+        )
         remote_keys.append(key + (f"#{prop}" if prop else ""))
-        fetches.append((store, key, f"data:{item.get('secretKey')}", {"object_name": item.get("secretKey"), "key": prop, "via": "data"}))
+        fetches.append(
+            (
+                store,
+                key,
+                f"data:{item.get('secretKey')}",
+                {"object_name": item.get("secretKey"), "key": prop, "via": "data"},
+            )
+        )
     for item in data_from:
-        store = _store_ref(ctx, rendered, as_dict(as_dict(item.get("sourceRef")).get("storeRef")), stores) or default_store
+        store = (
+            _store_ref(ctx, rendered, as_dict(as_dict(item.get("sourceRef")).get("storeRef")), stores) or default_store
+        )
         generator = as_dict(as_dict(item.get("sourceRef")).get("generatorRef"))
         if generator.get("name"):
             remote_keys.append(f"generator:{generator.get('kind')}/{generator['name']}")
@@ -150,9 +176,13 @@ def _add_external_secret(ctx: ClusterContext, rendered: Rendered, stores: dict[s
         if location is not None and (location.mount or location.path):
             gd.add_rel("FETCHES", node, vault_path_node(ctx, store.backend, location), rel_key=rel_key, **props)
     # the target's keys: the template's when it builds them, else one per data item
-    keys = sorted(str(k) for k in as_dict(template.get("data"))) or sorted({str(d["secretKey"]) for d in data if d.get("secretKey")})
+    keys = sorted(str(k) for k in as_dict(template.get("data"))) or sorted(
+        {str(d["secretKey"]) for d in data if d.get("secretKey")}
+    )
     if target.get("creationPolicy") != "None":
-        secret = synced_secret(ctx, rendered, target_name, keys, f"ExternalSecret {rendered.name}", template.get("type"))
+        secret = synced_secret(
+            ctx, rendered, target_name, keys, f"ExternalSecret {rendered.name}", template.get("type")
+        )
         gd.add_rel("SYNCS", node, secret)
 
 

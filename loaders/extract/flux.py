@@ -29,17 +29,22 @@ def add_sources_without_objects(ctx: ClusterContext) -> None:
         kind = str(root.get("kind") or "GitRepository")
         spec = root.get("spec") if isinstance(root.get("spec"), dict) else {}
         ctx.gd.add_node(
-            "Source", ctx.id(kind, namespace, name),
+            "Source",
+            ctx.id(kind, namespace, name),
             **ctx.base_props(kind=kind, name=name, namespace=namespace, source_file=ctx.cluster.root_file),
-            assumed=True, synthesized_by=ctx.cluster.entry_point, url=spec.get("url") or None,
+            assumed=True,
+            synthesized_by=ctx.cluster.entry_point,
+            url=spec.get("url") or None,
             maps_to=ctx.cluster.source_roots.get(f"{kind}/{namespace}/{name}") or ".",
         )
     for key, layout in ctx.cluster.source_roots.items():
         kind, namespace, name = key.split("/", 2)
         if kind == "ExternalArtifact":
             ctx.gd.add_node(
-                "Source", ctx.id(kind, namespace, name),
-                **ctx.base_props(kind=kind, name=name, namespace=namespace), maps_to=layout,
+                "Source",
+                ctx.id(kind, namespace, name),
+                **ctx.base_props(kind=kind, name=name, namespace=namespace),
+                maps_to=layout,
             )
 
 
@@ -49,9 +54,17 @@ def add_kustomizations(ctx: ClusterContext) -> None:
             _add_kustomization(ctx, ks)
         except Exception as exc:  # noqa: BLE001 - odd spec fields must not stop the load
             # the node must exist: the objects it applies point at it
-            ctx.gd.add_node("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name),
-                            **ctx.base_props(kind="Kustomization", name=ks.name, namespace=ks.namespace, source_file=ks.source_file))
-            ctx.warn(ks.source_file, f"Kustomization {ks.key}: partly modelled, a spec field has an unexpected type or shape ({type(exc).__name__})")
+            ctx.gd.add_node(
+                "Kustomization",
+                ctx.id("Kustomization", ks.namespace, ks.name),
+                **ctx.base_props(
+                    kind="Kustomization", name=ks.name, namespace=ks.namespace, source_file=ks.source_file
+                ),
+            )
+            ctx.warn(
+                ks.source_file,
+                f"Kustomization {ks.key}: partly modelled, a spec field has an unexpected type or shape ({type(exc).__name__})",
+            )
 
 
 def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
@@ -105,7 +118,9 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
     for ref in substitute_from:
         kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
         name = str(ref.get("name") or "")
-        target = gd.ref(kind, ctx.id(kind, ks.namespace, name), **ctx.base_props(kind=kind, name=name, namespace=ks.namespace))
+        target = gd.ref(
+            kind, ctx.id(kind, ks.namespace, name), **ctx.base_props(kind=kind, name=name, namespace=ks.namespace)
+        )
         gd.add_rel("SUBSTITUTES_FROM", ks_node, target, optional=bool(ref.get("optional", False)))
     if not ks.parent:
         gd.add_rel("ROOT", ("Cluster", ctx.prefix), ks_node)
@@ -141,7 +156,9 @@ def _add_resourceset(ctx: ClusterContext, rendered: Rendered) -> None:
         "ResourceSet",
         rendered,
         inputs=len(spec.get("inputs") or []) if isinstance(spec.get("inputs"), list) else 0,
-        inputs_from=[f"{r.get('kind') or 'ResourceSetInputProvider'}/{r.get('name') or '(selector)'}" for r in inputs_from],
+        inputs_from=[
+            f"{r.get('kind') or 'ResourceSetInputProvider'}/{r.get('name') or '(selector)'}" for r in inputs_from
+        ],
         generated=len(generated),
     )
 
@@ -206,23 +223,39 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         interval=spec.get("interval"),
         suspend=bool(spec.get("suspend", False)),
         depends_on=[f"{_ref_namespace(d, namespace)}/{d['name']}" for d in depends],
-        values=clip(json.dumps(spec["values"], sort_keys=True, default=str), MAX_VALUES_CHARS) if isinstance(spec.get("values"), dict) else None,
+        values=clip(json.dumps(spec["values"], sort_keys=True, default=str), MAX_VALUES_CHARS)
+        if isinstance(spec.get("values"), dict)
+        else None,
         **_chart_render(ctx, f"HelmRelease/{namespace}/{rendered.name}"),
     )
     if ref.get("name"):
         kind = ref.get("kind") or "HelmRepository"
         ref_ns = _ref_namespace(ref, namespace)
         # chartRef may name a HelmChart: also a source object, kept under the Source label
-        target = gd.ref("Source", ctx.id(kind, ref_ns, ref["name"]), **ctx.base_props(kind=kind, name=ref["name"], namespace=ref_ns))
+        target = gd.ref(
+            "Source", ctx.id(kind, ref_ns, ref["name"]), **ctx.base_props(kind=kind, name=ref["name"], namespace=ref_ns)
+        )
         gd.add_rel("FROM_SOURCE", node, target)
     for dep in depends:
         dep_ns = _ref_namespace(dep, namespace)
-        target = gd.ref("HelmRelease", ctx.id("HelmRelease", dep_ns, dep["name"]), **ctx.base_props(kind="HelmRelease", name=dep["name"], namespace=dep_ns))
+        target = gd.ref(
+            "HelmRelease",
+            ctx.id("HelmRelease", dep_ns, dep["name"]),
+            **ctx.base_props(kind="HelmRelease", name=dep["name"], namespace=dep_ns),
+        )
         gd.add_rel("DEPENDS_ON", node, target)
     for values_from in spec.get("valuesFrom") or []:
         if not isinstance(values_from, dict) or values_from.get("kind") not in ("ConfigMap", "Secret"):
             continue
         kind, name = values_from["kind"], str(values_from.get("name") or "")
         logical = ctx.resolve_name(kind, namespace, name)
-        target = gd.ref(kind, ctx.id(kind, namespace, logical), **ctx.base_props(kind=kind, name=logical, namespace=namespace))
-        gd.add_rel("VALUES_FROM", node, target, rel_key=str(values_from.get("valuesKey") or ""), values_key=values_from.get("valuesKey"))
+        target = gd.ref(
+            kind, ctx.id(kind, namespace, logical), **ctx.base_props(kind=kind, name=logical, namespace=namespace)
+        )
+        gd.add_rel(
+            "VALUES_FROM",
+            node,
+            target,
+            rel_key=str(values_from.get("valuesKey") or ""),
+            values_key=values_from.get("valuesKey"),
+        )

@@ -32,24 +32,40 @@ def add_secret(ctx: ClusterContext, rendered: Rendered) -> None:
         origin = "secretGenerator"
     else:
         origin = "manifest"
-    ctx.object_node("Secret", rendered, name=name, keys=secret_keys(obj), origin=origin, generated_name=generated, secret_type=obj.get("type"))
+    ctx.object_node(
+        "Secret",
+        rendered,
+        name=name,
+        keys=secret_keys(obj),
+        origin=origin,
+        generated_name=generated,
+        secret_type=obj.get("type"),
+    )
 
 
-def synced_secret(ctx: ClusterContext, rendered: Rendered, name: str, keys: list[str], origin: str, secret_type: Any = None) -> tuple[str, str]:
+def synced_secret(
+    ctx: ClusterContext, rendered: Rendered, name: str, keys: list[str], origin: str, secret_type: Any = None
+) -> tuple[str, str]:
     """A Secret that an SPC or an ExternalSecret creates: in the object's namespace,
     applied (indirectly) by the same Kustomization. A Secret the repo also defines
     keeps its own definition."""
     namespace = ctx.namespace_of(rendered)
     secret = ("Secret", ctx.id("Secret", namespace, name))
     ctx.gd.add_node(
-        "Secret", secret[1], **ctx.base_props(rendered, kind="Secret", name=name, namespace=namespace),
-        keys=keys, origin=origin, secret_type=secret_type,
+        "Secret",
+        secret[1],
+        **ctx.base_props(rendered, kind="Secret", name=name, namespace=namespace),
+        keys=keys,
+        origin=origin,
+        secret_type=secret_type,
     )
     ctx.in_namespace(secret, namespace)
     return secret
 
 
-def _provider_objects(ctx: ClusterContext, rendered: Rendered, provider: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _provider_objects(
+    ctx: ClusterContext, rendered: Rendered, provider: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     """The objects an SPC asks its provider for. `objects` is YAML inside a string: a
     list (vault, aws) or `array:` of YAML strings (azure); gcp names `secrets`."""
     text = params.get("secrets" if provider == "gcp" and "objects" not in params else "objects")
@@ -97,7 +113,11 @@ def add_secret_provider_class(ctx: ClusterContext, rendered: Rendered) -> None:
         vault_mount_path=params.get(mount_param),
         vault_mount_path_raw=_raw_param(rendered, mount_param, params.get(mount_param)),
         vault_namespace=params.get("vaultNamespace"),
-        object_names=[str(o.get("objectName") or o.get("resourceName")) for o in objects if o.get("objectName") or o.get("resourceName")],
+        object_names=[
+            str(o.get("objectName") or o.get("resourceName"))
+            for o in objects
+            if o.get("objectName") or o.get("resourceName")
+        ],
     )
     if provider == "vault":
         backend = backend_node(ctx, str(address), namespace) if address else None
@@ -108,15 +128,34 @@ def add_secret_provider_class(ctx: ClusterContext, rendered: Rendered) -> None:
                 continue
             location = from_api_path(str(o["secretPath"]), str(params.get("vaultNamespace") or ""))
             gd.add_rel(
-                "FETCHES", node, vault_path_node(ctx, backend, location), rel_key=str(o.get("objectName") or ""),
-                object_name=o.get("objectName"), key=o.get("secretKey"),
+                "FETCHES",
+                node,
+                vault_path_node(ctx, backend, location),
+                rel_key=str(o.get("objectName") or ""),
+                object_name=o.get("objectName"),
+                key=o.get("secretKey"),
             )
     for secret_object in spec.get("secretObjects") or []:
         if not isinstance(secret_object, dict) or not secret_object.get("secretName"):
             continue
-        keys = sorted({str(d.get("key")) for d in secret_object.get("data") or [] if isinstance(d, dict) and d.get("key")})
-        secret = synced_secret(ctx, rendered, str(secret_object["secretName"]), keys, f"SecretProviderClass {rendered.name}", secret_object.get("type"))
-        objects_in = sorted({str(d.get("objectName")) for d in secret_object.get("data") or [] if isinstance(d, dict) and d.get("objectName")})
+        keys = sorted(
+            {str(d.get("key")) for d in secret_object.get("data") or [] if isinstance(d, dict) and d.get("key")}
+        )
+        secret = synced_secret(
+            ctx,
+            rendered,
+            str(secret_object["secretName"]),
+            keys,
+            f"SecretProviderClass {rendered.name}",
+            secret_object.get("type"),
+        )
+        objects_in = sorted(
+            {
+                str(d.get("objectName"))
+                for d in secret_object.get("data") or []
+                if isinstance(d, dict) and d.get("objectName")
+            }
+        )
         gd.add_rel("SYNCS", node, secret, object_names=objects_in)
 
 
@@ -131,6 +170,12 @@ def finish_secrets(ctx: ClusterContext) -> None:
         if rel.end_label == "Secret" and rel.end.startswith(mine) and rel.end not in gd.nodes:
             named.setdefault(rel.end, set()).add(REFERENCE_ORIGINS.get(rel.type, rel.start_label))
     for secret_id, by in sorted(named.items()):
-        namespace, name = secret_id[len(mine):].split("/", 1)
+        namespace, name = secret_id[len(mine) :].split("/", 1)
         origin = "reference: " + ", ".join(sorted(by))
-        gd.add_node("Secret", secret_id, **ctx.base_props(kind="Secret", name=name, namespace=namespace), origin=origin, missing=True)
+        gd.add_node(
+            "Secret",
+            secret_id,
+            **ctx.base_props(kind="Secret", name=name, namespace=namespace),
+            origin=origin,
+            missing=True,
+        )

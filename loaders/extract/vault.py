@@ -69,7 +69,9 @@ def from_kv(mount: str, key: str, version: str, vault_namespace: str = "") -> Va
         # no mount on the store: the key starts with it (`kv/app` or `kv/data/app`)
         if version == "v2" and "data" in key_segments[1:-1]:
             return from_api_path("/".join(key_segments), vault_namespace)
-        return VaultLocation(key_segments[0] if key_segments else "", "/".join(key_segments[1:]), version, vault_namespace)
+        return VaultLocation(
+            key_segments[0] if key_segments else "", "/".join(key_segments[1:]), version, vault_namespace
+        )
     n = len(mount_segments)
     if key_segments[:n] == mount_segments:
         key_segments = key_segments[n:]
@@ -105,8 +107,13 @@ def backend_node(ctx: ClusterContext, address: str, namespace: str, backend_type
     node = ("SecretBackend", ctx.id("SecretBackend", None, key))
     if node[1] not in ctx.gd.nodes:
         ctx.gd.add_node(
-            "SecretBackend", node[1], **ctx.base_props(kind="SecretBackend", name=service or host),
-            address=address, service=service, service_namespace=service_ns, backend_type=backend_type,
+            "SecretBackend",
+            node[1],
+            **ctx.base_props(kind="SecretBackend", name=service or host),
+            address=address,
+            service=service,
+            service_namespace=service_ns,
+            backend_type=backend_type,
         )
         if service:
             ctx.pending_calls.append((node, service, service_ns, "address"))
@@ -121,9 +128,15 @@ def vault_path_node(ctx: ClusterContext, backend: tuple[str, str] | None, locati
     node = ("VaultPath", ctx.id("VaultPath", None, key, full))
     if node[1] not in ctx.gd.nodes:
         ctx.gd.add_node(
-            "VaultPath", node[1], **ctx.base_props(kind="VaultPath", name=location.logical),
-            path=location.logical, api_path=location.api_path, mount=location.mount, kv_version=location.kv_version,
-            vault_namespace=location.vault_namespace, backend=key,
+            "VaultPath",
+            node[1],
+            **ctx.base_props(kind="VaultPath", name=location.logical),
+            path=location.logical,
+            api_path=location.api_path,
+            mount=location.mount,
+            kv_version=location.kv_version,
+            vault_namespace=location.vault_namespace,
+            backend=key,
         )
         if backend:
             ctx.gd.add_rel("BACKED_BY", node, backend)

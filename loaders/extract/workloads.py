@@ -114,7 +114,10 @@ def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
         schedule=spec.get("schedule") if rendered.kind == "CronJob" else None,
         app=service_name,
         service=service_name,
-        description=next((str(annotations[k]) for k in DESCRIPTION_KEYS if isinstance(annotations, dict) and annotations.get(k)), None),
+        description=next(
+            (str(annotations[k]) for k in DESCRIPTION_KEYS if isinstance(annotations, dict) and annotations.get(k)),
+            None,
+        ),
         pod_labels=pairs(pod_labels),
         label_selector=_label_selector(spec, pod_labels),
     )
@@ -123,7 +126,9 @@ def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
 
 def _ref(ctx: ClusterContext, kind: str, namespace: str, name: str) -> tuple[str, str]:
     logical = ctx.resolve_name(kind, namespace, name)
-    return ctx.gd.ref(kind, ctx.id(kind, namespace, logical), **ctx.base_props(kind=kind, name=logical, namespace=namespace))
+    return ctx.gd.ref(
+        kind, ctx.id(kind, namespace, logical), **ctx.base_props(kind=kind, name=logical, namespace=namespace)
+    )
 
 
 def _item_keys(source: dict[str, Any]) -> list[str]:
@@ -132,7 +137,11 @@ def _item_keys(source: dict[str, Any]) -> list[str]:
 
 
 def _add_pod_references(
-    ctx: ClusterContext, node: tuple[str, str], namespace: str, pod_spec: dict[str, Any], containers: list[dict[str, Any]]
+    ctx: ClusterContext,
+    node: tuple[str, str],
+    namespace: str,
+    pod_spec: dict[str, Any],
+    containers: list[dict[str, Any]],
 ) -> None:
     """MOUNTS, USES and READS_KEY from one pod template. References to one object by
     one route (env, envFrom, a volume, imagePullSecrets) are one USES relationship
@@ -145,12 +154,15 @@ def _add_pod_references(
                 mounts.setdefault(str(m["name"]), str(m["mountPath"]))
     uses: dict[tuple[tuple[str, str], str], dict[str, Any]] = {}
 
-    def use(kind: str, name: Any, via: str, rel_key: str = "", keys: Iterable[str] = (), env: str = "", volume: str = "") -> tuple[str, str] | None:
+    def use(
+        kind: str, name: Any, via: str, rel_key: str = "", keys: Iterable[str] = (), env: str = "", volume: str = ""
+    ) -> tuple[str, str] | None:
         if not name:
             return None
         target = _ref(ctx, kind, namespace, str(name))
         entry = uses.setdefault(
-            (target, rel_key or via), {"via": via, "keys": [], "env": [], "volume": volume, "mount_path": mounts.get(volume)}
+            (target, rel_key or via),
+            {"via": via, "keys": [], "env": [], "volume": volume, "mount_path": mounts.get(volume)},
         )
         for key in keys:
             if key and key not in entry["keys"]:
@@ -175,7 +187,13 @@ def _add_pod_references(
                 gd.add_rel("MOUNTS", node, target, rel_key=vname, volume=vname, mount_path=mounts.get(vname))
         if csi:
             # credentials the CSI provider authenticates with (e.g. Azure Key Vault)
-            use("Secret", as_dict(csi.get("nodePublishSecretRef")).get("name"), "csi nodePublishSecretRef", f"volume:{vname}", volume=vname)
+            use(
+                "Secret",
+                as_dict(csi.get("nodePublishSecretRef")).get("name"),
+                "csi nodePublishSecretRef",
+                f"volume:{vname}",
+                volume=vname,
+            )
         config_map, secret = as_dict(volume.get("configMap")), as_dict(volume.get("secret"))
         use("ConfigMap", config_map.get("name"), "volume", f"volume:{vname}", _item_keys(config_map), volume=vname)
         use("Secret", secret.get("secretName"), "volume", f"volume:{vname}", _item_keys(secret), volume=vname)
@@ -194,7 +212,14 @@ def _add_pod_references(
                 logical = ctx.resolve_name("ConfigMap", namespace, str(cm_name))
                 for key in ctx.configmap_keys.get((namespace, logical), []):
                     key_node = ("ConfigKey", ctx.id("ConfigKey", namespace, logical, key))
-                    gd.add_rel("READS_KEY", node, key_node, rel_key=key, env=str(env_from.get("prefix") or "") + key, via="envFrom")
+                    gd.add_rel(
+                        "READS_KEY",
+                        node,
+                        key_node,
+                        rel_key=key,
+                        env=str(env_from.get("prefix") or "") + key,
+                        via="envFrom",
+                    )
         for env in c.get("env") or []:
             env = as_dict(env)
             env_name = str(env.get("name") or "")
@@ -230,7 +255,9 @@ def link_services(ctx: ClusterContext) -> None:
         if not selector:
             continue
         for workload in workloads:
-            if workload.props.get("namespace") == service.props.get("namespace") and selector <= set(workload.props.get("pod_labels") or []):
+            if workload.props.get("namespace") == service.props.get("namespace") and selector <= set(
+                workload.props.get("pod_labels") or []
+            ):
                 gd.add_rel("SELECTS", ("Service", service.id), ("Workload", workload.id))
 
 
@@ -255,5 +282,11 @@ def link_calls(ctx: ClusterContext) -> None:
             if source[0] == "SecretBackend":
                 ctx.gd.add_rel("SERVED_BY", source, ("HelmRelease", release.id))
             else:
-                ctx.gd.add_rel("CALLS", source, ("HelmRelease", release.id), via=via, inferred=True,
-                               service=f"{service}.{namespace}")
+                ctx.gd.add_rel(
+                    "CALLS",
+                    source,
+                    ("HelmRelease", release.id),
+                    via=via,
+                    inferred=True,
+                    service=f"{service}.{namespace}",
+                )

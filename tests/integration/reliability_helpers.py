@@ -47,13 +47,19 @@ class KgProcess:
     def __init__(self, *args: str, env: dict[str, str] | None = None):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kg.cli", *map(str, args)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, **(env or {})}, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
         )
         self.stderr_lines: list[str] = []
         self.stdout_lines: list[str] = []
-        self._readers = [threading.Thread(target=self._read, args=(stream, lines), daemon=True)
-                         for stream, lines in ((self.proc.stderr, self.stderr_lines), (self.proc.stdout, self.stdout_lines))]
+        self._readers = [
+            threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+            for stream, lines in ((self.proc.stderr, self.stderr_lines), (self.proc.stdout, self.stdout_lines))
+        ]
         for reader in self._readers:
             reader.start()
 
@@ -100,8 +106,10 @@ def snapshot(store, repo: str, cluster: str | None = None, with_tags: bool = Tru
     """Every node and relationship of a repository (or of one of its clusters), with
     every property; load tags and load times dropped unless `with_tags`."""
     scope = "n.repo = $repo AND ($cluster IS NULL OR n.cluster = $cluster)"
-    nodes = store.query(f"MATCH (n) WHERE {scope} RETURN n.id AS id, labels(n) AS labels, properties(n) AS p ORDER BY id",
-                        {"repo": repo, "cluster": cluster})
+    nodes = store.query(
+        f"MATCH (n) WHERE {scope} RETURN n.id AS id, labels(n) AS labels, properties(n) AS p ORDER BY id",
+        {"repo": repo, "cluster": cluster},
+    )
     rels = store.query(
         f"MATCH (n)-[r]->(b) WHERE {scope} RETURN n.id AS a, type(r) AS t, b.id AS b, properties(r) AS p ORDER BY a, t, b, r.rel_key",
         {"repo": repo, "cluster": cluster},
@@ -111,10 +119,16 @@ def snapshot(store, repo: str, cluster: str | None = None, with_tags: bool = Tru
     def props(p):
         return {k: v for k, v in sorted(p.items()) if k not in drop}
 
-    return ([(n["id"], n["labels"], props(n["p"])) for n in nodes], [(r["a"], r["t"], r["b"], props(r["p"])) for r in rels])
+    return (
+        [(n["id"], n["labels"], props(n["p"])) for n in nodes],
+        [(r["a"], r["t"], r["b"], props(r["p"])) for r in rels],
+    )
 
 
 def load_tags(store, repo: str) -> set[str]:
-    rows = store.query("MATCH (n) WHERE n.repo = $repo RETURN DISTINCT n.load_tag AS tag "
-                       "UNION MATCH (n)-[r]->() WHERE n.repo = $repo RETURN DISTINCT r.load_tag AS tag", {"repo": repo})
+    rows = store.query(
+        "MATCH (n) WHERE n.repo = $repo RETURN DISTINCT n.load_tag AS tag "
+        "UNION MATCH (n)-[r]->() WHERE n.repo = $repo RETURN DISTINCT r.load_tag AS tag",
+        {"repo": repo},
+    )
     return {r["tag"] for r in rows}

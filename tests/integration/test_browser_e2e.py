@@ -135,7 +135,11 @@ def stored_style(page) -> dict:
 def test_guide_styles_and_shows_the_neighbourhood_of_papi(page, browser_url, neo4j_settings, loaded):
     style = browser.parse_grass(browser.style_text())
     with browser.GuideServer(neo4j_settings.uri, neo4j_settings.user, port=0, overrides={"repo": loaded}) as guide:
-        connect(page, browser.browser_link(browser_url, neo4j_settings.uri, neo4j_settings.user, guide.guide_url), neo4j_settings)
+        connect(
+            page,
+            browser.browser_link(browser_url, neo4j_settings.uri, neo4j_settings.user, guide.guide_url),
+            neo4j_settings,
+        )
 
         # the guide opened from the link (cmd=guide): apply the style, set the parameters
         page.locator("a.kg-apply-style").click()
@@ -153,12 +157,18 @@ def test_guide_styles_and_shows_the_neighbourhood_of_papi(page, browser_url, neo
         page.locator("[data-testid=activeEditor]", has_text="MATCH (w)").wait_for()
         page.locator("[data-testid=editor-Run]").click()
 
-        result = page.locator("[data-testid=frame]", has=page.locator("[data-testid=cypherFrameSidebarVisualization]")).first
+        result = page.locator(
+            "[data-testid=frame]", has=page.locator("[data-testid=cypherFrameSidebarVisualization]")
+        ).first
         result.locator("svg g.node text.caption", has_text="papi").first.wait_for()
         result.locator("svg g.node").nth(9).wait_for()  # the neighbourhood has well over 10 nodes
 
         # styled: every node drawn in one of kg's label colours, none in the default grey
-        fills = set(result.locator("svg g.node circle.b-outline").evaluate_all("cs => cs.map(c => c.getAttribute('fill').toUpperCase())"))
+        fills = set(
+            result.locator("svg g.node circle.b-outline").evaluate_all(
+                "cs => cs.map(c => c.getAttribute('fill').toUpperCase())"
+            )
+        )
         label_colours = {rules["color"].upper() for selector, rules in style.items() if selector.startswith("node.")}
         assert fills <= label_colours, f"unstyled nodes: {fills - label_colours}"
         for label in ("Workload", "Kustomization", "SecretProviderClass", "Service", "VaultPath", "SecretBackend"):

@@ -63,7 +63,12 @@ def test_vault_to_workload_reaches_the_kustomization_deploying_vault(store, load
     query = next(q for q in browser.explorations() if q.id == "vault")
     rows = _run(store, query.text, query.values({"repo": loaded, "name": "papi"}))
     names = {(node.get("kind"), node.get("name")) for node in _nodes(rows)}
-    assert {("SecretProviderClass", "vault-papi"), ("SecretBackend", "vault"), ("HelmRelease", "vault"), ("Kustomization", "vault")} <= names
+    assert {
+        ("SecretProviderClass", "vault-papi"),
+        ("SecretBackend", "vault"),
+        ("HelmRelease", "vault"),
+        ("Kustomization", "vault"),
+    } <= names
 
 
 def test_depends_on_chain_of_papi(store, loaded):

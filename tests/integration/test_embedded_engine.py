@@ -22,8 +22,14 @@ SERVERLESS = {k: v for k, v in os.environ.items() if k not in ("NEO4J_URI", "KG_
 
 
 def kg(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "kg.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env={**SERVERLESS, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**SERVERLESS, **(env or {})},
+        timeout=300,
+    )
 
 
 def embedded(graph: Path, *args):
@@ -72,7 +78,17 @@ def test_kill_9_before_the_swap_leaves_the_previous_graph(tmp_path, two_versions
     before = (names_in(graph, "cluster-0"), names_in(graph, "cluster-1"))
     assert "app-1-wl-0" in before[0]
 
-    proc = KgProcess("load", v2, "--repo-name", "r", "--engine", "embedded", "--graph", graph, env={"KG_TEST_PAUSE_AT": "swap", **_no_server()})
+    proc = KgProcess(
+        "load",
+        v2,
+        "--repo-name",
+        "r",
+        "--engine",
+        "embedded",
+        "--graph",
+        graph,
+        env={"KG_TEST_PAUSE_AT": "swap", **_no_server()},
+    )
     proc.wait_for("kg-test: paused at swap")
     # the new file is built beside the old one; the old graph still answers
     assert list(graph.parent.glob("graph.new-*"))
@@ -95,7 +111,9 @@ def _no_server() -> dict[str, str]:
 def test_concurrent_loads_wait_and_keep_each_others_repositories(tmp_path, two_versions):
     v1, v2 = two_versions
     graph = tmp_path / "kg" / "graph"
-    first = KgProcess("load", v1, "--repo-name", "first", "--graph", graph, env={"KG_TEST_PAUSE_AT": "swap", **_no_server()})
+    first = KgProcess(
+        "load", v1, "--repo-name", "first", "--graph", graph, env={"KG_TEST_PAUSE_AT": "swap", **_no_server()}
+    )
     first.wait_for("kg-test: paused at swap")
     second = KgProcess("load", v2, "--repo-name", "second", "--graph", graph, env=_no_server())
     second.wait_for("waiting for another load into", timeout=90)
@@ -146,10 +164,14 @@ def _graph_of(store, repo: str) -> tuple[dict, set]:
     """Every node of a repository with its properties (load tags aside), and every
     relationship leaving one of them with its properties. reliability_helpers.snapshot
     does this for Neo4j with labels(), type() and properties(), which Ladybug lacks."""
-    nodes = {r["n"]["id"]: {k: v for k, v in r["n"].items() if k not in ("load_tag", "loaded_at")}
-             for r in store.query("MATCH (n) WHERE n.repo = $repo RETURN n", {"repo": repo})}
+    nodes = {
+        r["n"]["id"]: {k: v for k, v in r["n"].items() if k not in ("load_tag", "loaded_at")}
+        for r in store.query("MATCH (n) WHERE n.repo = $repo RETURN n", {"repo": repo})
+    }
     rels = store.query("MATCH (a)-[r]->(b) WHERE a.repo = $repo RETURN a.id AS a, b.id AS b, r", {"repo": repo})
-    return nodes, {(r["a"], r["b"], json.dumps({k: v for k, v in r["r"].items() if k != "load_tag"}, sort_keys=True)) for r in rels}
+    return nodes, {
+        (r["a"], r["b"], json.dumps({k: v for k, v in r["r"].items() if k != "load_tag"}, sort_keys=True)) for r in rels
+    }
 
 
 def test_a_reload_keeps_the_other_repository_whole_and_sweeps_only_its_own(tmp_path, two_versions):

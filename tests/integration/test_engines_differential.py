@@ -59,8 +59,13 @@ def engines(request, neo4j_settings, tmp_path_factory):
 
 def _canonical(rows: list[dict[str, Any]]) -> list[str]:
     """Rows as sorted JSON lines; lists inside sorted too (collect() order is the engine's)."""
+
     def value(v: Any) -> Any:
-        return sorted((value(x) for x in v), key=lambda x: json.dumps(x, sort_keys=True, default=str)) if isinstance(v, list) else v
+        return (
+            sorted((value(x) for x in v), key=lambda x: json.dumps(x, sort_keys=True, default=str))
+            if isinstance(v, list)
+            else v
+        )
 
     return sorted(json.dumps({k: value(v) for k, v in row.items()}, sort_keys=True, default=str) for row in rows)
 
@@ -76,8 +81,10 @@ def _answer(store, question: str, target: str | None, repo: str) -> Any:
 def _sample_targets(result, labels: list[str]) -> list[str]:
     targets: list[str] = []
     for label in labels:
-        names = sorted({n.props["name"] for n in result.graph.nodes.values() if n.label == label and n.props.get("name")})
-        spread = names[SAMPLE::max(1, len(names) // SAMPLE)][:SAMPLE]
+        names = sorted(
+            {n.props["name"] for n in result.graph.nodes.values() if n.label == label and n.props.get("name")}
+        )
+        spread = names[SAMPLE :: max(1, len(names) // SAMPLE)][:SAMPLE]
         targets += [n for n in names[:SAMPLE] + spread if n not in targets]
     return targets
 
@@ -92,7 +99,9 @@ def test_every_question_answers_the_same_on_both_engines(engines):
             compared += 1
             answered += isinstance(on_neo4j, list) and bool(on_neo4j)
             if on_neo4j != embedded:
-                differences.append(f"kg ask {name} {target or ''}: neo4j {str(on_neo4j)[:300]} | embedded {str(embedded)[:300]}")
+                differences.append(
+                    f"kg ask {name} {target or ''}: neo4j {str(on_neo4j)[:300]} | embedded {str(embedded)[:300]}"
+                )
     assert not differences, f"{len(differences)} of {compared} answers differ:\n" + "\n".join(differences[:10])
     assert answered > 0, "no question gave rows: nothing was compared"
 
@@ -102,7 +111,9 @@ def test_every_export_query_returns_the_same_rows_on_both_engines(engines):
     params = {"repo": repo, "clusters": None}
     for name in EXPORT_QUERIES:
         text = cypher_files.text(f"export/{name}.cypher")
-        assert _canonical(neo.query(text, params)) == _canonical(emb.query(text, params)), f"export/{name}.cypher differs"
+        assert _canonical(neo.query(text, params)) == _canonical(emb.query(text, params)), (
+            f"export/{name}.cypher differs"
+        )
 
 
 def test_the_exported_skill_is_byte_identical_whichever_engine_produced_it(engines):

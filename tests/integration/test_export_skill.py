@@ -85,9 +85,15 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
     services = docs["services"]["services"]
     assert SEED_SERVICES <= set(services)
     for name in SEED_SERVICES:
-        assert all(services[name][f] for f in ("namespace", "deployment", "fluxPath", "kustomization", "description")), name
+        assert all(
+            services[name][f] for f in ("namespace", "deployment", "fluxPath", "kustomization", "description")
+        ), name
     assert services["celery-beat"]["deployment"] == "beat"
-    assert services["sobrain"]["calls"] == ["backend-services/sobow-search", "backend-services/usearch-query", "llm-gateway/litellm-proxy"]
+    assert services["sobrain"]["calls"] == [
+        "backend-services/sobow-search",
+        "backend-services/usearch-query",
+        "llm-gateway/litellm-proxy",
+    ]
 
     # flux-resources.json: the 12 Kustomizations with the dependsOn written in the repository
     kustomizations = docs["flux-resources"]["kustomizations"]
@@ -128,7 +134,11 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
     )  # fmt: skip
     assert sorted((s["objectName"], s["vaultPath"], s["vaultKey"]) for s in papi["secrets"]) == [
         ("gitlab_oauth_app_client_id", "shared/data/gitlab_oauth", "SOCIAL_ACCOUNT_PROVIDERS_GITLAB_APP_CLIENT_ID"),
-        ("gitlab_oauth_app_client_secret", "shared/data/gitlab_oauth", "SOCIAL_ACCOUNT_PROVIDERS_GITLAB_APP_CLIENT_SECRET"),
+        (
+            "gitlab_oauth_app_client_secret",
+            "shared/data/gitlab_oauth",
+            "SOCIAL_ACCOUNT_PROVIDERS_GITLAB_APP_CLIENT_SECRET",
+        ),
         ("rw_shared_llm_vkey", "shared/data/litellm-proxy/virtual-keys", "RW_SHARED_LLM"),
         ("secrets.py", "shared/data/secrets", "secrets.py"),
     ]
@@ -138,14 +148,24 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
     synced = {s["objectName"]: s["k8sSecretName"] for s in papi["secrets"]}
     assert synced["secrets.py"] == ""  # only mounted as a file, never synced into a Secret
     assert set(synced.values()) <= {"", "papi-secrets"}
-    assert set(docs["secrets-map"]["secretProviderClasses"]) == {"vault-papi", "vault-slackbot", "vault-corestate", "vault-gitservice", "vault-litellm-proxy"}
+    assert set(docs["secrets-map"]["secretProviderClasses"]) == {
+        "vault-papi",
+        "vault-slackbot",
+        "vault-corestate",
+        "vault-gitservice",
+        "vault-litellm-proxy",
+    }
 
     # configmaps.json: raw values as in git, resolved values as Flux applies them
     configmaps = docs["configmaps"]["configMaps"]
-    cluster_vars = next(yaml_docs(example_repo / "infrastructure/crossplane-clusters/cluster-vars/cluster-vars.yaml"))["data"]
+    cluster_vars = next(yaml_docs(example_repo / "infrastructure/crossplane-clusters/cluster-vars/cluster-vars.yaml"))[
+        "data"
+    ]
     assert configmaps["cluster-vars"]["keys"] == cluster_vars == configmaps["cluster-vars"]["resolvedKeys"]
     assert configmaps["cluster-vars"]["namespace"] == "flux-system"
-    assert configmaps["cluster-vars"]["sourceFile"] == "infrastructure/crossplane-clusters/cluster-vars/cluster-vars.yaml"
+    assert (
+        configmaps["cluster-vars"]["sourceFile"] == "infrastructure/crossplane-clusters/cluster-vars/cluster-vars.yaml"
+    )
     assert len(configmaps["cluster-vars"]["substitutedBy"]) == 11
     env = configmaps["papi-env-vars-cm"]
     assert (env["generatedBy"], env["sourceFile"]) == ("kustomization", "apps/backend-services/kustomization.yaml")
@@ -162,12 +182,18 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
     assert (substitution["mechanism"], substitution["sourceConfigMap"], substitution["namespace"], substitution["syntax"]) == (
         "Flux postBuild.substituteFrom", "cluster-vars", "flux-system", "${variable_name}",
     )  # fmt: skip
-    assert substitution["commonVariables"]["${cluster_name}"] == "platform-cluster-01 (from ConfigMap flux-system/cluster-vars)"
+    assert (
+        substitution["commonVariables"]["${cluster_name}"]
+        == "platform-cluster-01 (from ConfigMap flux-system/cluster-vars)"
+    )
 
     # SKILL.md: tables and diagrams from the graph
     guide = (out / SKILL / "SKILL.md").read_text()
     assert "| `backend-services` | 18 workloads: " in guide
-    assert "infrastructure\n    ├──► cortex\n    │    └──► runwhen-backend-services  (also waits for linkerd, vault)" in guide
+    assert (
+        "infrastructure\n    ├──► cortex\n    │    └──► runwhen-backend-services  (also waits for linkerd, vault)"
+        in guide
+    )
     assert "    ├── Path: shared/data/secrets (key secrets.py)" in guide
     assert "SecretProviderClass (vault-papi, namespace backend-services)" in guide
     assert 'Apps reference ${cluster_name} → resolved to "platform-cluster-01"' in guide
@@ -184,7 +210,11 @@ def test_eso_fixture_exports_external_secrets(cli_env, repo_name, tmp_path):
     assert_valid_skill(out)
     secrets = docs["secrets-map"]
     db = secrets["externalSecrets"]["payments-db"]
-    assert (db["store"], db["storeKind"], db["k8sSecretName"]) == ("vault-kv", "ClusterSecretStore", "payments-db-credentials")
+    assert (db["store"], db["storeKind"], db["k8sSecretName"]) == (
+        "vault-kv",
+        "ClusterSecretStore",
+        "payments-db-credentials",
+    )
     assert sorted((s["objectName"], s["vaultPath"], s["vaultKey"]) for s in db["secrets"]) == [
         ("DB_PASSWORD", "kv/data/payments/db", "password"), ("DB_USER", "kv/data/payments/db", "username"),
     ]  # fmt: skip
@@ -195,7 +225,9 @@ def test_eso_fixture_exports_external_secrets(cli_env, repo_name, tmp_path):
     assert "ExternalSecret payments-db" in (out / SKILL / "SKILL.md").read_text()
 
 
-@pytest.mark.parametrize("corpus", ["fluxcd__flux2-kustomize-helm-example", "toboshii__home-ops", "xUnholy__k8s-gitops"])
+@pytest.mark.parametrize(
+    "corpus", ["fluxcd__flux2-kustomize-helm-example", "toboshii__home-ops", "xUnholy__k8s-gitops"]
+)
 def test_corpus_export_validates_is_byte_identical_and_current(cli_env, corpora, repo_name, tmp_path, corpus):
     load(corpora / corpus, repo_name)
     first, second = tmp_path / "first", tmp_path / "second"
@@ -225,7 +257,10 @@ def test_check_then_change_then_check(cli_env, example_repo, repo_name, tmp_path
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     result = kg("export", "--check", "--out", out, "--repo", repo_name, "--timestamp", STAMP)
     assert result.exit_code == 1
-    assert "changed  flux-infra-guide/data/configmaps.json: configMaps ~2 (cluster-vars, papi-env-vars-cm)" in result.output
+    assert (
+        "changed  flux-infra-guide/data/configmaps.json: configMaps ~2 (cluster-vars, papi-env-vars-cm)"
+        in result.output
+    )
     assert "is stale" in result.output.splitlines()[-1]
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # --check writes nothing
 
@@ -235,7 +270,9 @@ def test_an_export_that_breaks_its_schema_writes_nothing(cli_env, example_repo, 
 
     load(example_repo, repo_name)
     strict = {**export_module.schema("services"), "required": ["services", "metadata", "nothing-has-this"]}
-    monkeypatch.setattr(export_module, "schema", lambda stem: strict if stem == "services" else export_module.schema.__wrapped__(stem))
+    monkeypatch.setattr(
+        export_module, "schema", lambda stem: strict if stem == "services" else export_module.schema.__wrapped__(stem)
+    )
     out = tmp_path / "skills"
     result = kg("export", "--out", out, "--repo", repo_name)
     assert result.exit_code == 1

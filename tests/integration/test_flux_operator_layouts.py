@@ -52,8 +52,12 @@ def test_flux_instance_root_and_resourcesets(engine, repo_name):
     assert cluster["entry_file"] == "clusters/prod/flux-instance.yaml"
     reasons = [w["reason"] for w in report["warnings"]]
     # the vendor artifact is kept, marked external, and never built from this repository
-    assert any("podinfo-vendor reads OCIRepository flux-system/podinfo-manifests (oci://ghcr.io/stefanprodan/manifests/podinfo)" in r
-               and "not rendered" in r for r in reasons), reasons
+    assert any(
+        "podinfo-vendor reads OCIRepository flux-system/podinfo-manifests (oci://ghcr.io/stefanprodan/manifests/podinfo)"
+        in r
+        and "not rendered" in r
+        for r in reasons
+    ), reasons
     # the pull-request provider's inputs exist only at run time: a warning naming the ResourceSet
     assert any("flux-system/previews" in r and "preview-prs" in r for r in reasons), reasons
     assert not any("applied by both" in r for r in reasons)

@@ -46,7 +46,10 @@ def write(root: Path, rel: str, text: str) -> None:
 
 
 def flux_repo(root: Path, chart_url: str) -> Path:
-    write(root, "clusters/shop/flux-system/gotk-sync.yaml", """
+    write(
+        root,
+        "clusters/shop/flux-system/gotk-sync.yaml",
+        """
         apiVersion: source.toolkit.fluxcd.io/v1
         kind: GitRepository
         metadata: {name: flux-system, namespace: flux-system}
@@ -56,25 +59,41 @@ def flux_repo(root: Path, chart_url: str) -> Path:
         kind: Kustomization
         metadata: {name: flux-system, namespace: flux-system}
         spec: {interval: 10m, path: ./clusters/shop, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
-        """)
-    write(root, "clusters/shop/apps.yaml", """
+        """,
+    )
+    write(
+        root,
+        "clusters/shop/apps.yaml",
+        """
         apiVersion: kustomize.toolkit.fluxcd.io/v1
         kind: Kustomization
         metadata: {name: apps, namespace: flux-system}
         spec: {interval: 10m, path: ./apps, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
-        """)
-    write(root, "apps/kustomization.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/kustomization.yaml",
+        """
         apiVersion: kustomize.config.k8s.io/v1beta1
         kind: Kustomization
         resources: [repository.yaml, store.yaml, storefront, widgets.yaml, greeter.yaml, broken.yaml]
-        """)
-    write(root, "apps/repository.yaml", f"""
+        """,
+    )
+    write(
+        root,
+        "apps/repository.yaml",
+        f"""
         apiVersion: source.toolkit.fluxcd.io/v1
         kind: HelmRepository
         metadata: {{name: charts, namespace: flux-system}}
         spec: {{interval: 1h, url: "{chart_url}"}}
-        """)
-    write(root, "apps/store.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/store.yaml",
+        """
         apiVersion: external-secrets.io/v1
         kind: ClusterSecretStore
         metadata: {name: onepassword}
@@ -84,8 +103,12 @@ def flux_repo(root: Path, chart_url: str) -> Path:
               connectHost: http://onepassword-connect.external-secrets.svc.cluster.local:8080
               vaults: {shop: 1}
               auth: {secretRef: {connectTokenSecretRef: {name: onepassword-connect, key: token, namespace: external-secrets}}}
-        """)
-    write(root, "apps/storefront/kustomization.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/storefront/kustomization.yaml",
+        """
         apiVersion: kustomize.config.k8s.io/v1beta1
         kind: Kustomization
         namespace: shop
@@ -94,22 +117,34 @@ def flux_repo(root: Path, chart_url: str) -> Path:
           - name: storefront-values
             files: [values.yaml]
         configurations: [kustomizeconfig.yaml]
-        """)
+        """,
+    )
     # kustomize renames the generated ConfigMap in the release's valuesFrom (Flux's advice)
-    write(root, "apps/storefront/kustomizeconfig.yaml", """
+    write(
+        root,
+        "apps/storefront/kustomizeconfig.yaml",
+        """
         nameReference:
           - kind: ConfigMap
             version: v1
             fieldSpecs:
               - path: spec/valuesFrom/name
                 kind: HelmRelease
-        """)
-    write(root, "apps/storefront/values.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/storefront/values.yaml",
+        """
         controllers:
           main:
             replicas: 3
-        """)
-    write(root, "apps/storefront/helmrelease.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/storefront/helmrelease.yaml",
+        """
         apiVersion: helm.toolkit.fluxcd.io/v2
         kind: HelmRelease
         metadata: {name: storefront}
@@ -141,8 +176,12 @@ def flux_repo(root: Path, chart_url: str) -> Path:
                       - op: add
                         path: /metadata/annotations
                         value: {shop.example.com/post-rendered: "yes"}
-        """)
-    write(root, "apps/storefront/externalsecret.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/storefront/externalsecret.yaml",
+        """
         apiVersion: external-secrets.io/v1
         kind: ExternalSecret
         metadata: {name: storefront-secrets}
@@ -151,8 +190,12 @@ def flux_repo(root: Path, chart_url: str) -> Path:
           target: {name: storefront-secrets}
           dataFrom:
             - extract: {key: storefront}
-        """)
-    write(root, "apps/widgets.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/widgets.yaml",
+        """
         apiVersion: helm.toolkit.fluxcd.io/v2
         kind: HelmRelease
         metadata: {name: widgets, namespace: shop}
@@ -160,8 +203,12 @@ def flux_repo(root: Path, chart_url: str) -> Path:
           interval: 1h
           chart:
             spec: {chart: widgets, version: 0.3.0, sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}
-        """)
-    write(root, "apps/greeter.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/greeter.yaml",
+        """
         apiVersion: helm.toolkit.fluxcd.io/v2
         kind: HelmRelease
         metadata: {name: greeter, namespace: shop}
@@ -171,8 +218,12 @@ def flux_repo(root: Path, chart_url: str) -> Path:
             spec: {chart: ./charts/greeter, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}
           values:
             controllers: {main: {containers: {app: {image: {repository: ghcr.io/acme/greeter, tag: "0.9"}}}}}
-        """)
-    write(root, "apps/broken.yaml", """
+        """,
+    )
+    write(
+        root,
+        "apps/broken.yaml",
+        """
         apiVersion: helm.toolkit.fluxcd.io/v2
         kind: HelmRelease
         metadata: {name: ghost, namespace: shop}
@@ -180,12 +231,20 @@ def flux_repo(root: Path, chart_url: str) -> Path:
           interval: 1h
           chart:
             spec: {chart: no-such-chart, version: 1.0.0, sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}
-        """)
+        """,
+    )
     # a path chart committed in the repository (read through the cluster's GitRepository)
-    write_chart(root / "charts", "greeter", "0.9.0", {
-        "values.yaml": APP_VALUES, "templates/_helpers.tpl": HELPERS,
-        "templates/controllers.yaml": CONTROLLERS, "templates/service.yaml": SERVICES,
-    })
+    write_chart(
+        root / "charts",
+        "greeter",
+        "0.9.0",
+        {
+            "values.yaml": APP_VALUES,
+            "templates/_helpers.tpl": HELPERS,
+            "templates/controllers.yaml": CONTROLLERS,
+            "templates/service.yaml": SERVICES,
+        },
+    )
     return root
 
 
@@ -227,7 +286,12 @@ def test_helm_releases_render_to_workloads_with_their_secrets_and_config(chart_s
 
     # where: the Deployment the chart makes, the release in the chain
     (row,) = ask(engine, "where", "storefront", "--repo", repo_name)
-    assert (row["kind"], row["workload"], row["namespace"], row["kustomization"]) == ("Deployment", "storefront-app", "shop", "apps")
+    assert (row["kind"], row["workload"], row["namespace"], row["kustomization"]) == (
+        "Deployment",
+        "storefront-app",
+        "shop",
+        "apps",
+    )
     assert row["source_file"] == "helm://app@1.1.0/app/templates/controllers.yaml"
     assert "-[MANAGES]-> HelmRelease/storefront -[MANAGES]-> Deployment/storefront-app" in row["evidence"]
 
@@ -242,13 +306,19 @@ def test_helm_releases_render_to_workloads_with_their_secrets_and_config(chart_s
 
     # tree of the release: what the chart renders (valuesFrom's replicas, the CRD kept)
     tree = ask(engine, "tree", "storefront", "--repo", repo_name)
-    assert {(r["kind"], r["name"].strip()) for r in tree} >= {("Deployment", "storefront-app"), ("Service", "storefront-app")}
+    assert {(r["kind"], r["name"].strip()) for r in tree} >= {
+        ("Deployment", "storefront-app"),
+        ("Service", "storefront-app"),
+    }
     widgets = ask(engine, "tree", "widgets", "--repo", repo_name)
     assert ("Deployment", "widgets-operator") in {(r["kind"], r["name"].strip()) for r in widgets}
     # the path chart from the repository itself
     (row,) = ask(engine, "where", "greeter", "--repo", repo_name)
     # the chart names objects after the release when the release holds its name (app-template does)
-    assert (row["workload"], row["source_file"]) == ("greeter", "helm://greeter@0.9.0/greeter/templates/controllers.yaml")
+    assert (row["workload"], row["source_file"]) == (
+        "greeter",
+        "helm://greeter@0.9.0/greeter/templates/controllers.yaml",
+    )
 
     # the unrendered release is a problem row, and still in the graph
     problems = ask(engine, "problems", "--repo", repo_name)

@@ -15,9 +15,27 @@ from kg.store import Neo4jStore
 pytestmark = pytest.mark.integration
 
 SEED_SERVICES = {
-    "papi", "activities", "alerts", "modelsync", "agentfarm", "celery-worker", "celery-beat", "flower", "embedder",
-    "slackbot", "sobow-index", "sobow-search", "usearch-indexer", "usearch-query", "usearch-worker", "usearch-beat",
-    "sobrain", "webhooks", "corestate", "gitservice", "litellm-proxy",
+    "papi",
+    "activities",
+    "alerts",
+    "modelsync",
+    "agentfarm",
+    "celery-worker",
+    "celery-beat",
+    "flower",
+    "embedder",
+    "slackbot",
+    "sobow-index",
+    "sobow-search",
+    "usearch-indexer",
+    "usearch-query",
+    "usearch-worker",
+    "usearch-beat",
+    "sobrain",
+    "webhooks",
+    "corestate",
+    "gitservice",
+    "litellm-proxy",
 }
 
 
@@ -41,7 +59,9 @@ def graph_snapshot(store, repo_name):
         {"repo": repo_name},
     )
     strip = lambda p: {k: v for k, v in p.items() if k not in ("load_tag", "loaded_at")}  # noqa: E731
-    return [(n["id"], strip(n["props"])) for n in nodes], [(r["a"], r["t"], r["k"], r["b"], strip(r["props"])) for r in rels]
+    return [(n["id"], strip(n["props"])) for n in nodes], [
+        (r["a"], r["t"], r["k"], r["b"], strip(r["props"])) for r in rels
+    ]
 
 
 def ask(question, name, repo_name):
@@ -92,7 +112,13 @@ def test_blast_radius_vault(cli_env, store, example_repo, repo_name):
         assert row["reason"].startswith("mounts SecretProviderClass vault-")
         assert "-[MOUNTS]-> SecretProviderClass/vault-" in row["evidence"]
     # every Kustomization that depends on vault, directly or transitively
-    dependents = {"runwhen-backend-services", "runwhen-llm-gateway", "runwhen-corestate", "runwhen-gitservice", "runwhen-runner-system"}
+    dependents = {
+        "runwhen-backend-services",
+        "runwhen-llm-gateway",
+        "runwhen-corestate",
+        "runwhen-gitservice",
+        "runwhen-runner-system",
+    }
     delivery_ks = {name for (impact, kind, name) in by_key if impact == "delivery" and kind == "Kustomization"}
     assert delivery_ks == dependents
     corestate = by_key[("delivery", "Kustomization", "runwhen-corestate")]
@@ -164,10 +190,16 @@ def test_reload_sweeps_what_disappeared_and_keeps_other_repos(cli_env, store, ex
         k["resources"].remove("webhooks-deployment.yaml")
         kfile.write_text(yaml.safe_dump(k))
         load(example_repo, repo_name)
-        assert store.query("MATCH (w:Workload {name: 'webhooks'}) WHERE w.repo = $r RETURN w.id AS id", {"r": repo_name})
+        assert store.query(
+            "MATCH (w:Workload {name: 'webhooks'}) WHERE w.repo = $r RETURN w.id AS id", {"r": repo_name}
+        )
         load(copy, repo_name)
-        assert not store.query("MATCH (w:Workload {name: 'webhooks'}) WHERE w.repo = $r RETURN w.id AS id", {"r": repo_name})
-        assert not store.query("MATCH (s:Service {name: 'webhooks'}) WHERE s.repo = $r RETURN s.id AS id", {"r": repo_name})
+        assert not store.query(
+            "MATCH (w:Workload {name: 'webhooks'}) WHERE w.repo = $r RETURN w.id AS id", {"r": repo_name}
+        )
+        assert not store.query(
+            "MATCH (s:Service {name: 'webhooks'}) WHERE s.repo = $r RETURN s.id AS id", {"r": repo_name}
+        )
         # the other repository in the same database is untouched
         assert store.query("MATCH (w:Workload {name: 'webhooks'}) WHERE w.repo = $r RETURN w.id AS id", {"r": other})
     finally:

@@ -34,12 +34,19 @@ def platform(cli_env, example_repo, repo_name):
 def test_where(platform):
     (row,) = ask("where", "papi", "--repo", platform)
     assert (row["namespace"], row["workload"], row["kustomization"], row["path"]) == (
-        "backend-services", "papi", "runwhen-backend-services", "./apps/backend-services")
+        "backend-services",
+        "papi",
+        "runwhen-backend-services",
+        "./apps/backend-services",
+    )
 
 
 def test_trace_from_the_root(platform):
     rows = ask("trace", "deployment/papi", "--repo", platform)
-    assert [(r["depth"], r["kustomization"]) for r in rows] == [(0, "flux-system/flux-system"), (1, "flux-system/runwhen-backend-services")]
+    assert [(r["depth"], r["kustomization"]) for r in rows] == [
+        (0, "flux-system/flux-system"),
+        (1, "flux-system/runwhen-backend-services"),
+    ]
     assert rows[1]["source"] == "GitRepository/flux-system" and rows[1]["status"] == "ok"
     assert rows[0]["evidence"].endswith("-[MANAGES]-> Deployment/papi")
 
@@ -47,12 +54,17 @@ def test_trace_from_the_root(platform):
 def test_tree_of_a_kustomization(platform):
     rows = ask("tree", "runwhen-backend-services", "--repo", platform)
     names = {(r["kind"], r["name"].strip()) for r in rows}
-    assert {("Deployment", "papi"), ("Deployment", "beat"), ("SecretProviderClass", "vault-papi"), ("HelmRelease", "redis-sentinel")} <= names
+    assert {
+        ("Deployment", "papi"),
+        ("Deployment", "beat"),
+        ("SecretProviderClass", "vault-papi"),
+        ("HelmRelease", "redis-sentinel"),
+    } <= names
     root = ask("tree", "flux-system", "--repo", platform)
     # depth-first: a nested Kustomization is followed by what it applies, indented
     start = next(i for i, r in enumerate(root) if r["kind"] == "Kustomization" and r["name"] == "vault")
     children = []
-    for r in root[start + 1:]:
+    for r in root[start + 1 :]:
         if r["depth"] == 1:
             break
         children.append((r["kind"], r["name"]))
@@ -92,7 +104,11 @@ def test_secrets_of_papi_are_the_four_vault_objects(platform):
         ("shared/data/litellm-proxy/virtual-keys", "RW_SHARED_LLM"),
         ("shared/data/secrets", "secrets.py"),
     ]
-    assert all(r["secret"].startswith("SecretProviderClass vault-papi") and r["backend"] == "vault" for r in rows if r["via"].startswith("csi"))
+    assert all(
+        r["secret"].startswith("SecretProviderClass vault-papi") and r["backend"] == "vault"
+        for r in rows
+        if r["via"].startswith("csi")
+    )
     (env,) = [r for r in rows if r["via"] == "env"]
     assert env["env"] == ["RW_SHARED_LLM"] and "papi-secrets" in env["secret"]
 
@@ -102,7 +118,10 @@ def test_config_of_papi_and_of_a_variable(platform):
     git = rows["GIT_SERVICE_URL"]
     assert git["raw"] == "https://git.${subdomain}.${domain}"
     assert git["value"] == "https://git.nonprod.runwhen.com"
-    assert sorted(git["variables"]) == ["domain (ConfigMap flux-system/cluster-vars)", "subdomain (ConfigMap flux-system/cluster-vars)"]
+    assert sorted(git["variables"]) == [
+        "domain (ConfigMap flux-system/cluster-vars)",
+        "subdomain (ConfigMap flux-system/cluster-vars)",
+    ]
     variable = ask("config", "cluster_name", "--repo", platform)
     defined = [r for r in variable if r["relation"].startswith("defined by")]
     assert defined and defined[0]["value"] == "platform-cluster-01"
@@ -131,7 +150,9 @@ def test_problems_finds_real_problems(cli_env, repo_name, tmp_path, example_repo
             doc["spec"]["dependsOn"].append({"name": "does-not-exist"})
     apps.write_text(yaml.safe_dump_all(docs))
     (repo / "apps/backend-services/papi-deployment.yaml").write_text(
-        (repo / "apps/backend-services/papi-deployment.yaml").read_text().replace("secretProviderClass: vault-papi", "secretProviderClass: vault-papy")
+        (repo / "apps/backend-services/papi-deployment.yaml")
+        .read_text()
+        .replace("secretProviderClass: vault-papi", "secretProviderClass: vault-papy")
     )
     assert kg("load", repo, "--repo-name", repo_name, "--format", "json").exit_code == 0
     rows = ask("problems", "--repo", repo_name)
@@ -151,7 +172,9 @@ def test_debug_papi(platform):
     assert "kubectl get pods -n backend-services -l app=papi -o wide" in commands
     assert '{namespace="backend-services", app="papi"} |= "ERROR"' in commands
     assert any("vault kv get" in c and "shared/secrets" in c for c in commands)
-    assert commands.index("flux get sources git flux-system -n flux-system") < commands.index("kubectl get pods -n backend-services -l app=papi -o wide")
+    assert commands.index("flux get sources git flux-system -n flux-system") < commands.index(
+        "kubectl get pods -n backend-services -l app=papi -o wide"
+    )
 
 
 def test_list_and_help(cli_env):
@@ -175,7 +198,12 @@ def test_unknown_and_wrong_kind(platform):
 
 
 def test_ambiguous_across_clusters_lists_candidates(cli_env, corpora, repo_name):
-    assert kg("load", corpora / "fluxcd__flux2-kustomize-helm-example", "--repo-name", repo_name, "--format", "json").exit_code == 0
+    assert (
+        kg(
+            "load", corpora / "fluxcd__flux2-kustomize-helm-example", "--repo-name", repo_name, "--format", "json"
+        ).exit_code
+        == 0
+    )
     output = ask("debug", "podinfo", "--repo", repo_name, code=1)
     assert "ambiguous" in output and "production" in output and "staging" in output
     rows = ask("debug", "podinfo", "--repo", repo_name, "--cluster", "staging")
@@ -184,7 +212,9 @@ def test_ambiguous_across_clusters_lists_candidates(cli_env, corpora, repo_name)
     assert {r["cluster"] for r in ask("where", "podinfo", "--repo", repo_name)} == {"production", "staging"}
 
 
-@pytest.mark.parametrize("corpus", ["fluxcd__flux2-kustomize-helm-example", "toboshii__home-ops", "xUnholy__k8s-gitops", "eso-vault"])
+@pytest.mark.parametrize(
+    "corpus", ["fluxcd__flux2-kustomize-helm-example", "toboshii__home-ops", "xUnholy__k8s-gitops", "eso-vault"]
+)
 def test_every_question_runs_on_samples_of_each_kind(corpus, cli_env, store, corpora, repo_name):
     path = FIXTURES / corpus if corpus == "eso-vault" else corpora / corpus
     assert kg("load", path, "--repo-name", repo_name, "--format", "json").exit_code == 0
@@ -199,7 +229,11 @@ def test_every_question_runs_on_samples_of_each_kind(corpus, cli_env, store, cor
                 {"repo": repo_name},
             )
             for row in rng.sample(rows, min(2, len(rows))):
-                target = f"{row['kind']}/{row['ns']}/{row['name']}" if row["ns"] and label != "VaultPath" else f"{label}/{row['name']}"
+                target = (
+                    f"{row['kind']}/{row['ns']}/{row['name']}"
+                    if row["ns"] and label != "VaultPath"
+                    else f"{label}/{row['name']}"
+                )
                 result = kg("ask", name, target, "--repo", repo_name, "--cluster", row["cluster"], "--format", "json")
                 # answered (maybe zero rows) or, for single-target questions, a clear ambiguity
                 assert result.exit_code in (0, 1), (name, target, result.output)
@@ -233,9 +267,16 @@ def test_a_target_of_one_label_is_sought_in_its_index_not_scanned(neo4j_settings
                     for part in union_parts(bind_target_label(question.file, {label}))[0]:
                         if f"MATCH (t:{label})\nWHERE t.id IN $ids" not in part:
                             continue
-                        plan = session.run("EXPLAIN " + part, {"ids": ["x"], "cluster": None, "repo": None}).consume().plan
+                        plan = (
+                            session.run("EXPLAIN " + part, {"ids": ["x"], "cluster": None, "repo": None}).consume().plan
+                        )
                         operators = list(_operators(plan))
-                        assert not any(o.startswith("AllNodesScan") for o in operators), (question.name, label, part[:200], operators)
+                        assert not any(o.startswith("AllNodesScan") for o in operators), (
+                            question.name,
+                            label,
+                            part[:200],
+                            operators,
+                        )
                         checked += 1
     assert checked >= 30  # blast-radius, debug, depends-on and trace find their target this way
     assert TARGET_MATCH in catalogue()["debug"].text

@@ -103,7 +103,9 @@ def test_a_cluster_load_never_touches_another_cluster(cli_env, store, repo_name,
     assert snapshot(store, repo_name, "cluster-1") == other_before  # load tags included
     assert snapshot(store, repo_name, "cluster-0") != mine_before
     # the Repo node still links both clusters
-    rows = store.query("MATCH (:Repo {id: $repo})-[:HAS_CLUSTER]->(c:Cluster) RETURN c.name AS name ORDER BY name", {"repo": repo_name})
+    rows = store.query(
+        "MATCH (:Repo {id: $repo})-[:HAS_CLUSTER]->(c:Cluster) RETURN c.name AS name ORDER BY name", {"repo": repo_name}
+    )
     assert [r["name"] for r in rows] == ["cluster-0", "cluster-1"]
 
 

@@ -48,27 +48,55 @@ class Server:
     def __init__(self, home: Path):
         self.home = home
         self.bolt, self.http = free_port(), free_port()
-        self.env = {**os.environ, "KG_NEO4J_HOME": str(home), "NEO4J_BOLT_PORT": str(self.bolt), "NEO4J_HTTP_PORT": str(self.http),
-                    "NEO4J_PASSWORD": PASSWORD, "KG_NEO4J_HEAP": "512m", "KG_NEO4J_STOP_TIMEOUT": "20"}
+        self.env = {
+            **os.environ,
+            "KG_NEO4J_HOME": str(home),
+            "NEO4J_BOLT_PORT": str(self.bolt),
+            "NEO4J_HTTP_PORT": str(self.http),
+            "NEO4J_PASSWORD": PASSWORD,
+            "KG_NEO4J_HEAP": "512m",
+            "KG_NEO4J_STOP_TIMEOUT": "20",
+        }
         self.env.pop("NEO4J_USER", None)
         self.uri = f"bolt://127.0.0.1:{self.bolt}"
         self.proc: subprocess.Popen | None = None
 
     def script(self, command: str) -> None:
-        subprocess.run([str(ROOT / "scripts" / "neo4j-local"), command], env=self.env, check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [str(ROOT / "scripts" / "neo4j-local"), command], env=self.env, check=True, capture_output=True, timeout=300
+        )
 
     def launch(self, *overrides: str) -> None:
         """Start the server entry point directly, with `-c key=value` overrides."""
-        java = shutil.which("java", path=os.path.join(os.environ.get("JAVA_HOME", ""), "bin") + os.pathsep + os.environ["PATH"])
-        cmd = [java, "-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-Dfile.encoding=UTF-8",
-               "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-               "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-cp", f"{self.home}/lib/*", "org.neo4j.server.CommunityEntryPoint",
-               f"--home-dir={self.home}", f"--config-dir={self.home}/conf"]
+        java = shutil.which(
+            "java", path=os.path.join(os.environ.get("JAVA_HOME", ""), "bin") + os.pathsep + os.environ["PATH"]
+        )
+        cmd = [
+            java,
+            "-Xms512m",
+            "-Xmx512m",
+            "-XX:+UseG1GC",
+            "-Dfile.encoding=UTF-8",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "-cp",
+            f"{self.home}/lib/*",
+            "org.neo4j.server.CommunityEntryPoint",
+            f"--home-dir={self.home}",
+            f"--config-dir={self.home}/conf",
+        ]
         for override in overrides:
             cmd += ["-c", override]
         log = open(self.home / "logs" / "direct.log", "ab")
-        self.proc = subprocess.Popen(cmd, cwd=self.home, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                     env={**self.env, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.home / "conf")})
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.home,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            env={**self.env, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.home / "conf")},
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -76,7 +104,9 @@ class Server:
                     store.verify()
                 return
             except Exception:  # noqa: BLE001 - not up yet
-                assert self.proc.poll() is None and time.monotonic() < deadline, (self.home / "logs" / "direct.log").read_text()[-3000:]
+                assert self.proc.poll() is None and time.monotonic() < deadline, (
+                    self.home / "logs" / "direct.log"
+                ).read_text()[-3000:]
                 time.sleep(0.5)
 
     def kill9(self) -> None:
@@ -92,8 +122,17 @@ class Server:
         return Neo4jStore(self.settings())
 
     def kg(self, *args, env=None) -> KgProcess:
-        return KgProcess(*args, env={"NEO4J_URI": self.uri, "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": PASSWORD,
-                                     "NEO4J_DATABASE": "", "KG_NEO4J_RETRY_SECONDS": "3", **(env or {})})
+        return KgProcess(
+            *args,
+            env={
+                "NEO4J_URI": self.uri,
+                "NEO4J_USER": "neo4j",
+                "NEO4J_PASSWORD": PASSWORD,
+                "NEO4J_DATABASE": "",
+                "KG_NEO4J_RETRY_SECONDS": "3",
+                **(env or {}),
+            },
+        )
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +181,9 @@ def test_every_fault_is_one_line_with_its_own_exit_code_and_the_graph_stands(ser
     # a server crash (kill -9) between write and sweep
     proc = server.kg("load", v2, "--repo-name", REPO, env={"KG_TEST_PAUSE_AT": "sweep"})
     proc.wait_for("kg-test: paused at sweep")
-    os.kill(int((server.home / "run" / "neo4j.pid").read_text()), signal.SIGKILL)  # the server scripts/neo4j-local started
+    os.kill(
+        int((server.home / "run" / "neo4j.pid").read_text()), signal.SIGKILL
+    )  # the server scripts/neo4j-local started
     proc.resume()
     code, _, err = proc.finish()
     messages[8] = one_line_error(code, err, 8, "lost the connection", "rolled back")
@@ -159,7 +200,9 @@ def test_every_fault_is_one_line_with_its_own_exit_code_and_the_graph_stands(ser
         code, _, err = server.kg("load", v2, "--repo-name", REPO).finish()
         messages[9] = one_line_error(code, err, 9, "transient error", "LockAcquisitionTimeout", "rolled back")
         # ... and for less time than kg retries: retried with backoff, then loaded
-        proc = server.kg("load", v2, "--repo-name", REPO, "-v", "--format", "json", env={"KG_NEO4J_RETRY_SECONDS": "60"})
+        proc = server.kg(
+            "load", v2, "--repo-name", REPO, "-v", "--format", "json", env={"KG_NEO4J_RETRY_SECONDS": "60"}
+        )
         proc.wait_for("will be retried")
         threading.Timer(0.5, tx.rollback).start()
         code, out, err = proc.finish()

@@ -23,10 +23,23 @@ HOSTILE = [
     "papi' OR '1'='1",
     "`Workload`) DETACH DELETE n //",
     "papi\" WITH n MATCH (m) SET m.name = 'pwned' //",
-    "$name", "{name}", "${name}", "papi*", ".*", "(?i)PAPI", "%", "\\", "\\'",
-    "CALL dbms.shutdown()", "LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l",
-    "名前-ü✓", "papi\nDETACH DELETE n", "papi\x00", "a" * 10000,
-    "Deployment/papi'})-[r]-() DELETE r //", "backend-services/papi\"//",
+    "$name",
+    "{name}",
+    "${name}",
+    "papi*",
+    ".*",
+    "(?i)PAPI",
+    "%",
+    "\\",
+    "\\'",
+    "CALL dbms.shutdown()",
+    "LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l",
+    "名前-ü✓",
+    "papi\nDETACH DELETE n",
+    "papi\x00",
+    "a" * 10000,
+    "Deployment/papi'})-[r]-() DELETE r //",
+    'backend-services/papi"//',
 ]
 
 
@@ -42,8 +55,13 @@ def test_hostile_arguments_are_plain_names(cli_env, store, example_repo, repo_na
     for value in HOSTILE:
         for question in questions:
             target = [value] if question.takes_target else []
-            for args in ([*target, "--repo", repo_name], ["papi", "--cluster", value, "--repo", repo_name] if question.takes_target
-                         else ["--cluster", value, "--repo", repo_name], [*(["papi"] if question.takes_target else []), "--repo", value]):
+            for args in (
+                [*target, "--repo", repo_name],
+                ["papi", "--cluster", value, "--repo", repo_name]
+                if question.takes_target
+                else ["--cluster", value, "--repo", repo_name],
+                [*(["papi"] if question.takes_target else []), "--repo", value],
+            ):
                 result = kg("ask", question.name, *args, "--format", "json")
                 assert result.exit_code in (0, 1), (question.name, args, result.output)
                 assert "Traceback" not in result.output

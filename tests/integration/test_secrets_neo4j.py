@@ -35,8 +35,13 @@ def test_where_payments_api_gets_its_database_password(cli_env, store, repo_name
     )
     assert rows == [
         {
-            "secret": "payments-db-credentials", "external_secret": "payments-db", "path": "kv/payments/db",
-            "api_path": "kv/data/payments/db", "key": "password", "store": "vault-kv", "backend": "vault",
+            "secret": "payments-db-credentials",
+            "external_secret": "payments-db",
+            "path": "kv/payments/db",
+            "api_path": "kv/data/payments/db",
+            "key": "password",
+            "store": "vault-kv",
+            "backend": "vault",
             "service": "vault/vault",
         }
     ]
@@ -46,7 +51,10 @@ def test_where_payments_api_gets_its_database_password(cli_env, store, repo_name
         "WHERE p.repo = $repo RETURN DISTINCT x.kind AS kind, x.name AS name ORDER BY kind",
         {"repo": repo_name},
     )
-    assert readers == [{"kind": "ExternalSecret", "name": "payments-db"}, {"kind": "SecretProviderClass", "name": "vault-payments"}]
+    assert readers == [
+        {"kind": "ExternalSecret", "name": "payments-db"},
+        {"kind": "SecretProviderClass", "name": "vault-payments"},
+    ]
 
 
 @pytest.mark.parametrize("repo", repos())

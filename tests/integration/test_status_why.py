@@ -29,8 +29,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str] | None]] = {
     "healthy": dict.fromkeys(ALL_WORKLOADS),
     "helm-upgrade-failed": dict.fromkeys(ALL_WORKLOADS, ("HelmRelease", "vault", "UpgradeFailed")),
     "git-fetch-failed": dict.fromkeys(ALL_WORKLOADS, ("GitRepository", "flux-system", "GitOperationFailed")),
-    "suspended": {**dict.fromkeys(ALL_WORKLOADS),
-                  "gitservice": ("Kustomization", "runwhen-gitservice", "Suspended")},
+    "suspended": {**dict.fromkeys(ALL_WORKLOADS), "gitservice": ("Kustomization", "runwhen-gitservice", "Suspended")},
     "drift": {**dict.fromkeys(ALL_WORKLOADS), "runner": ("Kustomization", "runwhen-runner-system", "NotInCluster")},
 }
 

@@ -17,8 +17,15 @@ def answer(question: str, rows: list[dict[str, Any]]) -> Answer:
 
 def impacted(impact: str, kind: str, name: str, namespace: str | None) -> dict[str, Any]:
     reason = f"applied by Kustomization apps-{namespace or 'root'}-with-a-long-name, blocked while vault fails"
-    return {"cluster": "c1", "impact": impact, "kind": kind, "name": name, "namespace": namespace,
-            "reason": reason, "evidence": f"{kind}/{name} <-[MANAGES]- Kustomization/x -[DEPENDS_ON]-> Kustomization/v"}
+    return {
+        "cluster": "c1",
+        "impact": impact,
+        "kind": kind,
+        "name": name,
+        "namespace": namespace,
+        "reason": reason,
+        "evidence": f"{kind}/{name} <-[MANAGES]- Kustomization/x -[DEPENDS_ON]-> Kustomization/v",
+    }
 
 
 BLAST = [
@@ -47,7 +54,11 @@ def test_blast_radius_rows_are_grouped_by_impact_then_namespace():
     assert delivery < runtime
     # within delivery: the namespaces sorted, each said once ('-': cluster-scoped)
     assert [line.split()[0] for line in lines[delivery:runtime] if line[:1] not in (" ", "", "─", "i", "n")] == [
-        "-", "a", "b", "flux-system"]
+        "-",
+        "a",
+        "b",
+        "flux-system",
+    ]
 
 
 def test_the_meaning_is_never_cut_and_evidence_only_when_asked():

@@ -106,8 +106,11 @@ def test_reasonable_aliasing_is_read_and_endless_aliasing_refused():
     wide = "block: &b [" + ", ".join(["x"] * 3000) + "]\nuses: [" + ", ".join(["*b"] * 9) + "]\n"
     assert load_documents(wide, "w.yaml")[1] == []
     # JSON-style flow, where `:` touches the anchor and the alias: refused too
-    json_bomb = '{"l0": &l0 ["lol", "lol", "lol"]' + "".join(
-        f', "l{i}":&l{i} [' + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)) + "}"
+    json_bomb = (
+        '{"l0": &l0 ["lol", "lol", "lol"]'
+        + "".join(f', "l{i}":&l{i} [' + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9))
+        + "}"
+    )
     assert load_documents(json_bomb, "j.yaml")[1][0].reason == ALIAS_REFUSED
     # an alias inside its own anchor expands forever
     assert load_documents("a: &a [*a]\n", "c.yaml")[1][0].reason == ALIAS_REFUSED
@@ -155,7 +158,7 @@ def test_a_build_that_reads_a_bomb_through_other_kustomizations_is_not_run(tmp_p
         "generated/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept}\n",
         "generated/sub/kustomization.yaml": "components: [../../component]\n",
         "component/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
-                                        "patches: [{path: patch.yaml}]\n",
+        "patches: [{path: patch.yaml}]\n",
         "component/patch.yaml": BOMB,
         "plain/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n",
     }
@@ -182,7 +185,9 @@ def test_a_build_that_sleeps_forever_is_killed_with_its_process_group(tmp_path, 
     real = " ".join(kustomize_command())
     pids = tmp_path / "pids"
     # a kustomize that hangs on apps/corestate (with a child of its own) and builds the rest
-    fake = executable(tmp_path / "kustomize-hangs", f"""#!/bin/sh
+    fake = executable(
+        tmp_path / "kustomize-hangs",
+        f"""#!/bin/sh
 for last; do :; done
 case "$last" in
   */apps/corestate)
@@ -191,7 +196,8 @@ case "$last" in
     wait ;;
   *) exec {real} "$@" ;;
 esac
-""")
+""",
+    )
     monkeypatch.setenv("KG_KUSTOMIZE", fake)
     monkeypatch.setenv("KG_BUILD_TIMEOUT", "2")
     started = time.perf_counter()
@@ -278,10 +284,15 @@ def test_an_interrupt_kills_running_children_at_once(tmp_path):
 def test_ctrl_c_stops_a_load_at_once_and_its_children_with_it(tmp_path):
     # children lead their own process groups, so the terminal's SIGINT reaches only kg
     pids = tmp_path / "pids"
-    hang = executable(tmp_path / "kustomize-hangs", f"#!/bin/sh\nsleep 1000 &\necho \"$$ $!\" >> {pids}\nwait\n")
+    hang = executable(tmp_path / "kustomize-hangs", f'#!/bin/sh\nsleep 1000 &\necho "$$ $!" >> {pids}\nwait\n')
     script = f"from pathlib import Path\nfrom kg.loaders import load_repo\nload_repo(Path({str(EXAMPLE)!r}))\n"
-    load = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ, KG_KUSTOMIZE=hang),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    load = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=dict(os.environ, KG_KUSTOMIZE=hang),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not (pids.exists() and pids.read_text().strip()) and time.monotonic() < deadline:

@@ -55,11 +55,13 @@ def test_style_parses_as_the_browser_parses_it():
 def test_style_command_is_the_file_behind_style():
     command = browser.style_command()
     assert command.startswith(":style\n")
-    assert browser.parse_grass(command[len(":style"):]) == browser.parse_grass(browser.style_text())
+    assert browser.parse_grass(command[len(":style") :]) == browser.parse_grass(browser.style_text())
 
 
 def test_style_ships_in_the_wheel():
-    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["kg.cypher"]
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "kg.cypher"
+    ]
     for path in (ROOT / "cypher").rglob("*"):
         if path.is_file() and path.suffix in (".cypher", ".grass"):
             relative = path.relative_to(ROOT / "cypher").as_posix()
@@ -179,7 +181,10 @@ def test_guide_has_a_start_slide_and_one_runnable_query_per_slide():
     parsed = _Slides()
     parsed.feed(page)
     assert parsed.slides == len(queries) + 1
-    assert parsed.execs == ["style http://localhost:7480/style.grass", "params {name: 'papi', cluster: null, repo: 'r<1>'}"]
+    assert parsed.execs == [
+        "style http://localhost:7480/style.grass",
+        "params {name: 'papi', cluster: null, repo: 'r<1>'}",
+    ]
     assert parsed.runnable == [q.text for q in queries]
     assert "<title>" in page and "r<1>" not in page.replace(html.escape("r<1>"), "")
 
@@ -230,7 +235,9 @@ def test_kg_browser_prints_url_connection_style_and_queries(monkeypatch):
     monkeypatch.delenv("NEO4J_USER", raising=False)
     url = f"http://127.0.0.1:{_closed_port()}/browser/"
     result = CliRunner().invoke(
-        app, ["browser", "--browser-url", url, "--uri", "bolt://127.0.0.1:7687", "--name", "corestate"], catch_exceptions=False
+        app,
+        ["browser", "--browser-url", url, "--uri", "bolt://127.0.0.1:7687", "--name", "corestate"],
+        catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
     out = result.output
@@ -267,6 +274,9 @@ def test_serve_instructions_point_at_the_guide():
     with browser.GuideServer(settings.uri, settings.user, port=0) as guide:
         text = browser.instructions(settings, "http://127.0.0.1:7474/browser/", True, {}, False, guide)
     first = text.splitlines()[0]
-    assert first == f"Neo4j Browser  http://127.0.0.1:7474/browser/?dbms=bolt://neo4j@127.0.0.1:7687&cmd=guide&arg={guide.guide_url}  (answering)"
+    assert (
+        first
+        == f"Neo4j Browser  http://127.0.0.1:7474/browser/?dbms=bolt://neo4j@127.0.0.1:7687&cmd=guide&arg={guide.guide_url}  (answering)"
+    )
     assert f":style {guide.style_url}" in text
     assert f":guide {guide.guide_url}" in text

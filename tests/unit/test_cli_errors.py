@@ -37,7 +37,15 @@ def test_load_of_a_folder_without_cluster_is_a_clear_error(tmp_path):
 
 
 def test_help_for_every_command():
-    for args in (["--help"], ["load", "--help"], ["ask", "--help"], ["ask", "where", "--help"], ["ask", "blast-radius", "--help"], ["export", "--help"], ["db", "status", "--help"]):
+    for args in (
+        ["--help"],
+        ["load", "--help"],
+        ["ask", "--help"],
+        ["ask", "where", "--help"],
+        ["ask", "blast-radius", "--help"],
+        ["export", "--help"],
+        ["db", "status", "--help"],
+    ):
         proc = run_kg(*args)
         assert proc.returncode == 0, (args, proc.stderr)
         assert "Usage" in proc.stdout

@@ -81,7 +81,9 @@ def docs_in(directory: Path, seen: set | None = None):
     if directory in seen or not directory.is_dir():
         return []
     seen.add(directory)
-    kfile = next((directory / n for n in ("kustomization.yaml", "kustomization.yml") if (directory / n).is_file()), None)
+    kfile = next(
+        (directory / n for n in ("kustomization.yaml", "kustomization.yml") if (directory / n).is_file()), None
+    )
     out = []
     if kfile is None:
         for child in sorted(directory.iterdir()):
@@ -124,17 +126,33 @@ def expected_kustomizations(name: str, root: Path) -> dict[str, dict]:
         out = {}
         for cluster in ("production", "staging"):
             docs = [d for p in sorted((root / "clusters" / cluster).glob("*.yaml")) for d in yaml_docs(p)]
-            found = {(d["metadata"].get("namespace", "flux-system"), d["metadata"]["name"]): d for d in docs if d.get("kind") == "Kustomization"}
+            found = {
+                (d["metadata"].get("namespace", "flux-system"), d["metadata"]["name"]): d
+                for d in docs
+                if d.get("kind") == "Kustomization"
+            }
             found[("flux-system", "flux-system")] = {"spec": {}}
             out[cluster] = found
         return out
     if name == TOBOSHII:
-        (start,) = [d for d in yaml_docs(root / "cluster/flux/flux-system/flux-cluster.yaml") if d["kind"] == "Kustomization"]
-        return {"flux-cluster": reachable_kustomizations(root, start, lambda ref: "" if ref.get("name") == "flux-cluster" else None)}
-    (start,) = [d for d in yaml_docs(root / "kubernetes/clusters/cluster-0/flux-system/gotk-sync.yaml") if d["kind"] == "Kustomization"]
+        (start,) = [
+            d for d in yaml_docs(root / "cluster/flux/flux-system/flux-cluster.yaml") if d["kind"] == "Kustomization"
+        ]
+        return {
+            "flux-cluster": reachable_kustomizations(
+                root, start, lambda ref: "" if ref.get("name") == "flux-cluster" else None
+            )
+        }
+    (start,) = [
+        d
+        for d in yaml_docs(root / "kubernetes/clusters/cluster-0/flux-system/gotk-sync.yaml")
+        if d["kind"] == "Kustomization"
+    ]
     # the OCIRepository `cluster` is the repo's kubernetes/ folder (pushed by its CI)
     folders = {"GitRepository": "", "OCIRepository": "kubernetes"}
-    return {"cluster-0": reachable_kustomizations(root, start, lambda ref: folders.get(ref.get("kind", "GitRepository")))}
+    return {
+        "cluster-0": reachable_kustomizations(root, start, lambda ref: folders.get(ref.get("kind", "GitRepository")))
+    }
 
 
 # -- the checks --------------------------------------------------------------------
@@ -153,7 +171,10 @@ def test_kustomizations_and_dependencies_match_the_repository(corpus):
         assert set(in_graph) == set(wanted), cluster
         for key, doc in wanted.items():
             deps = {(d.get("namespace", key[0]), d["name"]) for d in doc["spec"].get("dependsOn", [])}
-            edges = {(gd.nodes[r.end].props["namespace"], gd.nodes[r.end].props["name"]) for r in gd.rels_from(in_graph[key].id, "DEPENDS_ON")}
+            edges = {
+                (gd.nodes[r.end].props["namespace"], gd.nodes[r.end].props["name"])
+                for r in gd.rels_from(in_graph[key].id, "DEPENDS_ON")
+            }
             assert edges == deps, (cluster, key)
 
 
@@ -168,7 +189,10 @@ def test_no_kustomization_fails_except_for_other_repositories(corpus):
     _, _, result = corpus
     for render in result.renders:
         for ks in render.kustomizations.values():
-            assert not ks.render_error or "is not built from this repository" in ks.render_error, (ks.key, ks.render_error)
+            assert not ks.render_error or "is not built from this repository" in ks.render_error, (
+                ks.key,
+                ks.render_error,
+            )
 
 
 def test_toboshii_substitutes_cluster_settings_and_keeps_secrets_symbolic(corpora):
@@ -190,7 +214,9 @@ def test_xunholy_oci_sources_map_to_kubernetes_folder_and_parent_patch_reaches_c
     result = loaded(str(corpora / XUNHOLY))
     (render,) = result.renders
     assert render.source_roots["OCIRepository/flux-system/cluster"] == "kubernetes"
-    oci_children = [ks for ks in render.kustomizations.values() if (ks.spec.get("sourceRef") or {}).get("kind") == "OCIRepository"]
+    oci_children = [
+        ks for ks in render.kustomizations.values() if (ks.spec.get("sourceRef") or {}).get("kind") == "OCIRepository"
+    ]
     assert len(oci_children) > 20
     for ks in oci_children:
         assert ks.source_dir.startswith("kubernetes/"), ks.key
@@ -201,14 +227,20 @@ def test_xunholy_oci_sources_map_to_kubernetes_folder_and_parent_patch_reaches_c
     for ks in render.kustomizations.values():
         for rendered in render.kustomizations[ks.parent].objects if ks.parent else []:
             if rendered.kind == "Kustomization" and rendered.name == ks.name:
-                if str((rendered.raw.get("metadata", {}).get("labels") or {}).get("substitution.flux/enabled")).lower() == "true":
+                if (
+                    str((rendered.raw.get("metadata", {}).get("labels") or {}).get("substitution.flux/enabled")).lower()
+                    == "true"
+                ):
                     labelled.append(ks)
     assert labelled
     for ks in labelled:
         sources = {(s["kind"], s["name"]) for s in ks.spec["postBuild"]["substituteFrom"]}
         assert {("Secret", "cluster-secrets"), ("ConfigMap", "cluster-config")} <= sources, ks.key
         node = result.graph.nodes[f"{result.repo}:cluster-0/Kustomization/{ks.namespace}/{ks.name}"]
-        assert {r.end.rsplit("/", 1)[1] for r in result.graph.rels_from(node.id, "SUBSTITUTES_FROM")} >= {"cluster-secrets", "cluster-config"}
+        assert {r.end.rsplit("/", 1)[1] for r in result.graph.rels_from(node.id, "SUBSTITUTES_FROM")} >= {
+            "cluster-secrets",
+            "cluster-config",
+        }
 
 
 def test_fluxcd_example_environments_differ_and_apps_wait_for_configs(corpora):
@@ -219,7 +251,9 @@ def test_fluxcd_example_environments_differ_and_apps_wait_for_configs(corpora):
     assert prod != staging
     for cluster in ("production", "staging"):
         apps = f"{result.repo}:{cluster}/Kustomization/flux-system/apps"
-        assert [r.end for r in gd.rels_from(apps, "DEPENDS_ON")] == [f"{result.repo}:{cluster}/Kustomization/flux-system/infra-configs"]
+        assert [r.end for r in gd.rels_from(apps, "DEPENDS_ON")] == [
+            f"{result.repo}:{cluster}/Kustomization/flux-system/infra-configs"
+        ]
         # apps reads the ExternalArtifact the ArtifactGenerator assembles from apps/<cluster>
         assert gd.nodes[apps].props["source_dir"] == f"apps/{cluster}"
         (source,) = gd.rels_from(apps, "FROM_SOURCE")

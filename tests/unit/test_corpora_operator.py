@@ -78,7 +78,9 @@ def docs_in(directory: Path, variables: dict[str, str], namespace: str | None = 
     if directory in seen or not directory.is_dir():
         return []
     seen.add(directory)
-    kfile = next((directory / n for n in ("kustomization.yaml", "kustomization.yml") if (directory / n).is_file()), None)
+    kfile = next(
+        (directory / n for n in ("kustomization.yaml", "kustomization.yml") if (directory / n).is_file()), None
+    )
     out: list[dict] = []
     if kfile is None:
         for child in sorted(directory.iterdir()):
@@ -97,7 +99,9 @@ def docs_in(directory: Path, variables: dict[str, str], namespace: str | None = 
                 out += yaml_docs(target, variables)
         if content.get("namespace") and targets_namespace_from_namespace(directory, content):
             for doc in out:
-                if doc.get("kind") == "Kustomization" and str(doc.get("apiVersion", "")).startswith("kustomize.toolkit"):
+                if doc.get("kind") == "Kustomization" and str(doc.get("apiVersion", "")).startswith(
+                    "kustomize.toolkit"
+                ):
                     doc["spec"]["targetNamespace"] = content["namespace"]
         namespace = inner
     if namespace:
@@ -159,7 +163,9 @@ def expected(name: str, root: Path) -> dict[str, tuple[dict, dict]]:
         out = {}
         for cluster in ("main", "test", "utility"):
             sync = flux_instance_sync(root, f"kubernetes/clusters/{cluster}/flux-instance/helmrelease.yaml")
-            (info,) = [d for d in yaml_docs(root / sync["path"] / "cluster-info.yaml", {}) if d.get("kind") == "ConfigMap"]
+            (info,) = [
+                d for d in yaml_docs(root / sync["path"] / "cluster-info.yaml", {}) if d.get("kind") == "ConfigMap"
+            ]
             out[cluster] = walk(root, sync["path"], {k: str(v) for k, v in info["data"].items()})
         return out
     sync = flux_instance_sync(root, "kubernetes/apps/flux-system/flux-instance/app/helmrelease.yaml")
@@ -188,8 +194,10 @@ def test_kustomizations_dependencies_and_helmreleases_match_the_repository(corpu
         assert len(graph_ks) > 20
         for key, doc in kustomizations.items():
             deps = {(d.get("namespace", key[0]), d["name"]) for d in doc["spec"].get("dependsOn", [])}
-            edges = {(gd.nodes[r.end].props["namespace"], gd.nodes[r.end].props["name"])
-                     for r in gd.rels_from(graph_ks[key].id, "DEPENDS_ON")}
+            edges = {
+                (gd.nodes[r.end].props["namespace"], gd.nodes[r.end].props["name"])
+                for r in gd.rels_from(graph_ks[key].id, "DEPENDS_ON")
+            }
             assert edges == deps, (cluster, key)
         graph_hr = in_graph(result, cluster, "HelmRelease")
         assert set(graph_hr) == set(releases), cluster
@@ -198,7 +206,11 @@ def test_kustomizations_dependencies_and_helmreleases_match_the_repository(corpu
             ref = spec.get("chartRef") or spec["chart"]["spec"]["sourceRef"]
             chart = spec["chartRef"]["name"] if "chartRef" in spec else spec["chart"]["spec"]["chart"]
             props = graph_hr[key].props
-            assert (props["chart"], props["chart_source_kind"], props["chart_source"]) == (chart, ref["kind"], ref["name"]), key
+            assert (props["chart"], props["chart_source_kind"], props["chart_source"]) == (
+                chart,
+                ref["kind"],
+                ref["name"],
+            ), key
             (source,) = gd.rels_from(graph_hr[key].id, "FROM_SOURCE")
             assert gd.nodes[source.end].props["namespace"] == ref.get("namespace", key[0]), key
 
@@ -255,4 +267,7 @@ def test_buroa_cross_namespace_chart_ref_reaches_the_shared_app_template(corpora
     users = [r.start for r in gd.rels.values() if r.type == "FROM_SOURCE" and r.end == shared]
     assert len(users) >= 20
     assert not gd.nodes[shared].props.get("missing")
-    assert all(gd.nodes[u].props["namespace"] != "flux-system" for u in users[:5]) or len({gd.nodes[u].props["namespace"] for u in users}) > 3
+    assert (
+        all(gd.nodes[u].props["namespace"] != "flux-system" for u in users[:5])
+        or len({gd.nodes[u].props["namespace"] for u in users}) > 3
+    )

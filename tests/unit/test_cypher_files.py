@@ -7,7 +7,9 @@ from kg.cypher_files import CypherFile
 
 
 def test_header_keys_lists_params_and_notes():
-    file = CypherFile.parse("// question: x\n// order: a, b\n// param name: the name\n// Free text: a note\nMATCH (n) RETURN n")
+    file = CypherFile.parse(
+        "// question: x\n// order: a, b\n// param name: the name\n// Free text: a note\nMATCH (n) RETURN n"
+    )
     assert file.value("question") == "x" and file.items("order") == ["a", "b"]
     assert file.params() == {"name": "the name"}
     assert [h.value for h in file.header if not h.key] == ["Free text: a note"]

@@ -72,10 +72,12 @@ def test_a_union_file_runs_part_by_part_but_not_inside_a_subquery():
 
 
 def test_union_rows_are_merged_deduplicated_and_ordered_like_neo4j():
-    store = Recorder([
-        [{"cluster": "b", "name": "x", "users": ["z", "a"]}, {"cluster": None, "name": "n", "users": []}],
-        [{"cluster": "a", "name": "y", "users": ["m"]}, {"cluster": "b", "name": "x", "users": ["a", "z"]}],
-    ])
+    store = Recorder(
+        [
+            [{"cluster": "b", "name": "x", "users": ["z", "a"]}, {"cluster": None, "name": "n", "users": []}],
+            [{"cluster": "a", "name": "y", "users": ["m"]}, {"cluster": "b", "name": "x", "users": ["a", "z"]}],
+        ]
+    )
     rows = run_cypher.run(store, CypherFile.parse(UNION_FILE))
     assert len(store.ran) == 2
     # nulls last, as Neo4j orders ascending; the duplicate (same set of users) is gone
@@ -85,7 +87,9 @@ def test_union_rows_are_merged_deduplicated_and_ordered_like_neo4j():
 
 def test_union_all_keeps_duplicates():
     store = Recorder([[{"n": 1}], [{"n": 1}]])
-    assert len(run_cypher.run(store, CypherFile.parse("MATCH (a) RETURN 1 AS n\nUNION ALL\nMATCH (b) RETURN 1 AS n"))) == 2
+    assert (
+        len(run_cypher.run(store, CypherFile.parse("MATCH (a) RETURN 1 AS n\nUNION ALL\nMATCH (b) RETURN 1 AS n"))) == 2
+    )
 
 
 # -- evidence ----------------------------------------------------------------------
@@ -94,7 +98,12 @@ def _path(*tokens: str) -> PathTokens:
 
 
 def test_of_alternative_paths_the_shortest_is_shown_and_ties_break_by_text():
-    long = _path("Cluster/c -[ROOT]->", "Kustomization/flux-system -[MANAGES]->", "Kustomization/apps -[MANAGES]->", "Deployment/web")
+    long = _path(
+        "Cluster/c -[ROOT]->",
+        "Kustomization/flux-system -[MANAGES]->",
+        "Kustomization/apps -[MANAGES]->",
+        "Deployment/web",
+    )
     short_b = _path("Kustomization/b -[MANAGES]->", "Deployment/web")
     short_a = _path("Kustomization/a -[MANAGES]->", "Deployment/web")
     assert format_path([long, short_b, short_a]) == "Kustomization/a -[MANAGES]-> Deployment/web"
@@ -105,7 +114,10 @@ def test_of_alternative_paths_the_shortest_is_shown_and_ties_break_by_text():
 def test_segments_of_an_alternative_join_end_to_end():
     applied = _path("Kustomization/apps -[MANAGES]->", "Deployment/web")
     waits = _path("Kustomization/apps -[DEPENDS_ON]->", "Kustomization/infra")
-    assert format_path([[applied, waits]]) == "Deployment/web <-[MANAGES]- Kustomization/apps -[DEPENDS_ON]-> Kustomization/infra"
+    assert (
+        format_path([[applied, waits]])
+        == "Deployment/web <-[MANAGES]- Kustomization/apps -[DEPENDS_ON]-> Kustomization/infra"
+    )
 
 
 # -- typed tables ------------------------------------------------------------------

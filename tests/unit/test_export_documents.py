@@ -55,11 +55,16 @@ def empty_rows():
 def rows_with_collisions():
     rows = empty_rows()
     rows["services"] = [
-        workload("c1", "a", "web"), workload("c1", "b", "web"), workload("c1", "a", "api"), workload("c2", "a", "api"),
+        workload("c1", "a", "web"),
+        workload("c1", "b", "web"),
+        workload("c1", "a", "api"),
+        workload("c2", "a", "api"),
     ]
     rows["kustomizations"] = [
-        kustomization("c1", "flux-system", root=True), kustomization("c1", "apps", ["flux-system/infra"]),
-        kustomization("c1", "infra"), kustomization("c2", "apps", ["other/infra"]),
+        kustomization("c1", "flux-system", root=True),
+        kustomization("c1", "apps", ["flux-system/infra"]),
+        kustomization("c1", "infra"),
+        kustomization("c2", "apps", ["other/infra"]),
     ]
     rows["configmaps"] = [configmap("c1", "a", "settings", ["web"]), configmap("c1", "b", "settings")]
     rows["config_keys"] = [
@@ -95,9 +100,17 @@ def rows_with_collisions():
 def test_every_file_applies_the_key_policy_and_loses_nothing():
     docs = documents.build(rows_with_collisions())
     assert set(docs["services"]["services"]) == {"a/web", "b/web", "c1/a/api", "c2/a/api"}
-    assert set(docs["flux-resources"]["kustomizations"]) == {"flux-system", "c1/flux-system/apps", "c2/flux-system/apps", "infra"}
+    assert set(docs["flux-resources"]["kustomizations"]) == {
+        "flux-system",
+        "c1/flux-system/apps",
+        "c2/flux-system/apps",
+        "infra",
+    }
     # same name and namespace, different kind: the kind tells them apart
-    assert set(docs["flux-resources"]["sources"]) == {"c1/GitRepository/flux-system/flux-system", "c1/HelmRepository/flux-system/flux-system"}
+    assert set(docs["flux-resources"]["sources"]) == {
+        "c1/GitRepository/flux-system/flux-system",
+        "c1/HelmRepository/flux-system/flux-system",
+    }
     assert set(docs["configmaps"]["configMaps"]) == {"a/settings", "b/settings"}
     assert set(docs["secrets-map"]["secretProviderClasses"]) == {"c1/a/vault-web", "c2/a/vault-web"}
     assert set(docs["configmaps"]["variableSubstitution"]["variables"]) == {"c1/domain", "c2/domain", "token", "region"}
@@ -121,7 +134,10 @@ def test_values_are_flux_true():
     assert docs["secrets-map"]["secretProviderClasses"]["c2/a/vault-web"]["secrets"][0]["vaultPath"] == ""
     cm = docs["configmaps"]["configMaps"]["a/settings"]
     assert cm["keys"] == {"URL": "https://${domain}", "TOKEN": "${token}"}
-    assert cm["resolvedKeys"] == {"URL": "https://example.org", "TOKEN": "${token}"}  # a Secret's variable stays a reference
+    assert cm["resolvedKeys"] == {
+        "URL": "https://example.org",
+        "TOKEN": "${token}",
+    }  # a Secret's variable stays a reference
     assert cm["redactedVariables"] == ["token"] and cm["usedBy"] == ["web"]
     subst = docs["configmaps"]["variableSubstitution"]
     assert subst["mechanism"] == "Flux postBuild.substituteFrom and Flux postBuild.substitute (inline)"
@@ -133,7 +149,13 @@ def test_values_are_flux_true():
 
 
 def _meta():
-    return {"generatedFrom": "r", "generatedAt": "2026-02-02T10:00:00Z", "gitRevision": "", "fluxRepoPath": "r", "clusters": ["c1", "c2"]}
+    return {
+        "generatedFrom": "r",
+        "generatedAt": "2026-02-02T10:00:00Z",
+        "gitRevision": "",
+        "fluxRepoPath": "r",
+        "clusters": ["c1", "c2"],
+    }
 
 
 def test_each_document_validates_against_its_schema():
@@ -147,7 +169,14 @@ class FakeStore:
     def __init__(self, rows):
         self.by_text = {cypher_files.text(f"export/{name}.cypher"): found for name, found in rows.items()}
         self.by_text[cypher_files.text("export/repo.cypher")] = [
-            {"name": "r", "path": "r", "git_revision": "abc", "git_commit_time": "2026-02-02T11:00:00+01:00", "loaded_at": None, "clusters": ["c1", "c2"]}
+            {
+                "name": "r",
+                "path": "r",
+                "git_revision": "abc",
+                "git_commit_time": "2026-02-02T11:00:00+01:00",
+                "loaded_at": None,
+                "clusters": ["c1", "c2"],
+            }
         ]
 
     def query(self, text, params=None):

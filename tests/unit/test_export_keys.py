@@ -19,7 +19,13 @@ def test_unique_names_stay_plain_and_collisions_are_qualified():
         {"name": "web", "ns": "x", "cluster": "a"},
         {"name": "web", "ns": "x", "cluster": "b"},
     ]
-    assert assign_keys(rows, lambda r: r["name"], QUALIFIERS) == ["papi", "cache/redis", "backend/redis", "a/x/web", "b/x/web"]
+    assert assign_keys(rows, lambda r: r["name"], QUALIFIERS) == [
+        "papi",
+        "cache/redis",
+        "backend/redis",
+        "a/x/web",
+        "b/x/web",
+    ]
 
 
 def test_unresolvable_collision_is_an_error_not_an_overwrite():
@@ -37,4 +43,7 @@ def test_generated_at_precedence(monkeypatch):
 
 
 def test_json_is_byte_stable():
-    assert dumps({"b": 1, "a": {"d": [2, 1], "c": "é"}}) == '{\n  "a": {\n    "c": "é",\n    "d": [\n      2,\n      1\n    ]\n  },\n  "b": 1\n}\n'
+    assert (
+        dumps({"b": 1, "a": {"d": [2, 1], "c": "é"}})
+        == '{\n  "a": {\n    "c": "é",\n    "d": [\n      2,\n      1\n    ]\n  },\n  "b": 1\n}\n'
+    )

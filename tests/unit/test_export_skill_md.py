@@ -13,7 +13,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from skill_spec import skill_md_problems  # noqa: E402
 from test_export_documents import kustomization, rows_with_collisions, workload  # noqa: E402
 
-META = {"generatedFrom": "infra", "generatedAt": "2026-02-02T10:00:00Z", "gitRevision": "abc123", "fluxRepoPath": "infra", "clusters": ["c1", "c2"]}
+META = {
+    "generatedFrom": "infra",
+    "generatedAt": "2026-02-02T10:00:00Z",
+    "gitRevision": "abc123",
+    "fluxRepoPath": "infra",
+    "clusters": ["c1", "c2"],
+}
 SECTIONS = (
     "## When to Use This Skill", "## Loading Data Files", "## Service Map", "### Namespaces", "## Flux Resources",
     "### Debugging Flux Failures", "## Secrets Map", "### Secret Flow Diagram", "## ConfigMaps", "### Variable Substitution Flow",
@@ -39,7 +45,9 @@ def test_the_checker_knows_the_spec():
     for line, expected in bad.items():
         problems = skill_md_problems(good.replace("name: my-skill", line), line.split(": ")[1])
         assert any(expected in p for p in problems), (line, problems)
-    assert any("< or >" in p for p in skill_md_problems(good.replace("Does a thing.", "Does <b>a</b> thing."), "my-skill"))
+    assert any(
+        "< or >" in p for p in skill_md_problems(good.replace("Does a thing.", "Does <b>a</b> thing."), "my-skill")
+    )
     assert any("1024" in p for p in skill_md_problems(good.replace("Does a thing.", "x" * 1025), "my-skill"))
     # the seed plan's own frontmatter: `triggers` is not a field of the spec
     seed = "---\nname: my-skill\ndescription: Infra reference\ntriggers:\n  - infrastructure guide\n---\n\nbody\n"
@@ -71,7 +79,9 @@ def test_dependency_tree_places_each_kustomization_under_its_deepest_dependency(
         "a": kustomization("c", "a", ["flux-system/b"]),
         "b": kustomization("c", "b", ["flux-system/a"]),
     }
-    docs = documents.flux_resources({"kustomizations": list(ks.values()), "manages": [], "helmreleases": [], "sources": []})
+    docs = documents.flux_resources(
+        {"kustomizations": list(ks.values()), "manages": [], "helmreleases": [], "sources": []}
+    )
     assert markdown.dependency_tree(docs["kustomizations"]) == [
         "infrastructure",
         "    ├──► linkerd",
@@ -90,7 +100,15 @@ def test_a_big_repository_still_gets_a_short_skill_md():
         kustomization("c1", f"k-{i}", [f"flux-system/k-{i - 1}"] if i else []) for i in range(120)
     ]
     rows["namespaces"] = [
-        {"cluster": "c1", "name": f"ns-{i}", "declared": True, "workloads": [f"svc-{i}"], "helm_releases": [], "kustomizations": ["apps"]} for i in range(60)
+        {
+            "cluster": "c1",
+            "name": f"ns-{i}",
+            "declared": True,
+            "workloads": [f"svc-{i}"],
+            "helm_releases": [],
+            "kustomizations": ["apps"],
+        }
+        for i in range(60)
     ]
     guide, _ = render(rows)
     assert skill_md_problems(guide, "flux-infra-guide") == []

@@ -26,14 +26,30 @@ def outside(tmp_path):
     folder.mkdir()
     (folder / "stolen.yaml").write_text(GOOD.replace("name: good", "name: stolen"))
     (folder / "stolen.env").write_text("STOLEN_KEY=stolen-value-123\n")
-    (folder / "patch.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: good, namespace: apps}\ndata: {PATCHED: stolen-value-123}\n")
-    (folder / "kustomization.yaml").write_text("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [stolen.yaml]\n")
-    (folder / "gotk-sync.yaml").write_text(yaml.safe_dump_all([
-        {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": {"name": "flux-system", "namespace": "flux-system"},
-         "spec": {"url": "https://example.com/evil.git", "ref": {"branch": "main"}}},
-        {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "flux-system", "namespace": "flux-system"},
-         "spec": {"path": "./clusters/evil", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}},
-    ]))
+    (folder / "patch.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: good, namespace: apps}\ndata: {PATCHED: stolen-value-123}\n"
+    )
+    (folder / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [stolen.yaml]\n"
+    )
+    (folder / "gotk-sync.yaml").write_text(
+        yaml.safe_dump_all(
+            [
+                {
+                    "apiVersion": "source.toolkit.fluxcd.io/v1",
+                    "kind": "GitRepository",
+                    "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                    "spec": {"url": "https://example.com/evil.git", "ref": {"branch": "main"}},
+                },
+                {
+                    "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                    "kind": "Kustomization",
+                    "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                    "spec": {"path": "./clusters/evil", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+                },
+            ]
+        )
+    )
     return folder
 
 
@@ -49,7 +65,9 @@ def refusals(result, file):
 @pytest.mark.parametrize("how", ["relative", "absolute"])
 def test_kustomization_resource_outside_is_refused(tmp_path, outside, how):
     target = f"{UP}{outside.as_posix().lstrip('/')}/stolen.yaml" if how == "relative" else str(outside / "stolen.yaml")
-    repo = make_repo(tmp_path / "repo", {"apps/kustomization.yaml": yaml.safe_dump({"resources": ["good.yaml", target]})})
+    repo = make_repo(
+        tmp_path / "repo", {"apps/kustomization.yaml": yaml.safe_dump({"resources": ["good.yaml", target]})}
+    )
     result = load_repo(repo)
     assert_rest_loads(result)
     assert not leaked(result)
@@ -57,7 +75,9 @@ def test_kustomization_resource_outside_is_refused(tmp_path, outside, how):
 
 
 def test_etc_passwd_is_never_read(tmp_path):
-    repo = make_repo(tmp_path / "repo", {"apps/kustomization.yaml": yaml.safe_dump({"resources": ["good.yaml", f"{UP}etc/passwd"]})})
+    repo = make_repo(
+        tmp_path / "repo", {"apps/kustomization.yaml": yaml.safe_dump({"resources": ["good.yaml", f"{UP}etc/passwd"]})}
+    )
     result = load_repo(repo)
     assert_rest_loads(result)
     (w,) = refusals(result, "apps/kustomization.yaml")
@@ -68,7 +88,11 @@ def test_generator_inputs_outside_are_refused(tmp_path, outside):
     kustomization = {
         "resources": ["good.yaml"],
         "configMapGenerator": [
-            {"name": "gen-files", "namespace": "apps", "files": [f"key={outside}/stolen.env", f"{UP}{outside.as_posix().lstrip('/')}/stolen.yaml"]},
+            {
+                "name": "gen-files",
+                "namespace": "apps",
+                "files": [f"key={outside}/stolen.env", f"{UP}{outside.as_posix().lstrip('/')}/stolen.yaml"],
+            },
             {"name": "gen-env", "namespace": "apps", "envs": [str(outside / "other.env")]},
         ],
         "secretGenerator": [{"name": "sec", "namespace": "apps", "env": str(outside / "stolen.env")}],
@@ -105,9 +129,17 @@ def test_nested_kustomization_outside_is_refused(tmp_path, outside):
 
 
 def test_flux_components_outside_are_refused(tmp_path, outside):
-    evil = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "evil", "namespace": "flux-system"},
-            "spec": {"path": "./apps", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "targetNamespace": "evil",
-                     "components": [f"{UP}{outside.as_posix().lstrip('/')}", str(outside)]}}
+    evil = {
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": "evil", "namespace": "flux-system"},
+        "spec": {
+            "path": "./apps",
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+            "targetNamespace": "evil",
+            "components": [f"{UP}{outside.as_posix().lstrip('/')}", str(outside)],
+        },
+    }
     result = load_repo(make_repo(tmp_path / "repo", {"clusters/test/evil.yaml": yaml.safe_dump(evil)}))
     assert_rest_loads(result)
     assert not leaked(result)
@@ -126,9 +158,19 @@ def test_symlinked_folder_out_of_the_repository_is_not_followed(tmp_path, outsid
 
 
 def test_symlinked_flux_path_out_of_the_repository_is_not_read(tmp_path, outside):
-    repo = make_repo(tmp_path / "repo", {"clusters/test/evil.yaml": yaml.safe_dump({
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "evil", "namespace": "flux-system"},
-        "spec": {"path": "./linked", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}})})
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "clusters/test/evil.yaml": yaml.safe_dump(
+                {
+                    "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                    "kind": "Kustomization",
+                    "metadata": {"name": "evil", "namespace": "flux-system"},
+                    "spec": {"path": "./linked", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+                }
+            )
+        },
+    )
     (repo / "linked").symlink_to(outside, target_is_directory=True)
     result = load_repo(repo)
     assert_rest_loads(result)

@@ -62,7 +62,7 @@ def test_flux_spec_is_applied_and_origin_recorded(tmp_path):
     with Workspace(tmp_path) as ws:
         result = ws.build(REPO_TREE, "app", spec)
     assert result.error == ""
-    (obj, source_file, generator), = result.objects
+    ((obj, source_file, generator),) = result.objects
     assert obj["metadata"]["name"] == "p-web"
     assert obj["metadata"]["namespace"] == "prod"
     assert obj["spec"]["replicas"] == 3
@@ -73,10 +73,14 @@ def test_flux_spec_is_applied_and_origin_recorded(tmp_path):
 
 
 def test_generated_configmap_points_at_its_kustomization(tmp_path):
-    _write(tmp_path, "cfg/kustomization.yaml", yaml.safe_dump({"configMapGenerator": [{"name": "env", "literals": ["A=1"]}]}))
+    _write(
+        tmp_path,
+        "cfg/kustomization.yaml",
+        yaml.safe_dump({"configMapGenerator": [{"name": "env", "literals": ["A=1"]}]}),
+    )
     with Workspace(tmp_path) as ws:
         result = ws.build(REPO_TREE, "cfg", {})
-    (obj, source_file, generator), = result.objects
+    ((obj, source_file, generator),) = result.objects
     assert obj["metadata"]["name"].startswith("env-")
     assert source_file == "cfg/kustomization.yaml"
     assert generator == "ConfigMapGenerator"
@@ -126,15 +130,25 @@ def test_artifact_copy_rules():
     from kg.loaders.artifacts import artifact_tree
 
     files = [
-        "apps/base/podinfo/kustomization.yaml", "apps/base/podinfo/release.yaml",
-        "apps/production/kustomization.yaml", "apps/staging/kustomization.yaml",
-        "infrastructure/configs/issuer.yaml", "infrastructure/controllers/kustomization.yaml",
+        "apps/base/podinfo/kustomization.yaml",
+        "apps/base/podinfo/release.yaml",
+        "apps/production/kustomization.yaml",
+        "apps/staging/kustomization.yaml",
+        "infrastructure/configs/issuer.yaml",
+        "infrastructure/controllers/kustomization.yaml",
         "infrastructure/README.md",
     ]
-    apps, problems = artifact_tree("EA/apps", {"copy": [
-        {"from": "@monorepo/apps/base/**", "to": "@artifact/base/"},
-        {"from": "@monorepo/apps/production/**", "to": "@artifact/production/"},
-    ]}, {"monorepo": ""}, files)
+    apps, problems = artifact_tree(
+        "EA/apps",
+        {
+            "copy": [
+                {"from": "@monorepo/apps/base/**", "to": "@artifact/base/"},
+                {"from": "@monorepo/apps/production/**", "to": "@artifact/production/"},
+            ]
+        },
+        {"monorepo": ""},
+        files,
+    )
     assert problems == []
     assert apps.files == {
         "base/podinfo/kustomization.yaml": "apps/base/podinfo/kustomization.yaml",
@@ -142,10 +156,17 @@ def test_artifact_copy_rules():
         "production/kustomization.yaml": "apps/production/kustomization.yaml",
     }
     assert apps.repo_path("production") == "apps/production"
-    infra, _ = artifact_tree("EA/infra", {"copy": [
-        {"from": "@monorepo/infrastructure/**", "to": "@artifact/", "exclude": ["**/*.md"]},
-        {"from": "@monorepo/apps/staging/kustomization.yaml", "to": "@artifact/extra/"},
-    ]}, {"monorepo": ""}, files)
+    infra, _ = artifact_tree(
+        "EA/infra",
+        {
+            "copy": [
+                {"from": "@monorepo/infrastructure/**", "to": "@artifact/", "exclude": ["**/*.md"]},
+                {"from": "@monorepo/apps/staging/kustomization.yaml", "to": "@artifact/extra/"},
+            ]
+        },
+        {"monorepo": ""},
+        files,
+    )
     assert "README.md" not in infra.files
     assert infra.files["configs/issuer.yaml"] == "infrastructure/configs/issuer.yaml"
     assert infra.files["extra/kustomization.yaml"] == "apps/staging/kustomization.yaml"

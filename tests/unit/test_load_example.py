@@ -7,11 +7,24 @@ import yaml
 
 SEED_SERVICES = {
     # service -> deployment (the seed's celery-beat runs as Deployment `beat`)
-    "papi": "papi", "activities": "activities", "alerts": "alerts", "modelsync": "modelsync",
-    "agentfarm": "agentfarm", "celery-worker": "celery-worker", "celery-beat": "beat", "flower": "flower",
-    "embedder": "embedder", "slackbot": "slackbot", "sobow-index": "sobow-index", "sobow-search": "sobow-search",
-    "usearch-indexer": "usearch-indexer", "usearch-query": "usearch-query", "usearch-worker": "usearch-worker",
-    "usearch-beat": "usearch-beat", "sobrain": "sobrain", "webhooks": "webhooks",
+    "papi": "papi",
+    "activities": "activities",
+    "alerts": "alerts",
+    "modelsync": "modelsync",
+    "agentfarm": "agentfarm",
+    "celery-worker": "celery-worker",
+    "celery-beat": "beat",
+    "flower": "flower",
+    "embedder": "embedder",
+    "slackbot": "slackbot",
+    "sobow-index": "sobow-index",
+    "sobow-search": "sobow-search",
+    "usearch-indexer": "usearch-indexer",
+    "usearch-query": "usearch-query",
+    "usearch-worker": "usearch-worker",
+    "usearch-beat": "usearch-beat",
+    "sobrain": "sobrain",
+    "webhooks": "webhooks",
 }
 PREFIX = "platform:platform-cluster"
 
@@ -71,7 +84,11 @@ def test_all_seed_services_are_workloads_with_their_kustomization(example_load):
         assert w.props.get("description"), service
         owners = [gd.nodes[r.start].props["name"] for r in gd.rels_to(w.id, "MANAGES")]
         assert owners == ["runwhen-backend-services"]
-    for name, namespace, ks in (("corestate", "corestate", "runwhen-corestate"), ("gitservice", "gitservice", "runwhen-gitservice"), ("litellm-proxy", "llm-gateway", "runwhen-llm-gateway")):
+    for name, namespace, ks in (
+        ("corestate", "corestate", "runwhen-corestate"),
+        ("gitservice", "gitservice", "runwhen-gitservice"),
+        ("litellm-proxy", "llm-gateway", "runwhen-llm-gateway"),
+    ):
         w = node(gd, "Workload", name, namespace)
         assert [gd.nodes[r.start].props["name"] for r in gd.rels_to(w.id, "MANAGES")] == [ks]
 
@@ -87,10 +104,17 @@ def test_vault_papi_fetches_the_seed_objects_and_is_mounted(example_load):
     assert spc.props["provider"] == "vault"
     assert spc.props["vault_role"] == "shared_secrets"
     assert spc.props["vault_mount_path"] == "kubernetes-platform-cluster-01"
-    fetched = sorted((r.props["object_name"], gd.nodes[r.end].props["api_path"], r.props["key"]) for r in gd.rels_from(spc.id, "FETCHES"))
+    fetched = sorted(
+        (r.props["object_name"], gd.nodes[r.end].props["api_path"], r.props["key"])
+        for r in gd.rels_from(spc.id, "FETCHES")
+    )
     assert fetched == [
         ("gitlab_oauth_app_client_id", "shared/data/gitlab_oauth", "SOCIAL_ACCOUNT_PROVIDERS_GITLAB_APP_CLIENT_ID"),
-        ("gitlab_oauth_app_client_secret", "shared/data/gitlab_oauth", "SOCIAL_ACCOUNT_PROVIDERS_GITLAB_APP_CLIENT_SECRET"),
+        (
+            "gitlab_oauth_app_client_secret",
+            "shared/data/gitlab_oauth",
+            "SOCIAL_ACCOUNT_PROVIDERS_GITLAB_APP_CLIENT_SECRET",
+        ),
         ("rw_shared_llm_vkey", "shared/data/litellm-proxy/virtual-keys", "RW_SHARED_LLM"),
         ("secrets.py", "shared/data/secrets", "secrets.py"),
     ]
@@ -135,7 +159,14 @@ def test_workload_reads_keys_through_hashed_configmap_name(example_load):
 
 def test_helm_releases_with_sources(example_load):
     gd = example_load.graph
-    expected = {"loki": "grafana", "mimir": "grafana", "redis-sentinel": "bitnami", "neo4j": "neo4j", "qdrant": "qdrant", "vault": "hashicorp"}
+    expected = {
+        "loki": "grafana",
+        "mimir": "grafana",
+        "redis-sentinel": "bitnami",
+        "neo4j": "neo4j",
+        "qdrant": "qdrant",
+        "vault": "hashicorp",
+    }
     for name, source in expected.items():
         hr = node(gd, "HelmRelease", name)
         assert hr.props["chart_source"] == source
@@ -170,7 +201,9 @@ def test_reload_gives_identical_records(example_load):
     from kg.loaders import load_repo
 
     again = load_repo(example_load.path)
-    assert [(n.id, n.props) for n in again.graph.sorted_nodes()] == [(n.id, n.props) for n in example_load.graph.sorted_nodes()]
+    assert [(n.id, n.props) for n in again.graph.sorted_nodes()] == [
+        (n.id, n.props) for n in example_load.graph.sorted_nodes()
+    ]
     assert [(r.type, r.start, r.end, r.rel_key, r.props) for r in again.graph.sorted_rels()] == [
         (r.type, r.start, r.end, r.rel_key, r.props) for r in example_load.graph.sorted_rels()
     ]
@@ -186,7 +219,8 @@ def test_no_secret_value_is_recorded(tmp_path, example_repo):
     shutil.copytree(example_repo, repo)
     plaintext = "hunter2-very-secret"
     secret = {
-        "apiVersion": "v1", "kind": "Secret",
+        "apiVersion": "v1",
+        "kind": "Secret",
         "metadata": {"name": "cluster-secrets", "namespace": "flux-system"},
         "stringData": {"db_password": plaintext},
         "data": {"api_token": base64.b64encode(plaintext.encode()).decode()},

@@ -234,7 +234,9 @@ def test_cypher_reads_refuses_writes_and_stops_at_the_timeout(toolbox):
     refused = toolbox.call(CYPHER, {"query": "MATCH (n) DETACH DELETE n"})
     assert refused.is_error and refused.payload["error"].startswith("refused, nothing ran")
     # a filter on every combination: no shortcut an engine can take for count(*)
-    slow = toolbox.call(CYPHER, {"query": "MATCH (a), (b), (c), (d) WHERE a.name + b.name < c.name + d.name RETURN count(*) AS c"})
+    slow = toolbox.call(
+        CYPHER, {"query": "MATCH (a), (b), (c), (d) WHERE a.name + b.name < c.name + d.name RETURN count(*) AS c"}
+    )
     assert slow.is_error and "longer than 0.3 s" in slow.payload["error"]
     # the connection is kg's again, without the limit
     assert not toolbox.call("blast-radius", {"name": "vault"}).is_error

@@ -15,16 +15,35 @@ def make_repo(root: Path, files: dict[str, str], post_build: dict | None = None)
     """A one-cluster Flux repo: clusters/test syncs ./clusters/test, whose Kustomization
     `apps` builds ./apps (with `files` written under the repo)."""
     sync = [
-        {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-         "metadata": {"name": "flux-system", "namespace": "flux-system"},
-         "spec": {"url": "https://example.com/repo.git", "ref": {"branch": "main"}, "interval": "1m"}},
-        {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-         "metadata": {"name": "flux-system", "namespace": "flux-system"},
-         "spec": {"path": "./clusters/test", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "10m", "prune": True}},
+        {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": {"name": "flux-system", "namespace": "flux-system"},
+            "spec": {"url": "https://example.com/repo.git", "ref": {"branch": "main"}, "interval": "1m"},
+        },
+        {
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": "flux-system", "namespace": "flux-system"},
+            "spec": {
+                "path": "./clusters/test",
+                "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                "interval": "10m",
+                "prune": True,
+            },
+        },
     ]
-    apps = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-            "metadata": {"name": "apps", "namespace": "flux-system"},
-            "spec": {"path": "./apps", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "10m", "prune": True}}
+    apps = {
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": "apps", "namespace": "flux-system"},
+        "spec": {
+            "path": "./apps",
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+            "interval": "10m",
+            "prune": True,
+        },
+    }
     if post_build is not None:
         apps["spec"]["postBuild"] = post_build
     written = {
@@ -136,7 +155,10 @@ def test_multi_megabyte_file_loads(tmp_path):
 @pytest.mark.parametrize(
     "resource, expected",
     [
-        ("https://raw.githubusercontent.com/example/repo/main/crd.yaml", "remote resource https://raw.githubusercontent.com/example/repo/main/crd.yaml not fetched"),
+        (
+            "https://raw.githubusercontent.com/example/repo/main/crd.yaml",
+            "remote resource https://raw.githubusercontent.com/example/repo/main/crd.yaml not fetched",
+        ),
         ("github.com/example/repo//config?ref=v1", "not fetched"),
     ],
 )
@@ -150,10 +172,19 @@ def test_remote_resource_is_reported_and_the_rest_renders(tmp_path, resource, ex
 def test_missing_file_fails_only_its_kustomization(tmp_path):
     files = {
         "apps/kustomization.yaml": yaml.safe_dump({"resources": ["good.yaml", "missing.yaml"]}),
-        "clusters/test/other.yaml": yaml.safe_dump({
-            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-            "metadata": {"name": "other", "namespace": "flux-system"},
-            "spec": {"path": "./other", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "1m", "prune": True}}),
+        "clusters/test/other.yaml": yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                "kind": "Kustomization",
+                "metadata": {"name": "other", "namespace": "flux-system"},
+                "spec": {
+                    "path": "./other",
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                    "interval": "1m",
+                    "prune": True,
+                },
+            }
+        ),
         "other/cm.yaml": GOOD.replace("good", "still-here"),
     }
     result = load_repo(make_repo(tmp_path, files))
@@ -165,7 +196,9 @@ def test_missing_file_fails_only_its_kustomization(tmp_path):
 
 def test_go_template_in_a_value(tmp_path):
     broken = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tpl, namespace: apps}\ndata:\n  a: ok\n  b: {{ .Values.x }}\n"
-    quoted = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: quoted, namespace: apps}\ndata:\n  b: '{{ .Values.x }}'\n"
+    quoted = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: quoted, namespace: apps}\ndata:\n  b: '{{ .Values.x }}'\n"
+    )
     result = load_repo(make_repo(tmp_path, {"apps/tpl.yaml": broken, "apps/quoted.yaml": quoted}))
     assert_rest_loads(result)
     (w,) = [w for w in warnings_for(result, "apps/tpl.yaml") if w.line]
@@ -174,10 +207,20 @@ def test_go_template_in_a_value(tmp_path):
 
 
 def test_flux_path_outside_the_repository_is_refused(tmp_path):
-    files = {"clusters/test/evil.yaml": yaml.safe_dump({
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-        "metadata": {"name": "evil", "namespace": "flux-system"},
-        "spec": {"path": "../../etc", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "1m"}})}
+    files = {
+        "clusters/test/evil.yaml": yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                "kind": "Kustomization",
+                "metadata": {"name": "evil", "namespace": "flux-system"},
+                "spec": {
+                    "path": "../../etc",
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                    "interval": "1m",
+                },
+            }
+        )
+    }
     result = load_repo(make_repo(tmp_path, files))
     assert_rest_loads(result)
     evil = result.graph.nodes[f"{result.repo}:test/Kustomization/flux-system/evil"]

@@ -38,7 +38,9 @@ NOT_PORTABLE = {
     "label test in an expression": r"\b(WHERE|WHEN|AND|OR|NOT)\s+\w+:[A-Z]",
     "null test before the comparison": r"\$\w+\s+IS\s+NULL\s+OR\b",
 }
-SHARED_QUERIES = [f"ask/{n}" for n in sorted(EXPECTED)] + [f"{folder}/{n}" for folder in ("export", "lookup") for n in cypher_files.listing(folder)]
+SHARED_QUERIES = [f"ask/{n}" for n in sorted(EXPECTED)] + [
+    f"{folder}/{n}" for folder in ("export", "lookup") for n in cypher_files.listing(folder)
+]
 
 
 @pytest.mark.parametrize("path", SHARED_QUERIES)
@@ -46,7 +48,11 @@ def test_shared_queries_stay_in_the_common_subset(path):
     """Every question, lookup and export query runs on both engines from the same file."""
     source = cypher_files.load(f"{path}.cypher").text
     text = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("//"))
-    found = [what for what, pattern in NOT_PORTABLE.items() if re.search(pattern, text, re.IGNORECASE if what != "label test in an expression" else 0)]
+    found = [
+        what
+        for what, pattern in NOT_PORTABLE.items()
+        if re.search(pattern, text, re.IGNORECASE if what != "label test in an expression" else 0)
+    ]
     assert not found, (path, found)
     if path.startswith("ask/"):
         assert "$name" not in text, "questions receive resolved $ids, not raw names"
@@ -71,7 +77,9 @@ def test_the_target_label_is_named_only_when_the_target_has_one():
     text = "MATCH (t/*:{target}*/)\nWHERE t.id IN $ids\nRETURN t\nUNION ALL\nMATCH (t:Kustomization)\nWHERE t.id IN $ids\nRETURN t"
     file = CypherFile.parse(text)
     bound = bind_target_label(file, {"Workload"})
-    assert bound == text.replace("MATCH (t/*:{target}*/)\n", "MATCH (t:Workload)\n") and "MATCH (t:Kustomization)" in bound
+    assert (
+        bound == text.replace("MATCH (t/*:{target}*/)\n", "MATCH (t:Workload)\n") and "MATCH (t:Kustomization)" in bound
+    )
     assert bind_target_label(file, {"Workload", "Service"}) == text  # several labels: every node may match
     assert bind_target_label(file, {"Workload) DETACH DELETE (t"}) == text  # only the schema's labels
     assert bind_target_label(file, {""}) == text

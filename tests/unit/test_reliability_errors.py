@@ -22,12 +22,15 @@ def translated(exc: Exception, writing: bool = False):
     return caught.value
 
 
-@pytest.mark.parametrize("code", [
-    "Neo.ClientError.General.WriteOnReadOnlyAccessDatabase",
-    "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
-    "Neo.ClientError.Security.Forbidden",
-    "Neo.ClientError.Statement.AccessMode",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "Neo.ClientError.General.WriteOnReadOnlyAccessDatabase",
+        "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
+        "Neo.ClientError.Security.Forbidden",
+        "Neo.ClientError.Statement.AccessMode",
+    ],
+)
 def test_read_only_refusals_are_exit_7(code):
     error = translated(server_error(code))
     assert isinstance(error, DatabaseReadOnly) and error.exit_code == 7
@@ -61,5 +64,9 @@ def test_other_refusals_stay_exit_6():
 def test_exit_codes_are_distinct():
     from kg import errors
 
-    codes = {cls.exit_code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.KgError) and cls not in (errors.KgError, errors.NotFound)}
+    codes = {
+        cls.exit_code
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.KgError) and cls not in (errors.KgError, errors.NotFound)
+    }
     assert codes == {2, 3, 4, 5, 6, 7, 8, 9}

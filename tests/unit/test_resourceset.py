@@ -36,8 +36,13 @@ def names(objects: list[dict[str, Any]]) -> list[str]:
     return [obj["metadata"]["name"] for obj in objects]
 
 
-def static_provider(name: str, namespace: str, defaults: dict[str, Any], labels: dict[str, str] | None = None,
-                    provider_type: str = "Static") -> dict[str, Any]:
+def static_provider(
+    name: str,
+    namespace: str,
+    defaults: dict[str, Any],
+    labels: dict[str, str] | None = None,
+    provider_type: str = "Static",
+) -> dict[str, Any]:
     provider: dict[str, Any] = {
         "apiVersion": "fluxcd.controlplane.io/v1",
         "kind": "ResourceSetInputProvider",
@@ -132,8 +137,10 @@ def test_inputs_record_their_provider_and_depends_on_is_passed_through():
     expansion = expand_resourceset(TENANT_APPS, [])
     assert [i["tenant"] for i in expansion.inputs] == ["team-a", "team-b"]
     assert expansion.inputs[0]["provider"] == {
-        "apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSet",
-        "name": "tenant-apps", "namespace": "flux-system",
+        "apiVersion": "fluxcd.controlplane.io/v1",
+        "kind": "ResourceSet",
+        "name": "tenant-apps",
+        "namespace": "flux-system",
     }
     assert expansion.depends_on == TENANT_APPS["spec"]["dependsOn"]
     assert "provider" not in TENANT_APPS["spec"]["inputs"][0]  # the ResourceSet object is left untouched
@@ -219,10 +226,18 @@ spec:
             hosts: << inputs.hosts | toYaml | nindent 12 >>
 """)
     providers = [
-        static_provider("podinfo-defaults", "apps", {
-            "env": "staging", "version": "6.x", "repository": "podinfo-charts", "replicas": 2,
-            "hosts": ["podinfo.staging.acme.io"], "id": "ignored",
-        }),
+        static_provider(
+            "podinfo-defaults",
+            "apps",
+            {
+                "env": "staging",
+                "version": "6.x",
+                "repository": "podinfo-charts",
+                "replicas": 2,
+                "hosts": ["podinfo.staging.acme.io"],
+                "id": "ignored",
+            },
+        ),
         static_provider("podinfo-defaults", "other", {"env": "wrong-namespace"}),
     ]
     expansion = expand_resourceset(rset, providers)
@@ -231,15 +246,21 @@ spec:
     (release,) = expansion.objects
     assert release["metadata"]["name"] == "podinfo-staging"
     assert release["spec"]["chart"]["spec"] == {
-        "chart": "podinfo", "version": "6.x", "sourceRef": {"kind": "HelmRepository", "name": "podinfo-charts"},
+        "chart": "podinfo",
+        "version": "6.x",
+        "sourceRef": {"kind": "HelmRepository", "name": "podinfo-charts"},
     }
     assert release["spec"]["values"] == {"replicaCount": 2, "ingress": {"hosts": ["podinfo.staging.acme.io"]}}
     (input_set,) = expansion.inputs
     # the operator's id (Adler-32 of the provider's UID) overrides a default `id`; offline kg
     # uses the checksum of namespace/name as a stand-in
     assert input_set["id"] == str(zlib.adler32(b"apps/podinfo-defaults"))
-    assert input_set["provider"] == {"apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSetInputProvider",
-                                     "name": "podinfo-defaults", "namespace": "apps"}
+    assert input_set["provider"] == {
+        "apiVersion": "fluxcd.controlplane.io/v1",
+        "kind": "ResourceSetInputProvider",
+        "name": "podinfo-defaults",
+        "namespace": "apps",
+    }
 
 
 def test_a_static_provider_id_used_in_a_name_is_flagged_as_a_stand_in():
@@ -335,13 +356,17 @@ spec:
     # the operator's id of a permutation: Adler-32 of "<source>=<index>/..." (the ResourceSet first,
     # then providers by name)
     assert [i["id"] for i in expansion.inputs] == [
-        str(zlib.adler32(b"my_rset=0/git_tag=0/oci_tag=0")), str(zlib.adler32(b"my_rset=1/git_tag=0/oci_tag=0")),
+        str(zlib.adler32(b"my_rset=0/git_tag=0/oci_tag=0")),
+        str(zlib.adler32(b"my_rset=1/git_tag=0/oci_tag=0")),
     ]
     assert expansion.inputs[1]["my_rset"]["someField"] == "bar"
     assert expansion.inputs[1]["git_tag"]["provider"]["name"] == "Git.Tag"
     assert names(expansion.objects) == ["my-cm-id1", "my-cm-id2"]
     assert expansion.objects[1]["data"] == {
-        "permutation": expansion.inputs[1]["id"], "someField": "bar", "sha": "bf5d6e01", "digest": "sha256:d4ec98",
+        "permutation": expansion.inputs[1]["id"],
+        "someField": "bar",
+        "sha": "bf5d6e01",
+        "digest": "sha256:d4ec98",
     }
 
 
@@ -363,11 +388,20 @@ spec:
 
 def test_permute_refuses_more_than_ten_thousand_permutations():
     rset = {
-        "apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSet",
+        "apiVersion": "fluxcd.controlplane.io/v1",
+        "kind": "ResourceSet",
         "metadata": {"name": "huge", "namespace": "default"},
-        "spec": {"inputStrategy": {"name": "Permute"}, "inputs": [{"n": i} for i in range(10_001)],
-                 "resources": [{"apiVersion": "v1", "kind": "ConfigMap",
-                                "metadata": {"name": "cm-<< inputs.huge.n >>", "namespace": "default"}}]},
+        "spec": {
+            "inputStrategy": {"name": "Permute"},
+            "inputs": [{"n": i} for i in range(10_001)],
+            "resources": [
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "cm-<< inputs.huge.n >>", "namespace": "default"},
+                }
+            ],
+        },
     }
     expansion = expand_resourceset(rset, [])
     assert expansion.objects == [] and expansion.inputs == []
@@ -437,9 +471,11 @@ def test_resources_template_renders_documents_with_range_if_and_trim_markers():
     ]
     by_name = {o["metadata"]["name"]: o for o in expansion.objects}
     assert by_name["frontend"]["spec"] == {
-        "interval": "1h", "prune": True,
+        "interval": "1h",
+        "prune": True,
         "decryption": {"provider": "sops", "secretRef": {"name": "apps-sops"}},
-        "sourceRef": {"kind": "OCIRepository", "name": "apps"}, "path": "./frontend",
+        "sourceRef": {"kind": "OCIRepository", "name": "apps"},
+        "path": "./frontend",
     }
     assert "decryption" not in by_name["cert-manager"]["spec"]
     assert by_name["cert-manager"]["spec"]["sourceRef"] == {"kind": "OCIRepository", "name": "addons"}
@@ -486,81 +522,112 @@ spec:
     assert first["metadata"]["labels"]["enabled"] == "true"  # quoted: a string label value
     assert first["spec"]["ref"] == {"semver": ">=1.0.0-rc.0"}
     assert first["spec"]["layerSelector"] == {
-        "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "operation": "copy",
+        "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+        "operation": "copy",
     }
     assert second["spec"]["layerSelector"] == {}
 
 
-@pytest.mark.parametrize(("template", "inputs", "expected"), [
-    ('<< inputs.name | quote >> << squote "x" >>', {"name": 'say "hi"'}, '"say \\"hi\\"" \'x\''),
-    ('<< inputs.missing | default "fallback" >>', {"missing": None}, "fallback"),
-    ('<< "" | default "d" >>|<< 0 | default 7 >>|<< "set" | default "d" >>', {}, "d|7|set"),
-    ("<< inputs.v | toYaml >>", {"v": {"b": [1, "two"], "a": True}}, "a: true\nb:\n- 1\n- two\n"),
-    ("x:<< inputs.v | toYaml | nindent 2 >>", {"v": {"k": "v"}}, "x:\n  k: v\n  "),
-    ("<< inputs.v | toJson >>", {"v": {"b": 1, "a": "<&>"}}, '{"a":"\\u003c\\u0026\\u003e","b":1}'),
-    ('<< "Feature/Login Page #42" | slugify >>', {}, "feature-login-page-42"),
-    ('<< "ab-cd-ef" | replace "-" "_" | upper | trunc 5 >>', {}, "AB_CD"),
-    ('<< printf "%s-%03d-%v" "pr" 7 inputs.n >>', {"n": 1.5}, "pr-007-1.5"),
-    ('<< join "," (list "a" "b") >> << (split "/" "org/repo")._1 >> << splitList "," "x,y" | len >>', {},
-     "a,b repo 2"),
-    ('<< trimPrefix "v" "v1.2" >> << trimSuffix ".git" "repo.git" >> << trim "  x " >> << title "hello world" >>',
-     {}, "1.2 repo x Hello World"),
-    ('<< contains "na" "banana" >> << hasPrefix "ba" "banana" >> << hasSuffix "x" "banana" >>', {}, "true true false"),
-    ("<< $d := dict \"a\" 1 >><< hasKey $d \"a\" >> << get $d \"zz\" | quote >> << index $d \"a\" >>", {},
-     'true "" 1'),
-    ("<< toString 42 >> << int \"12\" >> << add 1 2 3 >> << inputs.n | int >>", {"n": 7.9}, "42 12 6 7"),
-    ('<< regexReplaceAll `(?P<ver>[0-9]+)\\.x` "v6.x" "${ver}.0.0" >> << regexMatch "^feat/" "feat/ui" >>', {},
-     "v6.0.0 true"),
-    ("<< mul 9223372036854775807 2 >> << div -7 2 >> << mod -7 2 >>", {}, "-2 -3 -1"),  # Go's int64 arithmetic
-    # inputs are JSON-decoded: numbers are float64 and print as Go prints them
-    ("<< inputs.small >> << inputs.big >> << inputs.big | int >>", {"small": 3, "big": 2000000},
-     "3 2e+06 2000000"),
-])
+@pytest.mark.parametrize(
+    ("template", "inputs", "expected"),
+    [
+        ('<< inputs.name | quote >> << squote "x" >>', {"name": 'say "hi"'}, '"say \\"hi\\"" \'x\''),
+        ('<< inputs.missing | default "fallback" >>', {"missing": None}, "fallback"),
+        ('<< "" | default "d" >>|<< 0 | default 7 >>|<< "set" | default "d" >>', {}, "d|7|set"),
+        ("<< inputs.v | toYaml >>", {"v": {"b": [1, "two"], "a": True}}, "a: true\nb:\n- 1\n- two\n"),
+        ("x:<< inputs.v | toYaml | nindent 2 >>", {"v": {"k": "v"}}, "x:\n  k: v\n  "),
+        ("<< inputs.v | toJson >>", {"v": {"b": 1, "a": "<&>"}}, '{"a":"\\u003c\\u0026\\u003e","b":1}'),
+        ('<< "Feature/Login Page #42" | slugify >>', {}, "feature-login-page-42"),
+        ('<< "ab-cd-ef" | replace "-" "_" | upper | trunc 5 >>', {}, "AB_CD"),
+        ('<< printf "%s-%03d-%v" "pr" 7 inputs.n >>', {"n": 1.5}, "pr-007-1.5"),
+        (
+            '<< join "," (list "a" "b") >> << (split "/" "org/repo")._1 >> << splitList "," "x,y" | len >>',
+            {},
+            "a,b repo 2",
+        ),
+        (
+            '<< trimPrefix "v" "v1.2" >> << trimSuffix ".git" "repo.git" >> << trim "  x " >> << title "hello world" >>',
+            {},
+            "1.2 repo x Hello World",
+        ),
+        (
+            '<< contains "na" "banana" >> << hasPrefix "ba" "banana" >> << hasSuffix "x" "banana" >>',
+            {},
+            "true true false",
+        ),
+        ('<< $d := dict "a" 1 >><< hasKey $d "a" >> << get $d "zz" | quote >> << index $d "a" >>', {}, 'true "" 1'),
+        ('<< toString 42 >> << int "12" >> << add 1 2 3 >> << inputs.n | int >>', {"n": 7.9}, "42 12 6 7"),
+        (
+            '<< regexReplaceAll `(?P<ver>[0-9]+)\\.x` "v6.x" "${ver}.0.0" >> << regexMatch "^feat/" "feat/ui" >>',
+            {},
+            "v6.0.0 true",
+        ),
+        ("<< mul 9223372036854775807 2 >> << div -7 2 >> << mod -7 2 >>", {}, "-2 -3 -1"),  # Go's int64 arithmetic
+        # inputs are JSON-decoded: numbers are float64 and print as Go prints them
+        ("<< inputs.small >> << inputs.big >> << inputs.big | int >>", {"small": 3, "big": 2000000}, "3 2e+06 2000000"),
+    ],
+)
 def test_template_functions(template: str, inputs: dict[str, Any], expected: str):
     assert render_template(template, inputs) == expected
 
 
-@pytest.mark.parametrize(("template", "inputs", "expected"), [
-    ("<< if and inputs.a (not inputs.b) >>yes<< else >>no<< end >>", {"a": 1, "b": False}, "yes"),
-    ('<< if eq inputs.env "prod" "staging" >>real<< else if ne inputs.env "dev" >>other<< else >>dev<< end >>',
-     {"env": "dev"}, "dev"),
-    ("<< if lt (len inputs.l) 3 >>short<< end >> << ge 2.5 1.5 >>", {"l": [1, 2]}, "short true"),
-    ("<< range $i, $c := inputs.l >><< if $i >>,<< end >><< $c >><< end >>", {"l": ["a", "b", "c"]}, "a,b,c"),
-    ("<< range $k, $v := inputs.m >><< $k >>=<< $v >>;<< end >>", {"m": {"z": "1", "a": "2"}}, "a=2;z=1;"),
-    ("<< range inputs.l >><< if eq . \"skip\" >><< continue >><< end >><< if eq . \"stop\" >><< break >><< end >>"
-     "<< . >><< end >>", {"l": ["a", "skip", "b", "stop", "c"]}, "ab"),
-    ("<< range inputs.none >>x<< else >>empty<< end >>", {"none": []}, "empty"),
-    ("<< with inputs.db >><< .host >>:<< .port >><< else >>none<< end >>", {"db": {"host": "pg", "port": "5432"}},
-     "pg:5432"),
-    ("<< $first := index inputs.l 0 >><< range inputs.l >><< $first >><< . >><< end >>", {"l": [1, 2]}, "1112"),
-    ("<< index inputs.m \"absent\" >>|<< inputs.m.present >>", {"m": {"present": None}}, "<no value>|<no value>"),
-    ("a  <<- /* trimmed both sides */ ->>  b\n<<- \"c\" >>", {}, "abc"),
-    ("<< `raw \\n` >>|<< 'x' >>|<< 0x1F >>|<< -2 >>", {}, "raw \\n|120|31|-2"),
-])
+@pytest.mark.parametrize(
+    ("template", "inputs", "expected"),
+    [
+        ("<< if and inputs.a (not inputs.b) >>yes<< else >>no<< end >>", {"a": 1, "b": False}, "yes"),
+        (
+            '<< if eq inputs.env "prod" "staging" >>real<< else if ne inputs.env "dev" >>other<< else >>dev<< end >>',
+            {"env": "dev"},
+            "dev",
+        ),
+        ("<< if lt (len inputs.l) 3 >>short<< end >> << ge 2.5 1.5 >>", {"l": [1, 2]}, "short true"),
+        ("<< range $i, $c := inputs.l >><< if $i >>,<< end >><< $c >><< end >>", {"l": ["a", "b", "c"]}, "a,b,c"),
+        ("<< range $k, $v := inputs.m >><< $k >>=<< $v >>;<< end >>", {"m": {"z": "1", "a": "2"}}, "a=2;z=1;"),
+        (
+            '<< range inputs.l >><< if eq . "skip" >><< continue >><< end >><< if eq . "stop" >><< break >><< end >>'
+            "<< . >><< end >>",
+            {"l": ["a", "skip", "b", "stop", "c"]},
+            "ab",
+        ),
+        ("<< range inputs.none >>x<< else >>empty<< end >>", {"none": []}, "empty"),
+        (
+            "<< with inputs.db >><< .host >>:<< .port >><< else >>none<< end >>",
+            {"db": {"host": "pg", "port": "5432"}},
+            "pg:5432",
+        ),
+        ("<< $first := index inputs.l 0 >><< range inputs.l >><< $first >><< . >><< end >>", {"l": [1, 2]}, "1112"),
+        ('<< index inputs.m "absent" >>|<< inputs.m.present >>', {"m": {"present": None}}, "<no value>|<no value>"),
+        ('a  <<- /* trimmed both sides */ ->>  b\n<<- "c" >>', {}, "abc"),
+        ("<< `raw \\n` >>|<< 'x' >>|<< 0x1F >>|<< -2 >>", {}, "raw \\n|120|31|-2"),
+    ],
+)
 def test_template_syntax(template: str, inputs: dict[str, Any], expected: str):
     assert render_template(template, inputs) == expected
 
 
-@pytest.mark.parametrize(("template", "message"), [
-    ("<< inputs.semver >>", 'map has no entry for key "semver"'),  # the operator's missingkey=error
-    ("<< eq inputs.n 2 >>", "incompatible types for comparison"),  # float64 input vs int constant
-    ("<< if inputs.n >>", "unexpected EOF"),
-    ("<< end >>", "unexpected <<end>>"),
-    ("<< $undeclared >>", "undefined variable"),
-    ("<< (inputs.n >>", "unclosed left paren"),
-    ('<< "a" | "b" >>', "can't give argument to non-function"),
-    ("<< nindent inputs.n \"x\" >>", "expected int; got float64"),
-    ("<< index inputs.l 5 >>", "index out of range: 5"),
-    ("<< $.x >>", "nil pointer evaluating interface {}.x"),  # the operator executes with nil data
-    ("<< 99999999999999999999 >>", "overflows int"),
-    ('<< regexMatch "a\\.b" "a.b" >>', "unknown escape sequence"),  # Go string literals: use `a\.b`
-    # work kg bounds: values that grow without end, and regular expressions Python could
-    # take exponential time on (Go's RE2 is linear)
-    ('<< $d := dict >><< $_ := set $d "self" $d >><< toYaml $d >>', "more than kg allows"),
-    ('<< $s := "ab" >><< range until 100 >><< $s = cat $s $s >><< end >>', "returned more than"),
-    ('<< "x" | nindent 1000000000 >>', "indentation larger than kg allows"),
-    ('<< regexReplaceAll "(a|aa)*c" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab" "x" >>', "kg does not evaluate it"),
-])
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("<< inputs.semver >>", 'map has no entry for key "semver"'),  # the operator's missingkey=error
+        ("<< eq inputs.n 2 >>", "incompatible types for comparison"),  # float64 input vs int constant
+        ("<< if inputs.n >>", "unexpected EOF"),
+        ("<< end >>", "unexpected <<end>>"),
+        ("<< $undeclared >>", "undefined variable"),
+        ("<< (inputs.n >>", "unclosed left paren"),
+        ('<< "a" | "b" >>', "can't give argument to non-function"),
+        ('<< nindent inputs.n "x" >>', "expected int; got float64"),
+        ("<< index inputs.l 5 >>", "index out of range: 5"),
+        ("<< $.x >>", "nil pointer evaluating interface {}.x"),  # the operator executes with nil data
+        ("<< 99999999999999999999 >>", "overflows int"),
+        ('<< regexMatch "a\\.b" "a.b" >>', "unknown escape sequence"),  # Go string literals: use `a\.b`
+        # work kg bounds: values that grow without end, and regular expressions Python could
+        # take exponential time on (Go's RE2 is linear)
+        ('<< $d := dict >><< $_ := set $d "self" $d >><< toYaml $d >>', "more than kg allows"),
+        ('<< $s := "ab" >><< range until 100 >><< $s = cat $s $s >><< end >>', "returned more than"),
+        ('<< "x" | nindent 1000000000 >>', "indentation larger than kg allows"),
+        ('<< regexReplaceAll "(a|aa)*c" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab" "x" >>', "kg does not evaluate it"),
+    ],
+)
 def test_template_errors_are_the_operators(template: str, message: str):
     with pytest.raises(TemplateError, match=message.replace("(", r"\(").replace("$", r"\$")):
         render_template(template, {"n": 2, "l": [1]})
@@ -640,8 +707,9 @@ spec:
         path: ./deploy
         sourceRef: {kind: GitRepository, name: podinfo-<< inputs.id >>}
 """)
-    pull_requests = static_provider("podinfo-prs", "podinfo-review", {"chart": "charts/podinfo"},
-                                    provider_type="GitHubPullRequest")
+    pull_requests = static_provider(
+        "podinfo-prs", "podinfo-review", {"chart": "charts/podinfo"}, provider_type="GitHubPullRequest"
+    )
     expansion = expand_resourceset(rset, [pull_requests])
 
     assert names(expansion.objects) == ["podinfo-main"]
@@ -664,8 +732,7 @@ spec:
       metadata: {name: preview-<< inputs.id >>}
 """
     pull_requests = static_provider("podinfo-prs", "podinfo-review", {}, provider_type="GitLabMergeRequest")
-    permuted = expand_resourceset(load(base % "inputStrategy: {name: Permute}\n  inputs: [{id: x}]"),
-                                  [pull_requests])
+    permuted = expand_resourceset(load(base % "inputStrategy: {name: Permute}\n  inputs: [{id: x}]"), [pull_requests])
     assert permuted.objects == []
     assert any("Permute" in w for w in permuted.warnings)
 
@@ -720,7 +787,8 @@ spec:
     expansion = expand_resourceset(rset, [])
 
     assert [(o["kind"], o["metadata"]["name"]) for o in expansion.objects] == [
-        ("OCIRepository", "podinfo"), ("ServiceAccount", "flux"),
+        ("OCIRepository", "podinfo"),
+        ("ServiceAccount", "flux"),
     ]
     assert expansion.objects[0]["spec"]["url"] == "oci://ghcr.io/stefanprodan/charts/podinfo"
     assert expansion.objects[1]["metadata"]["namespace"] == "t1"  # t2's was disabled
@@ -771,7 +839,8 @@ spec:
 """)
     expansion = expand_resourceset(rset, [])
     assert [(o["kind"], o["metadata"]["name"]) for o in expansion.objects] == [
-        ("ConfigMap", "web-config"), ("HelmRelease", "web"),
+        ("ConfigMap", "web-config"),
+        ("HelmRelease", "web"),
     ]
     assert any("already generated by step 'pre-deploy'" in w for w in expansion.warnings)
 
@@ -794,34 +863,54 @@ spec:
     assert "ServiceAccount team1-flux has no metadata.namespace" in warning
 
 
-@pytest.mark.parametrize(("spec", "expected_warning"), [
-    ({"inputs": {"tenant": "a"}}, "spec.inputs is a mapping, not a list"),
-    ({"inputs": ["tenant-a", {"tenant": "b"}]}, "spec.inputs[0] is a string"),
-    ({"resources": {"kind": "ConfigMap"}}, "spec.resources is a mapping, not a list"),
-    ({"resources": ["not an object"]}, "spec.resources[0] is a string"),
-    ({"resourcesTemplate": ["a"]}, "spec.resourcesTemplate is a list, not a string"),
-    ({"inputsFrom": "podinfo-prs"}, "spec.inputsFrom is a string, not a list"),
-    ({"inputStrategy": {"name": "Shuffle"}, "inputs": [{}]}, "unknown spec.inputStrategy.name 'Shuffle'"),
-    ({"dependsOn": "crds"}, "spec.dependsOn is a string"),
-    ({"commonMetadata": "x", "resources": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}]},
-     "spec.commonMetadata is a string"),
-    ({"resourcesTemplate": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [unclosed\n"}, "invalid YAML"),
-    ({"resources": [{"apiVersion": "v1", "metadata": {"name": "x"}}]}, "renders an object without kind"),
-])
+@pytest.mark.parametrize(
+    ("spec", "expected_warning"),
+    [
+        ({"inputs": {"tenant": "a"}}, "spec.inputs is a mapping, not a list"),
+        ({"inputs": ["tenant-a", {"tenant": "b"}]}, "spec.inputs[0] is a string"),
+        ({"resources": {"kind": "ConfigMap"}}, "spec.resources is a mapping, not a list"),
+        ({"resources": ["not an object"]}, "spec.resources[0] is a string"),
+        ({"resourcesTemplate": ["a"]}, "spec.resourcesTemplate is a list, not a string"),
+        ({"inputsFrom": "podinfo-prs"}, "spec.inputsFrom is a string, not a list"),
+        ({"inputStrategy": {"name": "Shuffle"}, "inputs": [{}]}, "unknown spec.inputStrategy.name 'Shuffle'"),
+        ({"dependsOn": "crds"}, "spec.dependsOn is a string"),
+        (
+            {
+                "commonMetadata": "x",
+                "resources": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}],
+            },
+            "spec.commonMetadata is a string",
+        ),
+        ({"resourcesTemplate": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [unclosed\n"}, "invalid YAML"),
+        ({"resources": [{"apiVersion": "v1", "metadata": {"name": "x"}}]}, "renders an object without kind"),
+    ],
+)
 def test_malformed_specs_warn_instead_of_raising(spec: dict[str, Any], expected_warning: str):
-    rset = {"apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSet",
-            "metadata": {"name": "odd", "namespace": "apps"}, "spec": spec}
+    rset = {
+        "apiVersion": "fluxcd.controlplane.io/v1",
+        "kind": "ResourceSet",
+        "metadata": {"name": "odd", "namespace": "apps"},
+        "spec": spec,
+    }
     expansion = expand_resourceset(rset, [])
     assert isinstance(expansion, Expansion)
-    assert any(expected_warning in w and w.startswith("ResourceSet apps/odd: ") for w in expansion.warnings), \
+    assert any(expected_warning in w and w.startswith("ResourceSet apps/odd: ") for w in expansion.warnings), (
         expansion.warnings
+    )
 
 
 def test_not_a_resourceset_or_no_spec():
     assert expand_resourceset({"kind": "ConfigMap"}, []).warnings
     assert expand_resourceset("nonsense", None).objects == []  # type: ignore[arg-type]
-    no_spec = expand_resourceset({"apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSet",
-                                  "metadata": {"name": "x", "namespace": "y"}, "spec": "?"}, [])
+    no_spec = expand_resourceset(
+        {
+            "apiVersion": "fluxcd.controlplane.io/v1",
+            "kind": "ResourceSet",
+            "metadata": {"name": "x", "namespace": "y"},
+            "spec": "?",
+        },
+        [],
+    )
     assert no_spec.warnings == ["ResourceSet y/x: spec is missing or not a mapping: nothing expanded"]
 
 
@@ -852,51 +941,121 @@ spec:
     assert any("more than 20 generated objects" in w for w in limited.warnings)
 
     monkeypatch.setattr(resourceset, "MAX_STEPS", 1_000)
-    spinning = expand_resourceset(load("""
+    spinning = expand_resourceset(
+        load("""
 apiVersion: fluxcd.controlplane.io/v1
 kind: ResourceSet
 metadata: {name: spin, namespace: apps}
 spec:
   resourcesTemplate: "<< range until 100000 >><< range until 100000 >><< end >><< end >>"
-"""), [])
+"""),
+        [],
+    )
     assert any("template evaluation steps" in w for w in spinning.warnings)
 
     monkeypatch.setattr(resourceset, "MAX_OUTPUT_BYTES", 10_000)
-    big = expand_resourceset(load("""
+    big = expand_resourceset(
+        load("""
 apiVersion: fluxcd.controlplane.io/v1
 kind: ResourceSet
 metadata: {name: big, namespace: apps}
 spec:
   inputs: [{pad: x}]
   resourcesTemplate: "<< \\"x\\" | repeat 20000 >>"
-"""), [])
+"""),
+        [],
+    )
     assert big.objects == [] and big.warnings
 
 
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, width=32),
-                     st.sampled_from(["", "x", "<< inputs.a >>", "<<", "<< end >>", "<< range . >>", "Static",
-                                      "Permute", "ResourceSetInputProvider", "p"]))
-_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3),
-    st.dictionaries(st.sampled_from(["name", "kind", "apiVersion", "metadata", "spec", "id", "a", "selector",
-                                     "matchLabels", "type", "defaultValues"]), inner, max_size=4),
-), max_leaves=12)
-_SPEC_KEYS = st.sampled_from(["inputs", "inputsFrom", "inputStrategy", "resources", "resourcesTemplate", "steps",
-                              "commonMetadata", "dependsOn"])
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, width=32),
+    st.sampled_from(
+        [
+            "",
+            "x",
+            "<< inputs.a >>",
+            "<<",
+            "<< end >>",
+            "<< range . >>",
+            "Static",
+            "Permute",
+            "ResourceSetInputProvider",
+            "p",
+        ]
+    ),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "name",
+                    "kind",
+                    "apiVersion",
+                    "metadata",
+                    "spec",
+                    "id",
+                    "a",
+                    "selector",
+                    "matchLabels",
+                    "type",
+                    "defaultValues",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=12,
+)
+_SPEC_KEYS = st.sampled_from(
+    ["inputs", "inputsFrom", "inputStrategy", "resources", "resourcesTemplate", "steps", "commonMetadata", "dependsOn"]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=st.dictionaries(_SPEC_KEYS, _VALUES, max_size=6), providers=st.lists(_VALUES, max_size=3))
 def test_odd_specs_never_raise(spec: dict[str, Any], providers: list[Any]):
-    rset = {"apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSet",
-            "metadata": {"name": "fuzz", "namespace": "p"}, "spec": spec}
+    rset = {
+        "apiVersion": "fluxcd.controlplane.io/v1",
+        "kind": "ResourceSet",
+        "metadata": {"name": "fuzz", "namespace": "p"},
+        "spec": spec,
+    }
     expansion = expand_resourceset(rset, providers)
     assert all(w.startswith("ResourceSet p/fuzz: ") for w in expansion.warnings)
 
 
-_TEMPLATE_PIECES = st.sampled_from(list("<>-$.|()\"'` abcdeif0123:=,/*\n") + [
-    "<<", ">>", "<<- ", " ->>", "inputs", "inputs.a", "range ", "end", "if ", "else", "with ", "$x := ", "printf",
-    "quote", "default", "index", "break", "/*", "*/"])
+_TEMPLATE_PIECES = st.sampled_from(
+    list("<>-$.|()\"'` abcdeif0123:=,/*\n")
+    + [
+        "<<",
+        ">>",
+        "<<- ",
+        " ->>",
+        "inputs",
+        "inputs.a",
+        "range ",
+        "end",
+        "if ",
+        "else",
+        "with ",
+        "$x := ",
+        "printf",
+        "quote",
+        "default",
+        "index",
+        "break",
+        "/*",
+        "*/",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

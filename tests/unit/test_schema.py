@@ -34,7 +34,10 @@ def test_every_property_written_is_documented(example_load):
         documented = set(COMMON_NODE_PROPERTIES) | set(NODE_TYPES[node.label].properties)
         assert set(node.props) <= documented, (node.label, set(node.props) - documented)
     for rel in gd.rels.values():
-        assert set(rel.props) <= set(REL_TYPES[rel.type].properties), (rel.type, set(rel.props) - set(REL_TYPES[rel.type].properties))
+        assert set(rel.props) <= set(REL_TYPES[rel.type].properties), (
+            rel.type,
+            set(rel.props) - set(REL_TYPES[rel.type].properties),
+        )
 
 
 def test_a_property_the_schema_does_not_declare_is_refused():

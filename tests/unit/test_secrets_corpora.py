@@ -33,7 +33,8 @@ def test_toboshii_kustomizations_substituting_from_cluster_secrets_are_linked(co
     declared = {
         d["metadata"]["name"]
         for d in _documents(corpora / "toboshii__home-ops")
-        if d.get("kind") == "Kustomization" and str(d.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")
+        if d.get("kind") == "Kustomization"
+        and str(d.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")
         and any(
             isinstance(ref, dict) and ref.get("kind") == "Secret" and ref.get("name") == "cluster-secrets"
             for ref in ((d.get("spec") or {}).get("postBuild") or {}).get("substituteFrom") or []

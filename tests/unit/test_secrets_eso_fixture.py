@@ -39,7 +39,11 @@ def test_external_secret_resolves_through_the_cluster_store_to_vault_paths(eso_v
         ("DB_USER", "kv/payments/db", "username", VAULT),
     ]
     location = gd.nodes[gd.rels_from(es.id, "FETCHES")[0].end]
-    assert (location.props["mount"], location.props["kv_version"], location.props["api_path"]) == ("kv", "v2", "kv/data/payments/db")
+    assert (location.props["mount"], location.props["kv_version"], location.props["api_path"]) == (
+        "kv",
+        "v2",
+        "kv/data/payments/db",
+    )
     (target,) = gd.rels_from(es.id, "SYNCS")
     secret = gd.nodes[target.end]
     assert secret.id == f"{PREFIX}/Secret/payments/payments-db-credentials"
@@ -54,7 +58,9 @@ def test_spc_and_external_secret_reading_one_location_share_its_node(eso_vault_l
     spc_paths = {r.end for r in gd.rels_from(spc.id, "FETCHES")}
     es_paths = {r.end for r in gd.rels_from(es.id, "FETCHES")}
     assert spc_paths & es_paths == {f"{PREFIX}/VaultPath/{VAULT}/kv/payments/db"}
-    readers = sorted(gd.nodes[r.start].props["name"] for r in gd.rels_to(f"{PREFIX}/VaultPath/{VAULT}/kv/payments/db", "FETCHES"))
+    readers = sorted(
+        gd.nodes[r.start].props["name"] for r in gd.rels_to(f"{PREFIX}/VaultPath/{VAULT}/kv/payments/db", "FETCHES")
+    )
     assert readers == ["payments-db", "payments-db", "vault-payments"]  # two ESO keys, one CSI object
 
 
@@ -65,7 +71,9 @@ def test_other_reference_forms(eso_vault_load):
     # a namespaced KV v1 store on the same server spelled vault.vault:8200
     legacy = one(gd, "ExternalSecret", "payments-legacy")
     assert fetched(gd, legacy) == [("LEGACY_TOKEN", "secret/payments/legacy", "token", VAULT)]
-    assert [gd.nodes[r.end].id for r in gd.rels_from(legacy.id, "VIA")] == [f"{PREFIX}/SecretStore/payments/legacy-store"]
+    assert [gd.nodes[r.end].id for r in gd.rels_from(legacy.id, "VIA")] == [
+        f"{PREFIX}/SecretStore/payments/legacy-store"
+    ]
     # the same path on another Vault server is another location
     dr = one(gd, "ExternalSecret", "payments-dr")
     assert fetched(gd, dr) == [("DB_PASSWORD", "kv/payments/db", "password", "vault-dr.example.org:8200")]
@@ -110,7 +118,10 @@ def test_workloads_consuming_the_target_secret_are_linked(eso_vault_load):
 def test_every_pod_reference_form(eso_vault_load):
     gd = eso_vault_load.graph
     api = f"{PREFIX}/Deployment/payments/payments-api"
-    uses = sorted((gd.nodes[r.end].props["name"], r.props["via"], r.props.get("mount_path", "")) for r in gd.rels_from(api, "USES"))
+    uses = sorted(
+        (gd.nodes[r.end].props["name"], r.props["via"], r.props.get("mount_path", ""))
+        for r in gd.rels_from(api, "USES")
+    )
     assert uses == [
         ("payments-api-keys", "envFrom", ""),
         ("payments-config", "envFrom", ""),
@@ -129,7 +140,9 @@ def test_every_pod_reference_form(eso_vault_load):
     assert (gd.nodes[mount.end].props["name"], mount.props["mount_path"]) == ("vault-payments", "/mnt/vault")
     # CSI credentials of another provider
     card_sync = f"{PREFIX}/Deployment/payments/payments-card-sync"
-    assert [(gd.nodes[r.end].props["name"], r.props["via"]) for r in gd.rels_from(card_sync, "USES")] == [("azure-kv-creds", "csi nodePublishSecretRef")]
+    assert [(gd.nodes[r.end].props["name"], r.props["via"]) for r in gd.rels_from(card_sync, "USES")] == [
+        ("azure-kv-creds", "csi nodePublishSecretRef")
+    ]
 
 
 def test_secret_origins(eso_vault_load):
@@ -166,7 +179,10 @@ def test_config_values_redact_secret_sourced_variables_and_name_their_origin(eso
     key = gd.nodes[f"{PREFIX}/ConfigKey/payments/payments-config/DATABASE_URL"]
     assert key.props["value"] == "postgres://payments:${db_admin_password}@postgres.db.svc.cluster.local:5432/payments"
     assert key.props["redacted_vars"] == ["db_admin_password"]
-    origins = {gd.nodes[r.end].props["name"]: (r.props["origin"], r.props["redacted"]) for r in gd.rels_from(key.id, "USES_VAR")}
+    origins = {
+        gd.nodes[r.end].props["name"]: (r.props["origin"], r.props["redacted"])
+        for r in gd.rels_from(key.id, "USES_VAR")
+    }
     assert origins == {
         "db_user": ("ConfigMap flux-system/cluster-vars", False),
         "db_admin_password": ("Secret flux-system/cluster-secrets", True),
@@ -180,7 +196,11 @@ def test_calls_from_config_and_env_values(eso_vault_load):
         return sorted(gd.nodes[r.end].id.split("/", 1)[1] for r in gd.rels_from(node_id, "CALLS"))
 
     # http://ledger:8080 (bare, same namespace), redis (CACHE_HOST), vault.vault:8200
-    assert calls(f"{PREFIX}/Deployment/payments/payments-api") == ["Service/payments/ledger", "Service/payments/redis", "Service/vault/vault"]
+    assert calls(f"{PREFIX}/Deployment/payments/payments-api") == [
+        "Service/payments/ledger",
+        "Service/payments/redis",
+        "Service/vault/vault",
+    ]
     assert calls(f"{PREFIX}/ConfigKey/payments/payments-config/LEDGER_ENDPOINT") == ["Service/payments/ledger"]
     assert calls(f"{PREFIX}/ConfigKey/payments/payments-config/REDIS_HOST") == ["Service/payments/redis"]
     # no Service postgres in namespace db, and LOG_LEVEL=info is no host

@@ -40,7 +40,11 @@ def test_papi_credentials_are_the_four_seed_vault_objects(example_load):
 def test_vault_locations_are_per_server_and_logical(example_load):
     gd = example_load.graph
     location = gd.nodes[f"{PREFIX}/VaultPath/vault.vault.svc.cluster.local:8200/shared/secrets"]
-    assert (location.props["path"], location.props["api_path"], location.props["mount"]) == ("shared/secrets", "shared/data/secrets", "shared")
+    assert (location.props["path"], location.props["api_path"], location.props["mount"]) == (
+        "shared/secrets",
+        "shared/data/secrets",
+        "shared",
+    )
     (backend,) = gd.rels_from(location.id, "BACKED_BY")
     assert gd.nodes[backend.end].props["name"] == "vault"
 
@@ -55,6 +59,13 @@ def test_git_service_url_raw_resolved_and_its_cluster_vars_keys(example_load):
         assert uses_var.props == {"origin": "ConfigMap flux-system/cluster-vars", "redacted": False}
         (defined,) = gd.rels_from(uses_var.end, "DEFINED_BY")
         cluster_key = gd.nodes[defined.end]
-        sources[gd.nodes[uses_var.end].props["name"]] = (cluster_key.props["configmap"], cluster_key.props["key"], cluster_key.props["value"])
-    assert sources == {"subdomain": ("cluster-vars", "subdomain", "nonprod"), "domain": ("cluster-vars", "domain", "runwhen.com")}
+        sources[gd.nodes[uses_var.end].props["name"]] = (
+            cluster_key.props["configmap"],
+            cluster_key.props["key"],
+            cluster_key.props["value"],
+        )
+    assert sources == {
+        "subdomain": ("cluster-vars", "subdomain", "nonprod"),
+        "domain": ("cluster-vars", "domain", "runwhen.com"),
+    }
     assert "redacted_vars" not in key.props

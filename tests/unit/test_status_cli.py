@@ -81,8 +81,9 @@ def test_load_a_gzipped_snapshot_and_db_status_shows_its_age(graph, tmp_path):
 
 
 def test_live_runs_kubectl_get_read_only_and_loads_what_it_prints(graph, kubectl):
-    result = run("status", "load", "--live", "--context", "prod", "--cluster", CLUSTER, "--graph", graph,
-                 "--engine", "embedded")
+    result = run(
+        "status", "load", "--live", "--context", "prod", "--cluster", CLUSTER, "--graph", graph, "--engine", "embedded"
+    )
     assert result.exit_code == 0, result.output
     assert "7 failing" in result.output
     calls = [json.loads(line) for line in kubectl.read_text().splitlines()]
@@ -99,8 +100,9 @@ def test_live_runs_kubectl_get_read_only_and_loads_what_it_prints(graph, kubectl
 )
 def test_live_failures_are_one_clear_line(graph, kubectl, monkeypatch, mode, message):
     monkeypatch.setenv("KG_TEST_KUBECTL", mode)
-    result = run("status", "load", "--live", "--context", "nope", "--cluster", CLUSTER, "--graph", graph,
-                 "--engine", "embedded")
+    result = run(
+        "status", "load", "--live", "--context", "nope", "--cluster", CLUSTER, "--graph", graph, "--engine", "embedded"
+    )
     assert result.exit_code == 1
     assert message in result.output
 

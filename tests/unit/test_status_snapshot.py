@@ -67,6 +67,7 @@ def test_flux_conditions_revisions_and_replicas():
 def _graph() -> tuple[list[GraphObject], Edges]:
     """A small delivery chain: root -> (infra, apps); apps dependsOn infra; infra applies
     the HelmRelease db; apps applies the Deployment web; everything reads the repo."""
+
     def node(kind: str, ns: str, name: str) -> GraphObject:
         label = {"Deployment": "Workload", "GitRepository": "Source"}.get(kind, kind)
         return GraphObject(f"r:c/{kind}/{ns}/{name}", label, kind, ns, name)
@@ -84,10 +85,15 @@ def _graph() -> tuple[list[GraphObject], Edges]:
     return nodes, edges
 
 
-def _obj(kind: str, ns: str, name: str, ready: str = "True", reason: str = "Succeeded", message: str = "ok",
-         **spec: object) -> dict:
-    return {"kind": kind, "metadata": {"name": name, "namespace": ns}, "spec": spec,
-            "status": {"conditions": [{"type": "Ready", "status": ready, "reason": reason, "message": message}]}}
+def _obj(
+    kind: str, ns: str, name: str, ready: str = "True", reason: str = "Succeeded", message: str = "ok", **spec: object
+) -> dict:
+    return {
+        "kind": kind,
+        "metadata": {"name": name, "namespace": ns},
+        "spec": spec,
+        "status": {"conditions": [{"type": "Ready", "status": ready, "reason": reason, "message": message}]},
+    }
 
 
 def _layer(objects: list[dict]):

@@ -70,7 +70,8 @@ def test_opt_out_label_keeps_the_object_raw(tmp_path, example_repo):
     repo = tmp_path / "repo"
     shutil.copytree(example_repo, repo)
     cm = {
-        "apiVersion": "v1", "kind": "ConfigMap",
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
         "metadata": {"name": "raw-config", "labels": {"kustomize.toolkit.fluxcd.io/substitute": "disabled"}},
         "data": {"URL": "https://git.${subdomain}.${domain}"},
     }

@@ -19,7 +19,9 @@ def test_custom_tags_and_bare_equals_are_read_as_values():
 
 
 def test_empty_and_comment_only_documents_are_skipped():
-    docs, warnings = load_documents("# only a comment\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n", "e.yaml")
+    docs, warnings = load_documents(
+        "# only a comment\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n", "e.yaml"
+    )
     assert warnings == []
     assert len(docs) == 1
 
