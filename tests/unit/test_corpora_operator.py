@@ -225,7 +225,7 @@ def test_the_synthesized_root_comes_from_the_flux_instance(corpus):
         assert props["source_file"] == summary.entry_file and (root / summary.entry_file).is_file()
         source = gd.nodes[f"{result.repo}:{summary.name}/GitRepository/flux-system/flux-system"].props
         assert source["assumed"] is True and source["url"].startswith("https://github.com/")
-        # every child that names the synthesized source reads this repository
+        # the cluster starts at the synthesized root
         (rel,) = gd.rels_from(f"{result.repo}:{summary.name}", "ROOT")
         assert rel.end == root_id
 
