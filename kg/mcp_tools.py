@@ -385,7 +385,7 @@ class Toolbox:
             if age:
                 entry["loaded"] = age
             repos.append(entry)
-        return {
+        overview: dict[str, Any] = {
             "engine": store.engine,
             "graph": store.describe(),
             "repos": repos,
@@ -394,6 +394,15 @@ class Toolbox:
             "questions": {name: q.summary for name, q in self.questions.items()},
             "next": f"{SEARCH} resolves a name; each question is a tool; {CYPHER} for the rest (schema: {SCHEMA_URI})",
         }
+        # the live status layer (kg status load): how old each cluster's snapshot is, so an
+        # assistant knows whether `why` answers from the cluster as it is now
+        snapshots = [
+            {**{k: v for k, v in snap.items() if v not in (None, "")}, "age": _age(snap.get("snapshot_at"), now)}
+            for snap in status.get("status_snapshots", [])
+        ]
+        if snapshots:
+            overview["status_snapshots"] = snapshots
+        return overview
 
     # -- kg_search ------------------------------------------------------------------------------
     def search(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -275,3 +276,29 @@ def test_resources_are_the_schema_and_the_exported_files(tmp_path):
     }
     assert found["kg://skill/flux-infra-guide/SKILL.md"].read() == "guide"
     assert {r.uri for r in resources(tmp_path / "flux-infra-guide")} == set(found)
+
+
+def test_overview_shows_each_status_snapshot_and_its_age(tmp_path, example_load):
+    from kg import status
+    from kg.config import EmbeddedSettings
+    from kg.store import EmbeddedStore
+
+    graph = EmbeddedSettings(tmp_path / "graph")
+    snapshot = Path(__file__).resolve().parents[1] / "fixtures" / "status" / "platform-helm-upgrade-failed.json"
+    with EmbeddedStore(graph) as store:
+        store.write(example_load.graph, "platform", None)
+        box = Toolbox(lambda: EmbeddedStore(graph), row_cap=200, cypher_timeout=5)
+        assert "status_snapshots" not in box.overview()  # no snapshot: nothing claimed
+        box.close()
+        status.load(store, "platform-cluster", status.read_files([snapshot]), "2026-01-02T03:04:05+00:00", "test")
+    box = Toolbox(lambda: EmbeddedStore(graph), row_cap=200, cypher_timeout=5)
+    try:
+        (snap,) = box.overview()["status_snapshots"]
+    finally:
+        box.close()
+    assert (snap["cluster"], snap["repo"], snap["snapshot_at"]) == (
+        "platform-cluster",
+        "platform",
+        "2026-01-02T03:04:05+00:00",
+    )
+    assert snap["failing"] >= 1 and snap["age"].endswith(" ago")
