@@ -90,9 +90,9 @@ def cell(value: Any) -> str:
 
 
 def some(items: Iterable[str], limit: int = 4) -> str:
-    items = list(items)
-    shown = ", ".join(items[:limit])
-    return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+    """Every item, comma-separated: a list cut short (`... (6 in all)`) hides exactly the
+    name an assistant looks for. `limit` is kept for the call sites' intent only."""
+    return ", ".join(items)
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
