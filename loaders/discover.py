@@ -144,21 +144,20 @@ def assumed_root(cluster_dir: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return git_repository, kustomization
 
 
-def _entries_in_file(path: Path, rel: str, repo_name: str) -> list[ClusterEntry]:
-    try:
-        if path.stat().st_size > MAX_ENTRY_FILE_BYTES:
-            return []
-    except OSError:
-        return []
+def _objects_in(path: Path, rel: str) -> list[dict[str, Any]]:
+    """The Kubernetes objects of one file, parsed once for every rule that reads it."""
     docs, _ = read_yaml_file(path, rel)  # broken files are reported by rendering
-    objs, _ = kubernetes_objects(docs, rel)
+    return [obj for _, obj in kubernetes_objects(docs, rel)[0]]
+
+
+def _entries_in_file(objs: list[dict[str, Any]], rel: str, repo_name: str) -> list[ClusterEntry]:
     repos = {
         (str(meta(o).get("namespace") or ""), str(meta(o).get("name"))): o
-        for _, o in objs
+        for o in objs
         if o.get("kind") == "GitRepository" and api_group(o) == FLUX_SOURCE_GROUP
     }
     entries = []
-    for _, obj in objs:
+    for obj in objs:
         if not is_flux_kustomization(obj):
             continue
         source_ref = (obj.get("spec") or {}).get("sourceRef") or {}
@@ -194,12 +193,18 @@ def _placeholder_entry(flux_system_dir: Path, repo_root: Path, repo_name: str) -
     )
 
 
+def _clusters_child(folder: str) -> str:
+    """<name> of a `clusters/<name>/...` path, or ""."""
+    parts = [p for p in folder.split("/") if p]
+    return parts[parts.index("clusters") + 1] if "clusters" in parts[:-1] else ""
+
+
 def _named_folder(folder: str) -> str:
     """The nearest non-generic folder name of a path (walking up), or ""."""
-    parts = [p for p in folder.split("/") if p]
-    if "clusters" in parts[:-1]:
-        return parts[parts.index("clusters") + 1]
-    for part in reversed(parts):
+    named = _clusters_child(folder)
+    if named:
+        return named
+    for part in reversed([p for p in folder.split("/") if p]):
         if part.lower() not in GENERIC_FOLDERS:
             return part
     return ""
@@ -209,10 +214,9 @@ def operator_cluster_name(sync: operator.SyncSpec, repo_name: str) -> str:
     """`clusters/<name>/` in the sync path or the FluxInstance's file, then the sync path's
     folder, then the FluxInstance's folder (generic names skipped), then the repo."""
     file_dir = posixpath.dirname(sync.file)
-    for folder in (sync.path, file_dir):
-        parts = folder.split("/")
-        if "clusters" in parts[:-1]:
-            return parts[parts.index("clusters") + 1]
+    named = _clusters_child(sync.path) or _clusters_child(file_dir)
+    if named:
+        return named
     base = posixpath.basename(sync.path)
     if base.lower() not in GENERIC_NAMES:
         return base
@@ -280,11 +284,9 @@ class _FluxKustomizationSeen:
     source_namespace: str
 
 
-def _kustomizations_in_file(path: Path, rel: str) -> list[_FluxKustomizationSeen]:
-    docs, _ = read_yaml_file(path, rel)
-    objs, _ = kubernetes_objects(docs, rel)
+def _kustomizations_in_file(objs: list[dict[str, Any]], rel: str) -> list[_FluxKustomizationSeen]:
     seen = []
-    for _, obj in objs:
+    for obj in objs:
         if not is_flux_kustomization(obj):
             continue
         spec = as_dict(obj.get("spec"))
@@ -384,11 +386,12 @@ def discover_clusters(repo_root: Path, repo_name: str = "") -> tuple[list[Cluste
         if path.parent.name == "flux-system" and path.parent not in flux_system_dirs:
             flux_system_dirs.append(path.parent)
         flux, instance, helmfile = _worth_reading(path)
+        objs = _objects_in(path, rel) if flux or instance else []
         if flux:
-            entries.extend(_entries_in_file(path, rel, repo_name))
-            seen.extend(_kustomizations_in_file(path, rel))
+            entries.extend(_entries_in_file(objs, rel, repo_name))
+            seen.extend(_kustomizations_in_file(objs, rel))
         if instance:
-            syncs.extend(operator.syncs_in_file(path, rel, repo_root, sync_problems))
+            syncs.extend(operator.syncs_in_file(objs, path, rel, repo_root, sync_problems))
         if helmfile:
             syncs.extend(operator.syncs_in_helmfile(path, rel, repo_root, sync_problems))
     warnings.extend(LoadWarning(file, None, reason) for file, reason in sync_problems)
@@ -449,17 +452,18 @@ def entry_for_path(
     for path in iter_yaml_files(repo_root / rel, repo_root):
         file_rel = path.relative_to(repo_root).as_posix()
         flux, instance, _ = _worth_reading(path)
-        found = _entries_in_file(path, file_rel, repo_name) if flux else []
+        objs = _objects_in(path, file_rel) if flux or instance else []
+        found = _entries_in_file(objs, file_rel, repo_name) if flux else []
         if not found and instance:
             found = _operator_entries(
-                operator.syncs_in_file(path, file_rel, repo_root, problems), repo_root, repo_name, []
+                operator.syncs_in_file(objs, path, file_rel, repo_root, problems), repo_root, repo_name, []
             )
         if found:
             entry = found[0]
             entry.name = cluster or entry.name
             return entry
         if flux:
-            seen.extend(_kustomizations_in_file(path, file_rel))
+            seen.extend(_kustomizations_in_file(objs, file_rel))
     git_repository, kustomization = assumed_root(rel)
     root_file = f"{rel}/flux-system/gotk-sync.yaml" if rel else "flux-system/gotk-sync.yaml"
     name = cluster or cluster_name(kustomization, root_file, repo_name)

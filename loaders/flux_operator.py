@@ -16,12 +16,13 @@ is the repository being loaded, whatever its URL says.
 
 from __future__ import annotations
 
-import copy
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .helm import merge_maps
+from .kustomize import find_kustomization_file
 from .model import FLUX_HELM_GROUP, api_group, as_dict, meta, normalize_repo_path
 from .yamlio import kubernetes_objects, load_documents, read_yaml_file
 
@@ -61,17 +62,6 @@ def is_flux_instance(obj: dict[str, Any]) -> bool:
     return obj.get("kind") == "FluxInstance" and api_group(obj) == OPERATOR_GROUP
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Helm's values merge: maps merge key by key, anything else is replaced."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def sync_from_values(
     sync: Any, namespace: str, file: str, how: str, warnings: list[tuple[str, str]]
 ) -> SyncSpec | None:
@@ -102,14 +92,11 @@ def sync_from_values(
 
 
 def _folder_kustomization(folder: Path) -> dict[str, Any]:
-    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-        candidate = folder / name
-        if candidate.is_file():
-            docs, _ = read_yaml_file(candidate, name)
-            for _, doc in docs:
-                if isinstance(doc, dict):
-                    return doc
-    return {}
+    kfile = find_kustomization_file(folder)
+    if kfile is None:
+        return {}
+    docs, _ = read_yaml_file(kfile, kfile.name)
+    return next((doc for _, doc in docs if isinstance(doc, dict)), {})
 
 
 def _generated_data(
@@ -177,13 +164,13 @@ def release_values(
                 )
             continue
         if ref.get("targetPath"):
-            merged = deep_merge(merged, _at_path(str(ref["targetPath"]), data[key]))
+            merged = merge_maps(merged, _at_path(str(ref["targetPath"]), data[key]))
             continue
         docs, _ = load_documents(data[key], rel_file)
         values = docs[0][1] if docs and isinstance(docs[0][1], dict) else {}
-        merged = deep_merge(merged, values)
+        merged = merge_maps(merged, values)
     inline = spec.get("values")
-    return deep_merge(merged, inline) if isinstance(inline, dict) else merged
+    return merge_maps(merged, inline) if isinstance(inline, dict) else merged
 
 
 def _at_path(dotted: str, value: Any) -> dict[str, Any]:
@@ -198,10 +185,10 @@ def _at_path(dotted: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def syncs_in_file(path: Path, rel: str, repo_root: Path, warnings: list[tuple[str, str]]) -> list[SyncSpec]:
-    """FluxInstance manifests and flux-instance HelmReleases in one file."""
-    docs, _ = read_yaml_file(path, rel)  # broken files are reported by rendering
-    objs = [o for _, o in kubernetes_objects(docs, rel)[0]]
+def syncs_in_file(
+    objs: list[dict[str, Any]], path: Path, rel: str, repo_root: Path, warnings: list[tuple[str, str]]
+) -> list[SyncSpec]:
+    """FluxInstance manifests and flux-instance HelmReleases among the objects of one file."""
     folder_namespace = ""
     found: list[SyncSpec] = []
     for obj in objs:
@@ -252,13 +239,13 @@ def syncs_in_helmfile(path: Path, rel: str, repo_root: Path, warnings: list[tupl
             values: dict[str, Any] = {}
             for entry in release.get("values") or []:
                 if isinstance(entry, dict):
-                    values = deep_merge(values, entry)
+                    values = merge_maps(values, entry)
                 elif isinstance(entry, str) and not entry.endswith(".gotmpl"):
                     target = (path.parent / entry).resolve()
                     if target.is_file() and target.is_relative_to(repo_root.resolve()):
                         vdocs, _ = read_yaml_file(target, entry)
                         for _, vdoc in vdocs:
-                            values = deep_merge(values, as_dict(vdoc))
+                            values = merge_maps(values, as_dict(vdoc))
             namespace = str(release.get("namespace") or DEFAULT_NAMESPACE)
             sync = as_dict(values.get("instance")).get("sync")
             spec = sync_from_values(sync, namespace, rel, HOW_FLUX_INSTANCE_HELMFILE, warnings)

@@ -142,13 +142,15 @@ def default_cache_dir() -> Path:
 
 
 def release_name(hr: dict[str, Any]) -> str:
-    """`spec.releaseName`, else `[targetNamespace-]name`; a name longer than 53 characters
-    becomes its first 40 characters, a dash and the first 12 hex digits of its SHA-256, as
-    helm-controller shortens it (the API already caps an explicit releaseName at 53)."""
+    """`spec.releaseName` as written, else `[targetNamespace-]name`; a composed name longer
+    than 53 characters becomes its first 40 characters, a dash and the first 12 hex digits
+    of its SHA-256, as helm-controller shortens it (the API caps releaseName at 53)."""
     spec = _dict(hr.get("spec"))
+    if spec.get("releaseName"):
+        return str(spec["releaseName"])
     name = str(_dict(hr.get("metadata")).get("name") or "")
     target = spec.get("targetNamespace")
-    composed = str(spec.get("releaseName") or (f"{target}-{name}" if target else name))
+    composed = f"{target}-{name}" if target else name
     if len(composed) > MAX_RELEASE_NAME:
         composed = f"{composed[:40]}-{hashlib.sha256(composed.encode()).hexdigest()[:12]}"
     return composed

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .extract.context import CLUSTER_SCOPED_KINDS, GENERATOR_KINDS, logical_name
-from .helm import HELM_GROUP, NO_HELM, ChartPull, HelmRenderer, ReleaseRender
+from .helm import HELM_GROUP, NO_HELM, ChartPull, HelmRenderer, ReleaseRender, ValuesLookup, values_lookup_from
 from .model import (
     SOURCE_KINDS,
     ClusterRender,
@@ -50,28 +50,27 @@ def chart_provenance(render: ReleaseRender, template: str) -> str:
     return f"helm://{render.chart}@{render.version}/{template}"
 
 
-def _values_lookup(objects: list[Rendered]):
-    """ConfigMap data and Secret key names (never values) by kind, namespace and name;
-    generated ones under their logical name too (a release's valuesFrom names that)."""
-    found: dict[tuple[str, str, str], dict[str, str | None]] = {}
-    for rendered in objects:
-        if rendered.kind not in ("ConfigMap", "Secret") or api_group(rendered.obj):
-            continue
-        if rendered.kind == "ConfigMap":
-            data = rendered.obj.get("data")
-            values: dict[str, str | None] = {
-                str(k): "" if v is None else str(v) for k, v in (data.items() if isinstance(data, dict) else [])
-            }
-        else:
-            values = {}
-            for field_name in ("data", "stringData"):
-                keys = rendered.obj.get(field_name)
-                values.update({str(k): None for k in (keys if isinstance(keys, dict) else [])})
-        namespace = rendered.namespace or "default"
-        found[(rendered.kind, namespace, rendered.name)] = values
+def _values_lookup(objects: list[Rendered]) -> ValuesLookup:
+    """helm.values_lookup_from over the cluster's ConfigMaps and Secrets (Secrets: key
+    names, never values), where a generated one also answers to its logical name: a
+    release's valuesFrom names that."""
+    core = [r for r in objects if r.kind in ("ConfigMap", "Secret") and not api_group(r.obj)]
+    by_name = values_lookup_from(r.obj for r in core)
+    logical: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+    for rendered in core:
         if rendered.generated_by in GENERATOR_KINDS:
-            found.setdefault((rendered.kind, namespace, logical_name(rendered)[0]), values)
-    return lambda kind, namespace, name: found.get((kind, namespace, name))
+            namespace = rendered.namespace or "default"
+            logical.setdefault(
+                (rendered.kind, namespace, logical_name(rendered)[0]), (rendered.kind, namespace, rendered.name)
+            )
+
+    def lookup(kind: str, namespace: str, name: str) -> dict[str, str | None] | None:
+        found = by_name(kind, namespace, name)
+        if found is None and (kind, namespace, name) in logical:
+            found = by_name(*logical[(kind, namespace, name)])
+        return found
+
+    return lookup
 
 
 def _chart_dir_resolver(render: ClusterRender, repo_root: Path):
@@ -136,7 +135,8 @@ def render_releases(render: ClusterRender, repo_root: Path, renderer: HelmRender
     results = renderer.render_all(
         [r.obj for _, r in applied], sources, _values_lookup(every), _chart_dir_resolver(render, repo_root)
     )
-    failed: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    # (stage, chart source) -> (release name, its file, why) of each release it failed
+    failed: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for (ks, hr), result in zip(applied, results):
         owner = f"HelmRelease/{hr.namespace or 'default'}/{hr.name}"
         render.releases[owner] = ReleaseOutcome(
@@ -144,7 +144,7 @@ def render_releases(render: ClusterRender, repo_root: Path, renderer: HelmRender
         )
         if result.error:
             where = result.source_ref or result.source or "its chart source"
-            failed.setdefault((result.stage, where), []).append((hr.name, hr.source_file))
+            failed.setdefault((result.stage, where), []).append((hr.name, hr.source_file, result.error))
             continue
         ks.objects.extend(
             Rendered(
@@ -159,8 +159,8 @@ def render_releases(render: ClusterRender, repo_root: Path, renderer: HelmRender
         )
     warnings = []
     for (stage, where), releases in sorted(failed.items()):
-        first = render.releases[f"HelmRelease/{_namespace_of(applied, releases[0])}/{releases[0][0]}"].error
-        names = ", ".join(sorted({name for name, _ in releases}))
+        first = releases[0][2]
+        names = ", ".join(sorted({name for name, _, _ in releases}))
         warnings.append(
             LoadWarning(
                 releases[0][1],
@@ -171,13 +171,6 @@ def render_releases(render: ClusterRender, repo_root: Path, renderer: HelmRender
             )
         )
     return warnings
-
-
-def _namespace_of(applied: list[tuple[FluxKustomization, Rendered]], release: tuple[str, str]) -> str:
-    for _, hr in applied:
-        if (hr.name, hr.source_file) == release:
-            return hr.namespace or "default"
-    return "default"
 
 
 def _reason(error: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
+from ..helm import release_name
 from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, FluxKustomization, Rendered, api_group, meta
 from ..resourceset import is_resourceset
 from .context import ClusterContext, clip
@@ -151,7 +151,9 @@ def _add_resourceset(ctx: ClusterContext, rendered: Rendered) -> None:
     spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
     inputs_from = [r for r in spec.get("inputsFrom") or [] if isinstance(r, dict)]
     owner = f"ResourceSet/{ctx.namespace_of(rendered)}/{rendered.name}"
-    generated = [r for r in ctx.cluster.objects() if r.owner == owner]
+    # what it generated joins the output of the Kustomization applying it (loaders/render.py)
+    applying = ctx.cluster.kustomizations[rendered.managed_by]
+    generated = sum(1 for r in applying.objects if r.owner == owner)
     ctx.object_node(
         "ResourceSet",
         rendered,
@@ -159,7 +161,7 @@ def _add_resourceset(ctx: ClusterContext, rendered: Rendered) -> None:
         inputs_from=[
             f"{r.get('kind') or 'ResourceSetInputProvider'}/{r.get('name') or '(selector)'}" for r in inputs_from
         ],
-        generated=len(generated),
+        generated=generated,
     )
 
 
@@ -176,17 +178,6 @@ def _add_source(ctx: ClusterContext, rendered: Rendered) -> None:
         source_type=spec.get("type"),
         interval=spec.get("interval"),
     )
-
-
-def release_name(name: str, target_namespace: str | None, explicit: str | None) -> str:
-    """Flux's default release name: `[targetNamespace-]name`, shortened past 53 characters
-    to the first 40 characters, a dash and 12 hex digits of its SHA-256."""
-    if explicit:
-        return explicit
-    full = f"{target_namespace}-{name}" if target_namespace else name
-    if len(full) > 53:
-        full = f"{full[:40]}-{hashlib.sha256(full.encode()).hexdigest()[:12]}"
-    return full
 
 
 def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
@@ -216,7 +207,7 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         chart_version=chart_spec.get("version"),
         chart_source=ref.get("name"),
         chart_source_kind=ref.get("kind"),
-        release_name=release_name(rendered.name, target_ns, spec.get("releaseName")),
+        release_name=release_name(rendered.obj),
         target_namespace=target_ns,
         storage_namespace=spec.get("storageNamespace"),
         deploys_to=target_ns or namespace,
