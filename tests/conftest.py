@@ -26,15 +26,10 @@ def charts_offline(tmp_path_factory):
     answers with or without a network (the example's and the corpora's charts live on
     the internet; one warning per chart source says they were not rendered). The Helm
     tests serve real chart repositories on loopback and turn this off."""
-    saved = {k: os.environ.get(k) for k in ("KG_OFFLINE", "KG_CHART_CACHE")}
-    os.environ["KG_OFFLINE"] = "1"
-    os.environ["KG_CHART_CACHE"] = str(tmp_path_factory.mktemp("chart-cache"))
-    yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KG_OFFLINE", "1")
+        patch.setenv("KG_CHART_CACHE", str(tmp_path_factory.mktemp("chart-cache")))
+        yield
 
 
 @pytest.fixture(scope="session")

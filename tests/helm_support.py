@@ -395,16 +395,20 @@ def hermetic_helm_env(root: Path) -> dict[str, str]:
     return env
 
 
+def helm_unavailable(reason: str) -> None:
+    """Skip a test that needs helm's tools, or fail it when KG_REQUIRE_HELM=1 (CI)."""
+    if os.environ.get("KG_REQUIRE_HELM") == "1":
+        pytest.fail(f"KG_REQUIRE_HELM=1 but {reason}")
+    pytest.skip(reason)
+
+
 def require_helm() -> str:
     """The helm binary, or a skip (a failure when KG_REQUIRE_HELM=1, as in CI)."""
     from kg.loaders.helm import find_helm
 
     helm = find_helm()
     if helm is None:
-        reason = "no helm binary: install helm v3/v4 or run scripts/helm-local install"
-        if os.environ.get("KG_REQUIRE_HELM") == "1":
-            pytest.fail(f"KG_REQUIRE_HELM=1 but {reason}")
-        pytest.skip(reason)
+        helm_unavailable("no helm binary: install helm v3/v4 or run scripts/helm-local install")
     return helm
 
 

@@ -252,13 +252,13 @@ def flux_repo(root: Path, chart_url: str) -> Path:
 def chart_server(tmp_path_factory):
     helm = require_helm()
     world = tmp_path_factory.mktemp("helm-world")
-    import os
-
-    os.environ.update(hermetic_helm_env(world))
-    package_repository(helm, write_sources(world / "src"), world / "repo")
-    server = ChartServer(world / "repo")
-    yield server
-    server.stop()
+    with pytest.MonkeyPatch.context() as patch:  # Helm's own folders in the test's tmp dir, for this module only
+        for key, value in hermetic_helm_env(world).items():
+            patch.setenv(key, value)
+        package_repository(helm, write_sources(world / "src"), world / "repo")
+        server = ChartServer(world / "repo")
+        yield server
+        server.stop()
 
 
 @pytest.fixture(params=["embedded", "neo4j"])

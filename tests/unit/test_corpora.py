@@ -7,7 +7,6 @@ every warning is matched against the reviewed list of real problems in the input
 """
 
 import json
-import re
 from functools import cache
 from pathlib import Path
 
@@ -15,15 +14,13 @@ import pytest
 import yaml
 
 from kg.loaders import load_repo
+from tests.corpus_support import CHARTS_NOT_CACHED, unreviewed_warnings
 
 FLUXCD = "fluxcd__flux2-kustomize-helm-example"
 TOBOSHII = "toboshii__home-ops"
 XUNHOLY = "xUnholy__k8s-gitops"
 
 # Each warning of a corpus must match one of these: the reviewed, real problems of its input.
-# Charts are rendered offline from an empty cache in tests (tests/conftest.py): one
-# warning per chart source says its releases stand for what they deploy.
-CHARTS_NOT_CACHED = r"chart not rendered \(fetch, source \S+\): .*offline"
 
 EXPECTED_WARNINGS = {
     FLUXCD: [
@@ -180,9 +177,7 @@ def test_kustomizations_and_dependencies_match_the_repository(corpus):
 
 def test_every_warning_is_a_reviewed_problem_of_the_input(corpus):
     name, _, result = corpus
-    patterns = [re.compile(p) for p in EXPECTED_WARNINGS[name]]
-    unexpected = [str(w) for w in result.warnings if not any(p.search(w.reason) for p in patterns)]
-    assert unexpected == []
+    assert unreviewed_warnings(result, EXPECTED_WARNINGS[name]) == []
 
 
 def test_no_kustomization_fails_except_for_other_repositories(corpus):

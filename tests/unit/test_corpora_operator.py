@@ -17,14 +17,12 @@ import pytest
 import yaml
 
 from kg.loaders import load_repo
+from tests.corpus_support import CHARTS_NOT_CACHED, unreviewed_warnings
 
 JORYIRVING = "joryirving__home-ops"
 BUROA = "buroa__k8s-gitops"
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?=([^}]*))?\}")
 
-# Charts are rendered offline from an empty cache in tests (tests/conftest.py): one
-# warning per chart source says its releases stand for what they deploy.
-CHARTS_NOT_CACHED = r"chart not rendered \(fetch, source \S+\): .*offline"
 
 EXPECTED_WARNINGS = {
     JORYIRVING: [
@@ -232,9 +230,7 @@ def test_the_synthesized_root_comes_from_the_flux_instance(corpus):
 
 def test_every_warning_is_a_reviewed_problem_of_the_input(corpus):
     name, _, result = corpus
-    patterns = [re.compile(p) for p in EXPECTED_WARNINGS[name]]
-    unexpected = [str(w) for w in result.warnings if not any(p.search(w.reason) for p in patterns)]
-    assert unexpected == []
+    assert unreviewed_warnings(result, EXPECTED_WARNINGS[name]) == []
 
 
 def test_joryirving_clusters_are_separate_and_substitute_their_own_cluster_info(corpora):

@@ -7,7 +7,6 @@ Skipped only when no helm binary can be had (KG_REQUIRE_HELM=1 makes that a fail
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import threading
@@ -22,6 +21,7 @@ from helm_support import (  # noqa: E402
     copy_tree,
     find_registry,
     helm_run,
+    helm_unavailable,
     hermetic_helm_env,
     package_repository,
     require_helm,
@@ -38,16 +38,12 @@ def helm() -> str:
 def world(helm, tmp_path_factory):
     """Chart sources, a packaged repository and Helm's own folders, once per module."""
     root = tmp_path_factory.mktemp("helm-world")
-    saved = {k: os.environ.get(k) for k in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME")}
-    os.environ.update(hermetic_helm_env(root))
-    sources = write_sources(root / "src")
-    package_repository(helm, sources, root / "repo")
-    yield {"root": root, "sources": sources, "repo": root / "repo"}
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in hermetic_helm_env(root).items():
+            patch.setenv(key, value)
+        sources = write_sources(root / "src")
+        package_repository(helm, sources, root / "repo")
+        yield {"root": root, "sources": sources, "repo": root / "repo"}
 
 
 @pytest.fixture(scope="module")
@@ -594,10 +590,7 @@ def test_parallel_renders_share_one_chart_fetch_across_threads(helm, world, tmp_
 def registry(helm, world):
     binary = find_registry()
     if binary is None:
-        reason = "no loopback OCI registry: no Go toolchain to build it (scripts/helm-local registry)"
-        if os.environ.get("KG_REQUIRE_HELM") == "1":
-            pytest.fail(f"KG_REQUIRE_HELM=1 but {reason}")
-        pytest.skip(reason)
+        helm_unavailable("no loopback OCI registry: no Go toolchain to build it (scripts/helm-local registry)")
     reg = OciRegistry(binary, world["root"] / "registry.log")
     try:
         for name in ("app-1.0.0.tgz", "app-1.1.0.tgz", "widgets-0.3.0.tgz"):
