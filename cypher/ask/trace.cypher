@@ -8,7 +8,9 @@
 // evidence: the path from the cluster root to the object (the shortest)
 // order: cluster, object, depth
 // Rows: one per Kustomization on the chain, the root first (depth 0); status shows
-// suspend and render errors, which stop everything below.
+// suspend and render errors, which stop everything below, then, with a status snapshot
+// (kg status load), what the cluster reports for that Kustomization (`live: ready at REV`,
+// `live: REASON: message`, `live: not in the cluster`); `ok` without one.
 // kg renders a cluster from its root down, so a Kustomization that applies something
 // was itself applied by one above it: the chain from the root always exists (no
 // OPTIONAL MATCH, which the embedded engine evaluates over the whole graph when the
@@ -21,6 +23,7 @@ MATCH pk = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*0..20]->(k)
 MATCH pt = (:Cluster)-[:ROOT]->(:Kustomization)-[:MANAGES*1..20]->(t)
 WITH t, k, min(length(pk)) AS depth, collect(pt) AS evidence
 OPTIONAL MATCH (k)-[:FROM_SOURCE]->(s:Source)
+OPTIONAL MATCH (ks:LiveStatus)-[:STATUS_OF]->(k)
 RETURN t.cluster AS cluster,
        t.kind + '/' + CASE WHEN t.namespace IS NULL THEN '' ELSE t.namespace + '/' END + t.name AS object,
        depth - 1 AS depth,
@@ -36,6 +39,9 @@ RETURN t.cluster AS cluster,
        CASE
          WHEN k.suspend THEN 'suspended'
          WHEN k.render_error IS NOT NULL THEN 'not rendered: ' + k.render_error
+         WHEN ks.status_drift = 'repo only' THEN 'live: not in the cluster'
+         WHEN ks.status_failing THEN 'live: ' + coalesce(ks.status_reason, 'failing') + ': ' + coalesce(ks.status_message, '')
+         WHEN ks.id IS NOT NULL THEN 'live: ready at ' + coalesce(ks.status_applied_revision, '?')
          ELSE 'ok'
        END AS status,
        evidence

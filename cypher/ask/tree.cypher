@@ -9,7 +9,9 @@
 // columns: cluster, depth, kind, name, namespace, source_file, status, id, parent_id
 // order: depth, kind, name
 // Rows in depth-first order, names indented by depth; nested Kustomizations are expanded
-// (up to 10 levels); status shows suspend and render errors.
+// (up to 10 levels); status shows suspend and render errors, then, with a status snapshot
+// (kg status load), what the cluster reports: `live: ready`, `live: REASON: message`, or
+// `live: not in the cluster`.
 // Three parts (a union, see docs/engines.md): what a Kustomization applies (through the
 // HelmReleases it applies, what their charts render), each (object, parent) once at its
 // smallest depth; a HelmRelease's chart source and values; what its chart renders.
@@ -17,6 +19,7 @@ MATCH (t:Kustomization)
 WHERE t.id IN $ids
 MATCH p = (t)-[:MANAGES*0..9]->(parent)-[:MANAGES]->(x)
 WITH t, x, parent, min(length(p)) AS depth
+OPTIONAL MATCH (s:LiveStatus)-[:STATUS_OF]->(x)
 RETURN t.cluster AS cluster,
        depth,
        x.kind AS kind,
@@ -27,6 +30,9 @@ RETURN t.cluster AS cluster,
          WHEN x.missing THEN 'missing: referenced, not defined in the repo'
          WHEN x.suspend THEN 'suspended'
          WHEN x.render_error IS NOT NULL THEN 'not rendered: ' + x.render_error
+         WHEN s.status_drift = 'repo only' THEN 'live: not in the cluster'
+         WHEN s.status_failing THEN 'live: ' + coalesce(s.status_reason, 'failing') + ': ' + coalesce(s.status_message, '')
+         WHEN s.id IS NOT NULL THEN 'live: ready'
          ELSE ''
        END AS status,
        x.id AS id,
@@ -35,6 +41,7 @@ UNION
 MATCH (t:HelmRelease)
 WHERE t.id IN $ids
 MATCH (t)-[:FROM_SOURCE|VALUES_FROM]->(x)
+OPTIONAL MATCH (s:LiveStatus)-[:STATUS_OF]->(x)
 RETURN t.cluster AS cluster,
        1 AS depth,
        x.kind AS kind,
@@ -45,6 +52,9 @@ RETURN t.cluster AS cluster,
          WHEN x.missing THEN 'missing: referenced, not defined in the repo'
          WHEN x.suspend THEN 'suspended'
          WHEN x.render_error IS NOT NULL THEN 'not rendered: ' + x.render_error
+         WHEN s.status_drift = 'repo only' THEN 'live: not in the cluster'
+         WHEN s.status_failing THEN 'live: ' + coalesce(s.status_reason, 'failing') + ': ' + coalesce(s.status_message, '')
+         WHEN s.id IS NOT NULL THEN 'live: ready'
          ELSE ''
        END AS status,
        x.id AS id,
@@ -53,6 +63,7 @@ UNION
 MATCH (t:HelmRelease)
 WHERE t.id IN $ids
 MATCH (t)-[:MANAGES]->(x)
+OPTIONAL MATCH (s:LiveStatus)-[:STATUS_OF]->(x)
 RETURN t.cluster AS cluster,
        1 AS depth,
        x.kind AS kind,
@@ -63,6 +74,9 @@ RETURN t.cluster AS cluster,
          WHEN x.missing THEN 'missing: referenced, not defined in the repo'
          WHEN x.suspend THEN 'suspended'
          WHEN x.render_error IS NOT NULL THEN 'not rendered: ' + x.render_error
+         WHEN s.status_drift = 'repo only' THEN 'live: not in the cluster'
+         WHEN s.status_failing THEN 'live: ' + coalesce(s.status_reason, 'failing') + ': ' + coalesce(s.status_message, '')
+         WHEN s.id IS NOT NULL THEN 'live: ready'
          ELSE ''
        END AS status,
        x.id AS id,
