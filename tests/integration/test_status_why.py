@@ -204,3 +204,19 @@ def test_tree_and_trace_without_a_snapshot_stay_as_before(tmp_path):
     trace = questions.ask(store, "trace", "Deployment/corestate", repo="kgnostatus").rows
     assert trace and {r["status"] for r in trace} == {"ok"}
     store.close()
+
+
+def test_export_with_status_is_the_same_on_both_engines(engines):
+    from kg.export import build_files
+
+    stores, repo, _ = engines
+    files = {}
+    for engine, store in stores.items():
+        _load(store, repo, "git-fetch-failed")
+        files[engine] = build_files(store, repo, None, "2026-12-06T04:00:00Z", with_status=True)
+        status = json.loads(files[engine]["flux-infra-guide/data/flux-resources.json"])["status"]["clusters"][CLUSTER]
+        assert [(o["kind"], o["name"], o["reason"]) for o in status["objects"] if o["rootCause"]] == [
+            ("GitRepository", "flux-system", "GitOperationFailed")
+        ], engine
+        assert SECRET_VALUE not in json.dumps(files[engine])
+    assert files["neo4j"] == files["embedded"]
