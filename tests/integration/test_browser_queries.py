@@ -4,7 +4,6 @@ rows, with and without the repo filter."""
 
 from pathlib import Path
 
-
 import neo4j
 import pytest
 from typer.testing import CliRunner

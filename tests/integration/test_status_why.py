@@ -178,8 +178,12 @@ def test_tree_and_trace_show_what_the_cluster_reports(engines):
     answers = {}
     for engine, store in stores.items():
         _load(store, repo, "helm-upgrade-failed")
-        tree = {r["name"]: r["status"] for r in questions.ask(store, "tree", "Kustomization/flux-system", repo=repo).rows}
-        assert tree["vault"].startswith("live: DependencyNotReady") or tree["vault"].startswith("live: HealthCheckFailed")
+        tree = {
+            r["name"]: r["status"] for r in questions.ask(store, "tree", "Kustomization/flux-system", repo=repo).rows
+        }
+        assert tree["vault"].startswith("live: DependencyNotReady") or tree["vault"].startswith(
+            "live: HealthCheckFailed"
+        )
         assert tree["runwhen-corestate"].startswith("live: DependencyNotReady"), engine
         trace = questions.ask(store, "trace", "Deployment/corestate", repo=repo).rows
         statuses = {r["kustomization"]: r["status"] for r in trace}
@@ -187,7 +191,9 @@ def test_tree_and_trace_show_what_the_cluster_reports(engines):
         assert statuses["flux-system/runwhen-corestate"].startswith("live: DependencyNotReady"), statuses
         answers[engine] = (tree, [json.dumps(r, sort_keys=True, default=str) for r in trace])
         _load(store, repo, "drift")
-        tree = {r["name"]: r["status"] for r in questions.ask(store, "tree", "Kustomization/flux-system", repo=repo).rows}
+        tree = {
+            r["name"]: r["status"] for r in questions.ask(store, "tree", "Kustomization/flux-system", repo=repo).rows
+        }
         assert tree["runwhen-runner-system"] == "live: not in the cluster"
     assert answers["neo4j"] == answers["embedded"]
 

@@ -154,5 +154,7 @@ def test_export_with_status_adds_the_snapshot_to_flux_resources_only_when_asked(
     for name in ("services", "secrets-map", "configmaps"):
         path = f"flux-infra-guide/data/{name}.json"
         assert (plain / path).read_text() == (with_status / path).read_text()
-    checked = run("export", "--out", str(with_status), "--with-status", "--check", "--graph", fresh, "--engine", "embedded")
+    checked = run(
+        "export", "--out", str(with_status), "--with-status", "--check", "--graph", fresh, "--engine", "embedded"
+    )
     assert checked.exit_code == 0, checked.output
