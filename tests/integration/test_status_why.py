@@ -226,3 +226,17 @@ def test_export_with_status_is_the_same_on_both_engines(engines):
         ], engine
         assert SECRET_VALUE not in json.dumps(files[engine])
     assert files["neo4j"] == files["embedded"]
+
+
+def test_a_name_only_in_the_cluster_says_so_and_how_to_look_at_it(engines):
+    from kg.errors import NotFound
+
+    stores, repo, _ = engines
+    for engine, store in stores.items():
+        _load(store, repo, "drift")
+        for name in ("legacy-worker", "Deployment/legacy-worker"):
+            with pytest.raises(NotFound) as caught:
+                questions.ask(store, "why", name, repo=repo)
+            message = str(caught.value)
+            assert "is only in the cluster, not in the repository: Deployment legacy/legacy-worker" in message, engine
+            assert "kubectl describe deployment legacy-worker -n legacy" in message
