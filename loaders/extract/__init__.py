@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from kg.graphdoc import GraphDoc
 from kg.schema import WORKLOAD_KINDS
 
@@ -61,7 +64,7 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
     return stats, ctx.warnings
 
 
-def _safely(ctx: ClusterContext, step, *args) -> None:
+def _safely(ctx: ClusterContext, step: Callable[..., object], *args: Any) -> None:
     """A linking pass that fails on odd input is reported, and the load goes on. Only
     the exception's type is shown: its text could quote input values."""
     try:

@@ -6,7 +6,16 @@ import json
 from typing import Any
 
 from ..helm import release_name
-from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, FluxKustomization, Rendered, api_group, meta
+from ..model import (
+    FLUX_HELM_GROUP,
+    FLUX_SOURCE_GROUP,
+    SOURCE_KINDS,
+    FluxKustomization,
+    Rendered,
+    api_group,
+    as_dict,
+    meta,
+)
 from ..resourceset import is_resourceset
 from .context import ClusterContext, clip
 
@@ -27,7 +36,7 @@ def add_sources_without_objects(ctx: ClusterContext) -> None:
         namespace = meta(root).get("namespace") or "flux-system"
         name = meta(root).get("name") or "flux-system"
         kind = str(root.get("kind") or "GitRepository")
-        spec = root.get("spec") if isinstance(root.get("spec"), dict) else {}
+        spec = as_dict(root.get("spec"))
         ctx.gd.add_node(
             "Source",
             ctx.id(kind, namespace, name),
@@ -71,7 +80,7 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
     gd = ctx.gd
     spec = ks.spec
     ks_node = ("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name))
-    source_ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
+    source_ref = as_dict(spec.get("sourceRef"))
     post_build = ks.post_build or {}
     depends = [d for d in spec.get("dependsOn") or [] if isinstance(d, dict) and d.get("name")]
     substitute_from = [s for s in post_build.get("substituteFrom") or [] if isinstance(s, dict)]
@@ -116,7 +125,7 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
         )
         gd.add_rel("FROM_SOURCE", ks_node, target)
     for ref in substitute_from:
-        kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
+        kind = str(ref["kind"]) if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
         name = str(ref.get("name") or "")
         target = gd.ref(
             kind, ctx.id(kind, ks.namespace, name), **ctx.base_props(kind=kind, name=name, namespace=ks.namespace)
@@ -148,7 +157,7 @@ def add_flux_object(ctx: ClusterContext, rendered: Rendered) -> bool:
 
 def _add_resourceset(ctx: ClusterContext, rendered: Rendered) -> None:
     """A Flux Operator ResourceSet: what it generates hangs below it (MANAGES)."""
-    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
+    spec = as_dict(rendered.obj.get("spec"))
     inputs_from = [r for r in spec.get("inputsFrom") or [] if isinstance(r, dict)]
     owner = f"ResourceSet/{ctx.namespace_of(rendered)}/{rendered.name}"
     # what it generated joins the output of the Kustomization applying it (loaders/render.py)
@@ -166,8 +175,8 @@ def _add_resourceset(ctx: ClusterContext, rendered: Rendered) -> None:
 
 
 def _add_source(ctx: ClusterContext, rendered: Rendered) -> None:
-    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
-    ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+    spec = as_dict(rendered.obj.get("spec"))
+    ref = as_dict(spec.get("ref"))
     ref_text = ", ".join(f"{k}={v}" for k, v in sorted(ref.items()) if isinstance(v, (str, int)))
     ctx.object_node(
         "Source",
@@ -192,7 +201,7 @@ def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
 
 def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
     gd = ctx.gd
-    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
+    spec = as_dict(rendered.obj.get("spec"))
     namespace = ctx.namespace_of(rendered)
     chart_spec = ((spec.get("chart") or {}).get("spec") or {}) if isinstance(spec.get("chart"), dict) else {}
     source_ref = chart_spec.get("sourceRef") if isinstance(chart_spec.get("sourceRef"), dict) else None
