@@ -81,6 +81,7 @@ NODE_TYPES: dict[str, NodeType] = {
                 "external_source",
                 "resources",
                 "synthesized_by",
+                "dependency_cycle",
             ),
         ),
         NodeType(
@@ -103,6 +104,7 @@ NODE_TYPES: dict[str, NodeType] = {
                 "rendered_chart",
                 "rendered_objects",
                 "render_error",
+                "dependency_cycle",
             ),
         ),
         NodeType(
@@ -374,6 +376,7 @@ PROPERTY_TYPES: dict[str, str] = {
             "redacted",
             "optional",
             "inferred",
+            "dependency_cycle",
         ),
         BOOLEAN,
     ),
