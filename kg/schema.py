@@ -82,6 +82,7 @@ NODE_TYPES: dict[str, NodeType] = {
                 "resources",
                 "synthesized_by",
                 "dependency_cycle",
+                "tree_depth",
             ),
         ),
         NodeType(
@@ -380,7 +381,7 @@ PROPERTY_TYPES: dict[str, str] = {
         ),
         BOOLEAN,
     ),
-    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects"), INT64),
+    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects", "tree_depth"), INT64),
     **dict.fromkeys(
         (
             "depends_on",

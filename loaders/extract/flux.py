@@ -207,6 +207,32 @@ def mark_dependency_cycles(ctx: ClusterContext) -> None:
                 gd.add_node(labels[node_id], node_id, dependency_cycle=True)
 
 
+def mark_tree_depths(ctx: ClusterContext) -> None:
+    """Set `tree_depth` on every Kustomization of the cluster: the fewest MANAGES hops from
+    the cluster's root Kustomization (0: the root). `kg ask trace` reads it instead of
+    walking from the root to each Kustomization on the chain at question time."""
+    gd = ctx.gd
+    children: dict[str, list[str]] = {}
+    for rel in gd.rels.values():
+        if rel.type == "MANAGES" and rel.start.startswith(ctx.prefix + "/"):
+            children.setdefault(rel.start, []).append(rel.end)
+    roots = [rel.end for rel in gd.rels.values() if rel.type == "ROOT" and rel.start == ctx.prefix]
+    depth = dict.fromkeys(roots, 0)
+    frontier = list(roots)
+    while frontier:
+        following = []
+        for node_id in frontier:
+            for child in children.get(node_id, []):
+                if child not in depth:
+                    depth[child] = depth[node_id] + 1
+                    following.append(child)
+        frontier = following
+    for node_id, hops in depth.items():
+        node = gd.nodes.get(node_id)
+        if node is not None and node.label == "Kustomization":
+            gd.add_node("Kustomization", node_id, tree_depth=hops)
+
+
 def strongly_connected(edges: dict[str, list[str]]) -> list[list[str]]:
     """Tarjan's strongly connected components, iteratively (a dependsOn chain of
     thousands must not hit Python's recursion limit); deterministic for sorted input."""
