@@ -106,12 +106,13 @@ NODE_TYPES: dict[str, NodeType] = {
                 "rendered_objects",
                 "render_error",
                 "dependency_cycle",
+                "tree_depth",
             ),
         ),
         NodeType(
             "ResourceSet",
             "A Flux Operator ResourceSet: the objects it generates from its inputs hang below it (MANAGES).",
-            ("inputs", "inputs_from", "generated"),
+            ("inputs", "inputs_from", "generated", "tree_depth"),
         ),
         NodeType(
             "Namespace", "A Kubernetes namespace (`declared`: a Namespace object exists in the repo).", ("declared",)

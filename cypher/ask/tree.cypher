@@ -17,8 +17,19 @@
 // smallest depth; a HelmRelease's chart source and values; what its chart renders.
 MATCH (t:Kustomization)
 WHERE t.id IN $ids
-MATCH p = (t)-[:MANAGES*0..9]->(parent)-[:MANAGES]->(x)
-WITH t, x, parent, min(length(p)) AS depth
+// What applies or makes objects below t (t itself included), then every object below t
+// and its parent among them, one hop back from the object: the embedded engine walks the
+// tree once from t this way (a walk to each parent, then one hop on, expanded the tree
+// per parent: 1.4 s for 2,569 rows at 20,000 objects). Depths come from `tree_depth`
+// (MANAGES hops from the root, set at load).
+MATCH (t)-[:MANAGES*0..9]->(m)
+WHERE m.kind IN ['Kustomization', 'HelmRelease', 'ResourceSet']
+WITH t, collect(DISTINCT m.id) AS managers
+MATCH (t)-[:MANAGES*1..10]->(x)
+WITH DISTINCT t, managers, x
+MATCH (parent)-[:MANAGES]->(x)
+WHERE parent.id IN managers
+WITH t, x, parent, parent.tree_depth - t.tree_depth + 1 AS depth
 OPTIONAL MATCH (s:LiveStatus)-[:STATUS_OF]->(x)
 RETURN t.cluster AS cluster,
        depth,

@@ -208,9 +208,10 @@ def mark_dependency_cycles(ctx: ClusterContext) -> None:
 
 
 def mark_tree_depths(ctx: ClusterContext) -> None:
-    """Set `tree_depth` on every Kustomization of the cluster: the fewest MANAGES hops from
-    the cluster's root Kustomization (0: the root). `kg ask trace` reads it instead of
-    walking from the root to each Kustomization on the chain at question time."""
+    """Set `tree_depth` on every Kustomization, HelmRelease and ResourceSet of the cluster
+    (what applies or makes other objects): the fewest MANAGES hops from the cluster's root
+    Kustomization (0: the root). `kg ask trace` and `tree` read it instead of walking from
+    the root at question time."""
     gd = ctx.gd
     children: dict[str, list[str]] = {}
     for rel in gd.rels.values():
@@ -229,8 +230,8 @@ def mark_tree_depths(ctx: ClusterContext) -> None:
         frontier = following
     for node_id, hops in depth.items():
         node = gd.nodes.get(node_id)
-        if node is not None and node.label == "Kustomization":
-            gd.add_node("Kustomization", node_id, tree_depth=hops)
+        if node is not None and node.label in ("Kustomization", "HelmRelease", "ResourceSet"):
+            gd.add_node(node.label, node_id, tree_depth=hops)
 
 
 def strongly_connected(edges: dict[str, list[str]]) -> list[list[str]]:
