@@ -217,7 +217,7 @@ def _extract(
     gd.add_node("Repo", repo, name=repo, kind="Repo", repo=repo, path=str(path))
     summaries = []
     for render in renders:
-        stats, extract_warnings = extract_cluster(repo, render, gd)
+        stats, extract_warnings = extract_cluster(repo, render, gd, path)
         cluster_warnings = render.warnings + chart_warnings.get(render.name, []) + extract_warnings
         warnings.extend(cluster_warnings)
         ks = render.kustomizations.values()

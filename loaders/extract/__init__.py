@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kg.graphdoc import GraphDoc
 from kg.schema import WORKLOAD_KINDS
 
@@ -11,6 +13,7 @@ from .context import GENERATOR_KINDS, ClusterContext, logical_name
 from .external_secrets import ESO_GROUP, ESO_KINDS, add_external_secrets
 from .flux import add_flux_object, add_kustomizations, add_sources_without_objects
 from .secrets import SPC_GROUP, add_secret, add_secret_provider_class, finish_secrets
+from .settings import SettingsExtractor
 from .workloads import add_namespace, add_service, add_workload, link_calls, link_services
 
 
@@ -22,8 +25,12 @@ def _index_generated_names(ctx: ClusterContext, objects: list[Rendered]) -> None
                 ctx.names[(rendered.kind, ctx.namespace_of(rendered), generated)] = logical
 
 
-def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[dict[str, int], list[LoadWarning]]:
-    """Add one rendered cluster to the GraphDoc. Returns counts of objects by outcome."""
+def extract_cluster(
+    repo: str, cluster: ClusterRender, gd: GraphDoc, repo_root: Path | None = None
+) -> tuple[dict[str, int], list[LoadWarning]]:
+    """Add one rendered cluster to the GraphDoc. Returns counts of objects by outcome.
+    `repo_root`: the repository on disk, where settings find a HelmRelease's values as
+    written before a patch changed them."""
     ctx = ClusterContext(repo=repo, cluster=cluster, gd=gd)
     gd.add_node(
         "Cluster",
@@ -56,6 +63,9 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
             )
             outcome = "other"
         stats[outcome] += 1
+    settings = SettingsExtractor(ctx, repo_root)
+    for rendered in ordered:
+        settings.add(rendered)
     for step in (add_external_secrets, add_variables, link_services, link_calls, finish_secrets):
         _safely(ctx, step, *((ctx, external_secrets) if step is add_external_secrets else (ctx,)))
     return stats, ctx.warnings
