@@ -45,8 +45,10 @@ NODE_TYPES: dict[str, NodeType] = {
     for t in (
         NodeType(
             "Repo",
-            "A Flux GitOps repository that was loaded.",
-            ("path", "git_revision", "git_commit_time", "loaded_at"),
+            "A Flux GitOps repository that was loaded (`path`: as given to kg load, on that machine; `git_subdir`: "
+            "its folder relative to the top of its git checkout; `git_remote`: the checkout's remote URL without "
+            "credentials).",
+            ("path", "git_revision", "git_commit_time", "loaded_at", "git_subdir", "git_remote"),
         ),
         NodeType(
             "Cluster",

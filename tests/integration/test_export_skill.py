@@ -77,8 +77,9 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
     for document in docs.values():
         assert document["metadata"] == {
             **document["metadata"], "generatedFrom": repo_name, "generatedAt": STAMP, "clusters": ["platform-cluster"],
-            "fluxRepoPath": str(example_repo),
+            "fluxRepoPath": "examples/platform",  # within its checkout: never this machine's path
         }  # fmt: skip
+        assert str(example_repo.parent) not in json.dumps(document)
         assert len(document["metadata"]["gitRevision"]) == 40
 
     # services.json: the seed's 21 services, every seed field filled
