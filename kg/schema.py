@@ -284,7 +284,17 @@ REL_TYPES: dict[str, RelType] = {
         ),
         RelType(
             "HAS_SETTING",
-            ("Kustomization", "HelmRelease", "ResourceSet", "Workload", "Service", "SecretProviderClass", "Source"),
+            (
+                "Kustomization",
+                "HelmRelease",
+                "ResourceSet",
+                "Workload",
+                "Service",
+                "SecretProviderClass",
+                "ExternalSecret",
+                "SecretStore",
+                "Source",
+            ),
             ("Setting",),
             "A setting of the object (of an object kg does not model: on the Kustomization, HelmRelease or "
             "ResourceSet applying it; `object` on the Setting names it).",

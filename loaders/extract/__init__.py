@@ -63,11 +63,12 @@ def extract_cluster(
             )
             outcome = "other"
         stats[outcome] += 1
+    for step in (add_external_secrets, add_variables, link_services, link_calls, finish_secrets):
+        _safely(ctx, step, *((ctx, external_secrets) if step is add_external_secrets else (ctx,)))
+    # settings last: every object's node exists (ExternalSecrets are added by the steps above)
     settings = SettingsExtractor(ctx, repo_root)
     for rendered in ordered:
         settings.add(rendered)
-    for step in (add_external_secrets, add_variables, link_services, link_calls, finish_secrets):
-        _safely(ctx, step, *((ctx, external_secrets) if step is add_external_secrets else (ctx,)))
     return stats, ctx.warnings
 
 
