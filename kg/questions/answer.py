@@ -3,7 +3,6 @@ as its header says (`evidence segments`, `per`/`least`, `shape: tree`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,13 +56,18 @@ class Answer:
         return self.question.empty or "no rows"
 
 
+# escaped with a backslash: the characters special in Java's (Neo4j) and RE2's (Ladybug)
+# regular expressions; escaping anything else (a space) is an error in RE2
+_REGEX_SPECIAL = frozenset(".^$|?*+()[]{}\\")
+
+
 def glob_pattern(glob: str | None) -> str:
     """A glob (`*` any text, `?` one character, the rest literal) as the case-insensitive
     regular expression a question compares with `=~` (whole-text match on both engines);
     '.*' (everything) without one. The user's text stays a parameter value."""
     if not glob:
         return ".*"
-    parts = [".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in glob]
+    parts = [".*" if ch == "*" else "." if ch == "?" else "\\" + ch if ch in _REGEX_SPECIAL else ch for ch in glob]
     return "(?i)^" + "".join(parts) + "$"
 
 

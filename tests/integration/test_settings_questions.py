@@ -121,3 +121,18 @@ def test_joryirving_cluster_variable_per_cluster(embedded, corpora):
     assert shared and all(len(set(v.values())) == len(v) for v in shared.values())
     for cluster in clusters:
         assert any(cluster in r["value"] for r in rows if r["cluster"] == cluster)
+
+
+HOSTILE_KEY = "a b&~#-()[]{}|\\^$.+' OR 1=1 //"
+
+
+def test_a_hostile_key_is_a_pattern_not_query_text(fixture_repo):
+    assert ask("api", "--repo", fixture_repo, "--key", HOSTILE_KEY) == []
+    assert ask("api", "--repo", fixture_repo, "--key", "*(*") == []
+
+
+def test_key_on_the_embedded_engine(embedded):
+    assert kg("load", FIXTURE, "--format", "json").exit_code == 0
+    assert ask("api", "--key", HOSTILE_KEY) == []
+    rows = ask("web", "--key", "VALUES.REPLICACOUNT")  # case-insensitive, the whole dotted path
+    assert {(r["cluster"], r["value"]) for r in rows} == {("staging", "1"), ("production", "3")}
