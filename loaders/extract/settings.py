@@ -48,7 +48,7 @@ OWNER_LABELS = {
 # objects whose text is modelled elsewhere (ConfigMap keys) or never read (Secrets)
 SKIPPED_KINDS = ("ConfigMap", "Secret")
 SETTING_CHARS = 1024  # a setting's raw/value text is clipped past this
-MAX_VALUES = 400  # leaves of one HelmRelease's values kept (the rest: one warning)
+MAX_VALUES = 2000  # leaves of one HelmRelease's values kept (the rest: one warning); xUnholy's cilium has 940
 # a literal under such a name is a credential written in plain text: never recorded
 SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|api.?key|private.?key|credentials?)$", re.IGNORECASE)
 REDACTED_LITERAL = "<redacted: the name looks like a credential>"
