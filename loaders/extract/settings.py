@@ -244,6 +244,7 @@ class SettingsExtractor:
                 done.add(path)
         if rendered.kind in OWNER_LABELS and holder[0] == "Workload":
             self._env(rendered, holder, obj_name, done)
+            self._workload_fields(rendered, holder, obj_name, done)
         elif rendered.kind == "SecretProviderClass":
             self._parameters(rendered, holder, obj_name, done)
         elif is_release:
@@ -263,6 +264,16 @@ class SettingsExtractor:
             redacted = bool(SECRET_NAME.search(name)) and bool(text)
             raw, applied = (REDACTED_LITERAL, REDACTED_LITERAL) if redacted else (text, _text(value))
             self._add(holder, obj_name, rendered, path, raw, applied, "env", rendered.source_file, redacted=redacted)
+
+    def _workload_fields(self, rendered: Rendered, holder: tuple[str, str], obj_name: str, done: set[str]) -> None:
+        """A CronJob's schedule and a workload's replicas, also when written literally."""
+        spec, raw_spec = as_dict(rendered.obj.get("spec")), as_dict(rendered.raw.get("spec"))
+        for field_name in ("schedule", "replicas"):
+            path = f"spec.{field_name}"
+            if path in done or field_name not in spec or isinstance(spec[field_name], (dict, list)):
+                continue
+            raw = _text(raw_spec.get(field_name, spec[field_name]))
+            self._add(holder, obj_name, rendered, path, raw, _text(spec[field_name]), "field", rendered.source_file)
 
     def _parameters(self, rendered: Rendered, holder: tuple[str, str], obj_name: str, done: set[str]) -> None:
         """A SecretProviderClass's one-line parameters (vaultAddress, roleName, ...)."""

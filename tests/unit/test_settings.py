@@ -81,6 +81,11 @@ def test_variable_origins_on_uses_var(settings, loaded):
     assert token == {"origin": "Secret flux-system/cluster-secrets", "redacted": True}
 
 
+def test_literal_replicas_is_a_setting_too(settings):
+    replicas = settings[("production", API, "spec.replicas")]
+    assert (replicas["raw"], replicas["value"], replicas["via"]) == ("2", "2", "field")
+
+
 def test_args_schedule_and_spc_parameters(settings):
     args = settings[("production", API, "spec.template.spec.containers[api].args[0]")]
     assert (args["raw"], args["value"], args["via"]) == ("--cluster=${cluster_name}", "--cluster=prd-eu1", "args")
