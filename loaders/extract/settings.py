@@ -160,6 +160,9 @@ class SettingsExtractor:
         redacted: bool = False,
     ) -> tuple[str, str]:
         ctx = self.ctx
+        if "ENC[" in raw or "ENC[" in value:  # SOPS ciphertext is never recorded either
+            raw = value = "<redacted: SOPS-encrypted>"
+            redacted = True
         namespace = ctx.namespace_of(rendered)
         node = ("Setting", ctx.id("Setting", None, obj_name, path))
         last = re.search(r'(\["[^"]*"\]|[^.\[\]]+)((?:\[[^\]]*\])*)$', path)

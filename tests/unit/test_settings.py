@@ -140,3 +140,28 @@ def test_key_glob_is_a_case_insensitive_whole_text_pattern(glob, text, matches):
 
     assert bool(re.fullmatch(glob_pattern(glob), text)) is matches
     assert glob_pattern(None) == ".*"
+
+
+def test_sops_ciphertext_in_a_field_is_never_recorded():
+    from kg.graphdoc import GraphDoc
+    from kg.loaders.extract.context import ClusterContext
+    from kg.loaders.extract.settings import SettingsExtractor
+    from kg.loaders.extract.workloads import add_workload
+    from kg.loaders.model import ClusterRender, Rendered
+
+    obj = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "w", "namespace": "n"},
+        "spec": {
+            "template": {
+                "spec": {"containers": [{"name": "c", "env": [{"name": "X", "value": "ENC[AES256_GCM,data:abc]"}]}]}
+            }
+        },
+    }
+    ctx = ClusterContext(repo="r", cluster=ClusterRender(name="c1", root_file="", root_path=""), gd=GraphDoc())
+    rendered = Rendered(obj=obj, raw=obj, source_file="w.yaml", managed_by="flux-system/apps")
+    add_workload(ctx, rendered)
+    SettingsExtractor(ctx, None).add(rendered)
+    (setting,) = [n.props for n in ctx.gd.nodes.values() if n.label == "Setting"]
+    assert setting["value"] == setting["raw"] == "<redacted: SOPS-encrypted>" and setting["redacted"]
