@@ -471,6 +471,7 @@ def _answer(
     fmt: str | None,
     evidence: bool,
     connection: Connection,
+    key: str | None = None,
 ) -> None:
     from kg.questions import ask, render
 
@@ -478,7 +479,7 @@ def _answer(
     if chosen not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
     with connection.open() as store:
-        answer = ask(store, question_name, name, cluster=cluster, repo=repo)
+        answer = ask(store, question_name, name, cluster=cluster, repo=repo, key=key)
     if not answer.rows and chosen == "table":
         typer.echo(f"(no rows: {answer.empty_message})")
         return
@@ -515,9 +516,13 @@ def _register(question: "Question") -> None:
         repo: RepoOpt = None,
         fmt: FormatOpt = None,
         evidence: EvidenceOpt = False,
+        key: Annotated[
+            str | None,
+            typer.Option("--key", help=question.params.get("key", ""), show_default=False),
+        ] = None,
         connection: Connection = Connection(),
     ) -> None:
-        _answer(question.name, name, cluster, repo, fmt, evidence, connection)
+        _answer(question.name, name, cluster, repo, fmt, evidence, connection, key)
 
     if question.takes_target:  # NAME is required
         name_param = (
@@ -533,6 +538,8 @@ def _register(question: "Question") -> None:
         params = [name_param] + [p for n, p in inspect.signature(command).parameters.items() if n != "name"]
     else:  # no NAME at all
         params = [p for n, p in inspect.signature(command).parameters.items() if n != "name"]
+    if "key" not in question.params:  # --key only where the question's header declares it
+        params = [p for p in params if p.name != "key"]
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
     command.__doc__ = question.summary + ("\n\n" + "\n".join(details) if details else "")

@@ -83,7 +83,9 @@ def metadata(repo: dict[str, Any], timestamp: str | None, clusters: list[str] | 
         "generatedFrom": repo["name"],
         "generatedAt": generated_at(timestamp, repo.get("git_commit_time"), repo.get("loaded_at")),
         "gitRevision": repo.get("git_revision") or "",
-        "fluxRepoPath": repo.get("path") or "",
+        # never the local path of the machine that loaded it: the folder within its checkout, and the remote
+        "fluxRepoPath": repo.get("git_subdir") or ".",
+        "fluxRepoUrl": documents.safe_url(repo.get("git_remote")),
         "clusters": sorted(clusters or repo.get("clusters") or []),  # collect() order is not kept
     }
 

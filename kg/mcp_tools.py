@@ -332,7 +332,7 @@ class Toolbox:
     # -- the question tools ---------------------------------------------------------------
     def ask(
         self, question: str, name: str | None = None, kind: str | None = None, namespace: str | None = None,
-        cluster: str | None = None, repo: str | None = None, limit: int = DEFAULT_LIMIT,
+        cluster: str | None = None, repo: str | None = None, limit: int = DEFAULT_LIMIT, key: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """A catalogue question through `kg ask`'s own code, its rows capped."""
         from kg.questions import ask
@@ -340,7 +340,7 @@ class Toolbox:
         store = self.store
         target = target_text(name, kind, namespace) if name is not None else None
         try:
-            answer = ask(store, question, target, cluster=cluster, repo=repo)
+            answer = ask(store, question, target, cluster=cluster, repo=repo, key=key)
         except NotFound as exc:
             if self._nothing_loaded():
                 self._require_loaded()

@@ -45,8 +45,10 @@ NODE_TYPES: dict[str, NodeType] = {
     for t in (
         NodeType(
             "Repo",
-            "A Flux GitOps repository that was loaded.",
-            ("path", "git_revision", "git_commit_time", "loaded_at"),
+            "A Flux GitOps repository that was loaded (`path`: as given to kg load, on that machine; `git_subdir`: "
+            "its folder relative to the top of its git checkout; `git_remote`: the checkout's remote URL without "
+            "credentials).",
+            ("path", "git_revision", "git_commit_time", "loaded_at", "git_subdir", "git_remote"),
         ),
         NodeType(
             "Cluster",
@@ -200,6 +202,16 @@ NODE_TYPES: dict[str, NodeType] = {
             "A post-build substitution variable, per cluster.",
             ("value", "defined_in", "redacted"),
         ),
+        NodeType(
+            "Setting",
+            "One effective setting of an object, per cluster (`name`: its last key): a field whose text held "
+            "`${var}`, an inline env value, a SecretProviderClass parameter, or one value a HelmRelease gives its "
+            "chart (`path` is then the dotted values path). `object`: Kind/namespace/name holding it; `raw`: as "
+            "written (before substitution); `value`: as applied (a Secret-sourced variable stays `${var}`, a value "
+            "from a Secret is `<redacted ...>`); `origin`: where it came from; `via`: env, args, field, parameter, "
+            "values.",
+            ("object", "path", "raw", "value", "origin", "via", "variables", "redacted"),
+        ),
     )
 }
 
@@ -275,8 +287,25 @@ REL_TYPES: dict[str, RelType] = {
             ("optional",),
         ),
         RelType(
+            "HAS_SETTING",
+            (
+                "Kustomization",
+                "HelmRelease",
+                "ResourceSet",
+                "Workload",
+                "Service",
+                "SecretProviderClass",
+                "ExternalSecret",
+                "SecretStore",
+                "Source",
+            ),
+            ("Setting",),
+            "A setting of the object (of an object kg does not model: on the Kustomization, HelmRelease or "
+            "ResourceSet applying it; `object` on the Setting names it).",
+        ),
+        RelType(
             "USES_VAR",
-            ("ConfigKey", "Kustomization"),
+            ("ConfigKey", "Kustomization", "Setting"),
             ("Variable",),
             "Its value references ${var}; `origin`: where the substituted value came from for it.",
             ("origin", "redacted"),

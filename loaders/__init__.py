@@ -9,6 +9,7 @@ knows nothing about databases.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -59,6 +60,8 @@ class LoadResult:
     timings: dict[str, float] = field(default_factory=dict)
     git_revision: str = ""
     git_commit_time: str = ""
+    git_subdir: str = ""  # the repository's folder relative to the top of its git checkout ("." at the top)
+    git_remote: str = ""  # the checkout's remote URL (credentials removed), "" when none
 
 
 def _git(path: Path, *args: str) -> str:
@@ -67,6 +70,24 @@ def _git(path: Path, *args: str) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
+
+
+def git_location(path: Path) -> tuple[str, str]:
+    """(folder relative to the top of the git checkout, remote URL without credentials):
+    what an export may say about where the repository lives, unlike the local path.
+    Outside git: (".", "")."""
+    prefix = _git(path, "rev-parse", "--show-prefix")
+    inside = _git(path, "rev-parse", "--is-inside-work-tree") == "true"
+    subdir = prefix.rstrip("/") or "."
+    remotes = _git(path, "remote").split() if inside else []
+    remote = ""
+    if remotes:
+        chosen = "origin" if "origin" in remotes else sorted(remotes)[0]
+        remote = _USERINFO.sub(r"\1", _git(path, "remote", "get-url", chosen))
+    return (subdir if inside else "."), remote
 
 
 def _select(path: Path, repo: str, entries: list, wanted: list[str]) -> list:
@@ -214,10 +235,13 @@ def _extract(
     """The GraphDoc of the rendered clusters, with a summary per cluster."""
     start = time.perf_counter()
     gd = GraphDoc()
-    gd.add_node("Repo", repo, name=repo, kind="Repo", repo=repo, path=str(path))
+    git_subdir, git_remote = git_location(path)
+    gd.add_node(
+        "Repo", repo, name=repo, kind="Repo", repo=repo, path=str(path), git_subdir=git_subdir, git_remote=git_remote
+    )
     summaries = []
     for render in renders:
-        stats, extract_warnings = extract_cluster(repo, render, gd)
+        stats, extract_warnings = extract_cluster(repo, render, gd, path)
         cluster_warnings = render.warnings + chart_warnings.get(render.name, []) + extract_warnings
         warnings.extend(cluster_warnings)
         ks = render.kustomizations.values()
@@ -255,4 +279,6 @@ def _extract(
         timings=timings,
         git_revision=_git(path, "rev-parse", "HEAD"),
         git_commit_time=_git(path, "log", "-1", "--format=%cI"),
+        git_subdir=git_subdir,
+        git_remote=git_remote,
     )

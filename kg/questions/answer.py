@@ -56,12 +56,38 @@ class Answer:
         return self.question.empty or "no rows"
 
 
-def ask(store: Store, name: str, target: str | None, cluster: str | None = None, repo: str | None = None) -> Answer:
+# escaped with a backslash: the characters special in Java's (Neo4j) and RE2's (Ladybug)
+# regular expressions; escaping anything else (a space) is an error in RE2
+_REGEX_SPECIAL = frozenset(".^$|?*+()[]{}\\")
+
+
+def glob_pattern(glob: str | None) -> str:
+    """A glob (`*` any text, `?` one character, the rest literal) as the case-insensitive
+    regular expression a question compares with `=~` (whole-text match on both engines);
+    '.*' (everything) without one. The user's text stays a parameter value."""
+    if not glob:
+        return ".*"
+    parts = [".*" if ch == "*" else "." if ch == "?" else "\\" + ch if ch in _REGEX_SPECIAL else ch for ch in glob]
+    return "(?i)^" + "".join(parts) + "$"
+
+
+def ask(
+    store: Store,
+    name: str,
+    target: str | None,
+    cluster: str | None = None,
+    repo: str | None = None,
+    key: str | None = None,
+) -> Answer:
+    """`key`: a glob narrowing a question that takes `// param key:` (config: setting names
+    and dotted paths); a question without that parameter refuses one."""
     questions = catalogue()
     if name not in questions:
         raise UsageError(f"unknown question {name!r}; known: {', '.join(questions)}")
     question = questions[name]
-    params: dict[str, Any] = {"cluster": cluster, "repo": repo}
+    if key and "key" not in question.params:
+        raise UsageError(f"`kg ask {name}` takes no --key")
+    params: dict[str, Any] = {"cluster": cluster, "repo": repo, "key": glob_pattern(key)}
     resolved = None
     text = None
     if question.takes_target:

@@ -87,8 +87,34 @@ def flux_ref(ref: str, own_namespace: str | None) -> str:
 
 
 # -- services.json ---------------------------------------------------------------
+def _setting(row: Row) -> dict[str, Any]:
+    return {"object": row["object"], "field": row["path"], "raw": text(row.get("raw")), "value": text(row.get("value"))}
+
+
+def _service_settings(row: Row, settings: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The settings of a service's workload and of the SecretProviderClasses it mounts that
+    reference variables, each once with the variables it uses."""
+    own = [s for (holder, _), s in settings.items() if holder == row["id"]]
+    mounted = {f"SecretProviderClass/{row['namespace']}/{name}" for name in row.get("secret_provider_classes") or []}
+    spcs = [
+        s
+        for (holder, _), s in settings.items()
+        if s["cluster"] == row["cluster"] and s["object"] in mounted and holder != row["id"]
+    ]
+    return [
+        {k: v for k, v in s.items() if k != "cluster"}
+        for s in sorted(own + spcs, key=lambda s: (s["object"], s["field"]))
+    ]
+
+
 def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
     found = rows["services"]
+    settings: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows["settings"]:
+        entry = settings.setdefault(
+            (r["holder_id"], r["path"]), {**_setting(r), "cluster": r["cluster"], "variables": []}
+        )
+        entry["variables"] = names(entry["variables"] + [r["variable"]])
     keys = assign_keys(
         found,
         lambda r: r["service"],
@@ -118,6 +144,7 @@ def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "configMaps": names(row.get("config_maps")),
             "secrets": names(row.get("secrets")),
             "calls": names(row.get("calls")),
+            "settings": _service_settings(row, settings),
         }
     return {"services": out}
 
@@ -395,6 +422,7 @@ def variable_substitution(rows: dict[str, list[Row]]) -> dict[str, Any]:
     )
     main = config_maps[0] if config_maps else None
     found = rows["variables"]
+    settings = group(rows["settings"], "variable")
     variables = dict(zip(assign_keys(found, lambda r: r["name"], [lambda r: path(r["cluster"], r["name"])]), found))
     return {
         "mechanism": " and ".join(mechanisms) or "none: no Flux Kustomization sets postBuild",
@@ -417,6 +445,10 @@ def variable_substitution(rows: dict[str, list[Row]]) -> dict[str, Any]:
                 "definedIn": list(v.get("defined_in") or []),
                 "usedByKeys": int(v.get("key_users") or 0),
                 "usedByKustomizations": int(v.get("kustomization_users") or 0),
+                "settings": sorted(
+                    (_setting(s) for s in settings.get(v["name"], []) if s["cluster"] == v["cluster"]),
+                    key=lambda s: (s["object"], s["field"]),
+                ),
             }
             for key, v in variables.items()
         },
@@ -474,14 +506,14 @@ STATUS_QUERIES = ("status_snapshots", "status_objects")
 
 # -- the registry ----------------------------------------------------------------
 DATA_FILES = (
-    DataFile("services", ("services",), services),
+    DataFile("services", ("services", "settings"), services),
     DataFile("flux-resources", ("kustomizations", "manages", "helmreleases", "sources"), flux_resources),
     DataFile(
         "secrets-map",
         ("secret_provider_classes", "secret_fetches", "secret_syncs", "external_secrets", "secret_stores"),
         secrets_map,
     ),
-    DataFile("configmaps", ("configmaps", "config_keys", "substitutions", "variables"), configmaps),
+    DataFile("configmaps", ("configmaps", "config_keys", "substitutions", "variables", "settings"), configmaps),
 )
 # Read by SKILL.md only (kg/skill/markdown.py), besides the data files' rows.
 GUIDE_QUERIES = ("namespaces", "backends")

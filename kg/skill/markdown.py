@@ -621,6 +621,14 @@ def _substitution_flow(configs: dict[str, Any]) -> str:
         lines.append(f"    ({cm_key} {key})")
     else:
         lines.append("Apps reference ${variable} → resolved by Flux before apply")
+    # settings (issue 17): fields, env values and Helm values whose text uses a variable
+    settings = sorted({(st["object"], st["field"]) for v in variables.values() for st in v.get("settings") or []})
+    if settings:
+        obj, field = settings[0]
+        lines.append(
+            f"    ({plural(len(settings), 'field')} of objects use variables, e.g. {obj} {field}; "
+            "each variable's `settings` in configmaps.json, `kg ask config VAR`)"
+        )
     return "```\n" + "\n".join(lines) + "\n```"
 
 
@@ -969,6 +977,7 @@ def regenerate(docs: dict[str, Any], meta: dict[str, Any], clusters: list[str] |
         "frontmatter": frontmatter(REGENERATE, description, meta),
         "repo": shlex.quote(repo),
         "flux_repo_path": shlex.quote(meta["fluxRepoPath"] or "PATH-TO-FLUX-REPO"),
+        "flux_repo_url": meta.get("fluxRepoUrl") or "no git remote",
         "revision": (meta["gitRevision"] or "unknown")[:12],
         "clusters": ", ".join(meta["clusters"]) or "none",
         "generated_at": meta["generatedAt"],

@@ -55,7 +55,7 @@ NOTHING_ADDED: dict[str, Any] = {}
 
 
 class StatusTablesMissing(DatabaseError):
-    """The graph file predates the status layer (kg status load): its tables are absent."""
+    """The graph file predates the status layer (kg status load) or the settings: their tables are absent."""
 
 
 class NothingLoaded(KgError):
@@ -243,10 +243,11 @@ class EmbeddedStore(Store):
         try:
             result = conn.execute(text, params or {})
         except RuntimeError as exc:
-            status_tables = ("LiveStatus", "StatusSnapshot", "STATUS_OF")
+            # the status layer, and the settings (issue 17): tables a file written by an older kg lacks
+            status_tables = ("LiveStatus", "StatusSnapshot", "STATUS_OF", "Setting", "HAS_SETTING")
             if any(f"Table {name} does not exist" in str(exc) for name in status_tables):
                 raise StatusTablesMissing(
-                    "the graph file was written by an older kg, without the live status tables: "
+                    "the graph file was written by an older kg, without the live status or settings tables: "
                     "load the repository again (`kg load REPO`)"
                 ) from None
             if "Cannot find property" in str(exc):  # a column a newer kg declares (kg/schema.py)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kg.graphdoc import GraphDoc
@@ -20,6 +21,7 @@ from .flux import (
     mark_tree_depths,
 )
 from .secrets import SPC_GROUP, add_secret, add_secret_provider_class, finish_secrets
+from .settings import SettingsExtractor
 from .workloads import add_namespace, add_service, add_workload, link_calls, link_services
 
 
@@ -31,8 +33,12 @@ def _index_generated_names(ctx: ClusterContext, objects: list[Rendered]) -> None
                 ctx.names[(rendered.kind, ctx.namespace_of(rendered), generated)] = logical
 
 
-def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[dict[str, int], list[LoadWarning]]:
-    """Add one rendered cluster to the GraphDoc. Returns counts of objects by outcome."""
+def extract_cluster(
+    repo: str, cluster: ClusterRender, gd: GraphDoc, repo_root: Path | None = None
+) -> tuple[dict[str, int], list[LoadWarning]]:
+    """Add one rendered cluster to the GraphDoc. Returns counts of objects by outcome.
+    `repo_root`: the repository on disk, where settings find a HelmRelease's values as
+    written before a patch changed them."""
     ctx = ClusterContext(repo=repo, cluster=cluster, gd=gd)
     gd.add_node(
         "Cluster",
@@ -75,6 +81,10 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
         mark_tree_depths,
     ):
         _safely(ctx, step, *((ctx, external_secrets) if step is add_external_secrets else (ctx,)))
+    # settings last: every object's node exists (ExternalSecrets are added by the steps above)
+    settings = SettingsExtractor(ctx, repo_root)
+    for rendered in ordered:
+        settings.add(rendered)
     return stats, ctx.warnings
 
 

@@ -1,7 +1,7 @@
 """The same graph in both engines gives the same answers: every question on a sample of
 targets of each kind, every export query, and the exported skill files byte for byte.
 
-Inputs: examples/platform, the ESO/Vault fixture and the three public corpora (skipped
+Inputs: examples/platform, the ESO/Vault and settings fixtures and the three public corpora (skipped
 when ../shared/corpora is absent). Each is loaded once into Neo4j and once into an
 embedded graph file."""
 
@@ -26,6 +26,7 @@ CORPORA = Path(os.environ.get("KG_CORPORA", PROJECT_ROOT.parent / "shared" / "co
 INPUTS = {
     "platform": PROJECT_ROOT / "examples" / "platform",
     "eso-vault": PROJECT_ROOT / "tests" / "fixtures" / "eso-vault",
+    "settings": PROJECT_ROOT / "tests" / "fixtures" / "settings",  # issue 17: settings, --key
     "fluxcd": CORPORA / "fluxcd__flux2-kustomize-helm-example",
     "toboshii": CORPORA / "toboshii__home-ops",
     "xUnholy": CORPORA / "xUnholy__k8s-gitops",
@@ -70,9 +71,9 @@ def _canonical(rows: list[dict[str, Any]]) -> list[str]:
     return sorted(json.dumps({k: value(v) for k, v in row.items()}, sort_keys=True, default=str) for row in rows)
 
 
-def _answer(store, question: str, target: str | None, repo: str) -> Any:
+def _answer(store, question: str, target: str | None, repo: str, key: str | None = None) -> Any:
     try:
-        rows = queries.ask(store, question, target, repo=repo).rows
+        rows = queries.ask(store, question, target, repo=repo, key=key).rows
     except KgError as exc:  # not found / ambiguous: both engines must say the same
         return f"{type(exc).__name__}: {exc}"
     return _canonical(rows)
@@ -94,14 +95,18 @@ def test_every_question_answers_the_same_on_both_engines(engines):
     compared, answered, differences = 0, 0, []
     for name, question in queries.catalogue().items():
         targets = _sample_targets(result, question.targets) if question.takes_target else [None]
+        # a question with --key (config) also narrowed by a glob on names and dotted paths
+        keys = [None, "*e*"] if "key" in question.params else [None]
         for target in targets:
-            on_neo4j, embedded = _answer(neo, name, target, repo), _answer(emb, name, target, repo)
-            compared += 1
-            answered += isinstance(on_neo4j, list) and bool(on_neo4j)
-            if on_neo4j != embedded:
-                differences.append(
-                    f"kg ask {name} {target or ''}: neo4j {str(on_neo4j)[:300]} | embedded {str(embedded)[:300]}"
-                )
+            for key in keys:
+                on_neo4j, embedded = _answer(neo, name, target, repo, key), _answer(emb, name, target, repo, key)
+                compared += 1
+                answered += isinstance(on_neo4j, list) and bool(on_neo4j)
+                if on_neo4j != embedded:
+                    differences.append(
+                        f"kg ask {name} {target or ''} --key {key}: neo4j {str(on_neo4j)[:300]} | "
+                        f"embedded {str(embedded)[:300]}"
+                    )
     assert not differences, f"{len(differences)} of {compared} answers differ:\n" + "\n".join(differences[:10])
     assert answered > 0, "no question gave rows: nothing was compared"
 

@@ -77,8 +77,9 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
     for document in docs.values():
         assert document["metadata"] == {
             **document["metadata"], "generatedFrom": repo_name, "generatedAt": STAMP, "clusters": ["platform-cluster"],
-            "fluxRepoPath": str(example_repo),
+            "fluxRepoPath": "examples/platform",  # within its checkout: never this machine's path
         }  # fmt: skip
+        assert str(example_repo.parent) not in json.dumps(document)
         assert len(document["metadata"]["gitRevision"]) == 40
 
     # services.json: the seed's 21 services, every seed field filled
@@ -199,7 +200,8 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
     assert 'Apps reference ${cluster_name} → resolved to "platform-cluster-01"' in guide
     assert "| **loki** | Log storage | `loki` |" in guide
     regenerate = (out / f"{SKILL}-regenerate" / "SKILL.md").read_text()
-    assert f"kg load {example_repo} --repo-name {repo_name}" in regenerate
+    assert f"kg load examples/platform --repo-name {repo_name}" in regenerate
+    assert str(example_repo) not in regenerate
 
 
 def test_eso_fixture_exports_external_secrets(cli_env, repo_name, tmp_path):

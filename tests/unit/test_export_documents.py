@@ -154,6 +154,7 @@ def _meta():
         "generatedAt": "2026-02-02T10:00:00Z",
         "gitRevision": "",
         "fluxRepoPath": "r",
+        "fluxRepoUrl": "",
         "clusters": ["c1", "c2"],
     }
 

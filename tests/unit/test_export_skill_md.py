@@ -18,6 +18,7 @@ META = {
     "generatedAt": "2026-02-02T10:00:00Z",
     "gitRevision": "abc123",
     "fluxRepoPath": "infra",
+    "fluxRepoUrl": "https://example.com/infra.git",
     "clusters": ["c1", "c2"],
 }
 SECTIONS = (

@@ -21,6 +21,7 @@ FIXTURE_PLAINTEXTS = (
     "kg-fixture-vault-token-93ab",
     "kg-fixture-webhook-secret-c4f0",
     "kg-fixture-tls-key-51e2",
+    "s3cr3t-token-never-shown",  # settings: a substituteFrom Secret's variable
 )
 MIN_LEN = 8  # shorter values ("true", "admin") would match ordinary text
 
@@ -98,3 +99,24 @@ def test_no_secret_value_reaches_the_records(repo, request):
     text = graph_text(result)
     leaked = sorted(v for v in forbidden(repo) if v in text)
     assert leaked == []
+
+
+def test_settings_never_hold_a_secret_value():
+    """Settings (issue 17) record raw and resolved text of fields, env values and Helm
+    values: a variable from a Secret stays `${var}`, a valuesFrom Secret gives key names
+    only, and the Secret's values appear nowhere in a Setting or its relationships."""
+    from kg.loaders import load_repo
+
+    fixture = FIXTURES / "settings"
+    result = load_repo(fixture)
+    settings = [n for n in result.graph.nodes.values() if n.label == "Setting"]
+    assert {n.props["via"] for n in settings} >= {"env", "values", "parameter", "field", "args"}
+    text = json.dumps([n.props for n in settings], ensure_ascii=False)
+    assert sorted(v for v in forbidden(fixture) if v in text) == []
+    assert "hunter2-never-shown" not in graph_text(result)  # inside the valuesFrom Secret's values.yaml
+    token = next(
+        n.props for n in settings if n.props["cluster"] == "production" and n.props["path"].endswith("env.API_TOKEN")
+    )
+    assert token["value"] == "${api_token:-none}" and token["redacted"] is True
+    from_secret = [n.props for n in settings if "web-secret-values" in n.props["origin"]]
+    assert from_secret and all(p["value"].startswith("<redacted") and p["redacted"] for p in from_secret)
