@@ -331,7 +331,9 @@ def _listing(items: list[str], limit: int = 3) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def _configmap_description(users: list[str], substituted_by: list[str], values_for: list[str]) -> str:
+def _configmap_description(
+    users: list[str], substituted_by: list[str], values_for: list[str], named_in: list[str] | None = None
+) -> str:
     """What the graph says the ConfigMap is for (the seed's hand-written description)."""
     parts = []
     if substituted_by:
@@ -342,6 +344,8 @@ def _configmap_description(users: list[str], substituted_by: list[str], values_f
         parts.append(f"Helm values for {_listing(values_for)}")
     if users:
         parts.append(f"Configuration read by {_listing(users)}")
+    if named_in:
+        parts.append(f"Named in the Helm values of {_listing(named_in)}")
     return "; ".join(parts) or "Not read by any workload, Kustomization or HelmRelease of the repository"
 
 
@@ -359,7 +363,7 @@ def configmaps(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "namespace": text(c["namespace"]),
             "generatedBy": text(c.get("generated_by")),
             "sourceFile": text(c.get("source_file")),
-            "description": _configmap_description(users, substituted_by, values_for),
+            "description": _configmap_description(users, substituted_by, values_for, names(c.get("named_in"))),
             "keys": {k["key"]: text(k.get("value_raw")) for k in ckeys},
             "usedBy": users,
             # additive
@@ -374,6 +378,7 @@ def configmaps(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "unresolvedVariables": names(v for k in ckeys for v in k.get("unresolved_vars") or []),
             "substitutedBy": substituted_by,
             "valuesFor": values_for,
+            "namedIn": names(c.get("named_in")),
         }
     return {"configMaps": out, "variableSubstitution": variable_substitution(rows)}
 

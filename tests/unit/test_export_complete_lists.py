@@ -43,3 +43,12 @@ def test_skill_md_lists_are_complete_against_the_graph(example_repo, example_loa
     )
     (line,) = [text for text in skill.splitlines() if text.startswith("Kustomization spec.postBuild.substituteFrom (")]
     assert line.endswith(f": {', '.join(substituting)})")
+    # a ConfigMap a chart is told to read by name (grafana-alloy's alloy.configMap.name) is
+    # not "read by nothing": its entry names the release and the values path
+    import json
+
+    configmaps = json.loads((tmp_path / "out" / "flux-infra-guide" / "data" / "configmaps.json").read_text())
+    alloy = configmaps["configMaps"]["alloy-config"]
+    assert alloy["namedIn"] == ["grafana-alloy (values.alloy.configMap.name)"]
+    assert "Named in the Helm values of grafana-alloy" in alloy["description"]
+    assert not [k for k, v in configmaps["configMaps"].items() if v["namedIn"] and k != "alloy-config"]
