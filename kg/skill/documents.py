@@ -371,7 +371,10 @@ def configmaps(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "kustomization": text(c.get("kustomization")),
             "generator": text(c.get("generator")),
             "generatedName": text(c.get("generated_name")),
-            "resolvedKeys": {k["key"]: text(k.get("value")) for k in ckeys},
+            # only the keys substitution changes: the others are as in `keys`
+            "resolvedKeys": {
+                k["key"]: text(k.get("value")) for k in ckeys if text(k.get("value")) != text(k.get("value_raw"))
+            },
             "binaryKeys": names(k["key"] for k in ckeys if k.get("binary")),
             "variables": names(v for k in ckeys for v in k.get("variables") or []),
             "redactedVariables": names(v for k in ckeys for v in k.get("redacted_vars") or []),
@@ -379,6 +382,7 @@ def configmaps(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "substitutedBy": substituted_by,
             "valuesFor": values_for,
             "namedIn": names(c.get("named_in")),
+            "keyReaders": {k["key"]: names(k.get("readers")) for k in ckeys if k.get("readers")},
         }
     return {"configMaps": out, "variableSubstitution": variable_substitution(rows)}
 

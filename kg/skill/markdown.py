@@ -170,8 +170,8 @@ def _pick(section: str, entry: dict[str, Any]) -> dict[str, Any]:
     picked = {f: entry[f] for f in fields if f in entry}
     if "secrets" in picked:
         picked["secrets"] = [_pick("secrets", e) for e in picked["secrets"]]
-    if picked.get("resolvedKeys") == picked.get("keys"):
-        picked.pop("resolvedKeys", None)  # nothing substituted: the same map twice says nothing
+    if not picked.get("resolvedKeys"):
+        picked.pop("resolvedKeys", None)  # nothing substituted: an empty map says nothing
     return picked
 
 
