@@ -150,6 +150,23 @@ def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
 
 
 # -- flux-resources.json ---------------------------------------------------------
+# Additive fields left out of an entry when empty or false (Flux's default): most
+# Kustomizations are not suspended, wait for nothing and render fine, and the file an
+# assistant reads should carry what is particular to each one.
+OPTIONAL_FIELDS = {
+    "kustomizations": (
+        "root", "appliedBy", "substituteFromRefs", "suspend", "wait", "timeout", "targetNamespace",
+        "managedObjects", "renderError", "unresolvedVariables",
+    ),
+    "helmReleases": ("targetNamespace", "dependsOn", "suspend", "valuesFrom"),
+}  # fmt: skip
+
+
+def lean(entry: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:
+    """The entry without its optional fields that hold "", [], {} or false."""
+    return {k: v for k, v in entry.items() if k not in optional or v not in ("", [], {}, False)}
+
+
 def flux_resources(rows: dict[str, list[Row]]) -> dict[str, Any]:
     manages = group(rows["manages"], "kustomization_id")
     kustomizations = {}
@@ -158,7 +175,7 @@ def flux_resources(rows: dict[str, list[Row]]) -> dict[str, Any]:
         by_kind: dict[str, list[str]] = {}
         for obj in applied:
             by_kind.setdefault(obj["kind"], []).append(path(obj.get("namespace"), obj["name"]))
-        kustomizations[key] = {
+        kustomizations[key] = lean({
             "namespace": text(k["namespace"]),
             "path": text(k.get("path")),
             "sourceRef": text(k.get("source_name")),
@@ -186,10 +203,10 @@ def flux_resources(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "managedObjects": {kind: names(objs) for kind, objs in sorted(by_kind.items())},
             "renderError": text(k.get("render_error")),
             "unresolvedVariables": names(k.get("unresolved_vars")),
-        }
+        }, OPTIONAL_FIELDS["kustomizations"])  # fmt: skip
     helm_releases = {}
     for key, h in keyed(rows["helmreleases"]):
-        helm_releases[key] = {
+        helm_releases[key] = lean({
             "namespace": text(h["namespace"]),
             "chart": text(h.get("chart")),
             "chartSource": text(h.get("chart_source")),
@@ -208,7 +225,7 @@ def flux_resources(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "kustomization": text(h.get("kustomization")),
             "valuesFrom": names(h.get("values_from")),
             "sourceFile": text(h.get("source_file")),
-        }
+        }, OPTIONAL_FIELDS["helmReleases"])  # fmt: skip
     sources = {}
     kind_key = lambda r: path(r.get("cluster"), r["kind"], r.get("namespace"), r["name"])  # noqa: E731
     for key, s in keyed(rows["sources"], kind_key):

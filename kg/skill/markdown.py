@@ -323,7 +323,7 @@ def _helm_table(helm: dict[str, Any], limit: int) -> str:
 def _root(flux: dict[str, Any]) -> tuple[str, str, str]:
     """(root Kustomization, its source name, namespace) of the first cluster."""
     for key, k in flux["kustomizations"].items():
-        if k["root"]:
+        if k.get("root"):
             return key, k["sourceRef"] or "flux-system", k["namespace"] or "flux-system"
     return "flux-system", "flux-system", "flux-system"
 
@@ -333,7 +333,7 @@ def _flux_check_order(docs: dict[str, Any], hub: str | None) -> str:
     _, source, namespace = _root(flux)
     service = docs["services"]["services"].get(hub or "", {})
     ks = service.get("kustomization") or next(
-        iter(k for k, v in flux["kustomizations"].items() if not v["root"]), "<name>"
+        iter(k for k, v in flux["kustomizations"].items() if not v.get("root")), "<name>"
     )
     helm = next(iter(flux["helmReleases"].items()), None)
     helm_cmd = (
@@ -352,7 +352,7 @@ def _flux_check_order(docs: dict[str, Any], hub: str | None) -> str:
 
 
 def _render_problems(flux: dict[str, Any]) -> str:
-    broken = [(k, v["renderError"]) for k, v in flux["kustomizations"].items() if v["renderError"]]
+    broken = [(k, v["renderError"]) for k, v in flux["kustomizations"].items() if v.get("renderError")]
     if not broken:
         return ""
     lines = [
@@ -697,7 +697,7 @@ def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -
             files.setdefault(
                 h["sourceFile"],
                 f"HelmRelease {key}: chart {h['chart']} values"
-                + (f" (+ valuesFrom {', '.join(h['valuesFrom'])})" if h["valuesFrom"] else ""),
+                + (f" (+ valuesFrom {', '.join(h['valuesFrom'])})" if h.get("valuesFrom") else ""),
             )
     for key, cm in docs["configmaps"]["configMaps"].items():
         if cm["namespace"] in namespaces and cm["sourceFile"]:
@@ -738,7 +738,7 @@ def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -
 def dependency_tree(kustomizations: dict[str, Any]) -> list[str]:
     """The dependsOn graph drawn as a tree: each Kustomization under its deepest
     dependency (ties: by name), its other dependencies noted on its line."""
-    nodes = {k: v for k, v in kustomizations.items() if not v["root"]}
+    nodes = {k: v for k, v in kustomizations.items() if not v.get("root")}
     by_ref: dict[tuple[str, str], str] = {}
     for key, v in nodes.items():
         name = key.split("/")[-1]
@@ -802,7 +802,7 @@ def _dependency_sections(
         ]
     header = (
         [f"{root_key} (root: applies the Kustomizations below)", ""]
-        if any(k["root"] for k in flux["kustomizations"].values())
+        if any(k.get("root") for k in flux["kustomizations"].values())
         else []
     )
     # service dependencies: calls and secrets, most-called first
