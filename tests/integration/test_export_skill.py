@@ -162,7 +162,8 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
     cluster_vars = next(yaml_docs(example_repo / "infrastructure/crossplane-clusters/cluster-vars/cluster-vars.yaml"))[
         "data"
     ]
-    assert configmaps["cluster-vars"]["keys"] == cluster_vars == configmaps["cluster-vars"]["resolvedKeys"]
+    assert configmaps["cluster-vars"]["keys"] == cluster_vars
+    assert configmaps["cluster-vars"]["resolvedKeys"] == {}  # nothing substituted: no second copy
     assert configmaps["cluster-vars"]["namespace"] == "flux-system"
     assert (
         configmaps["cluster-vars"]["sourceFile"] == "infrastructure/crossplane-clusters/cluster-vars/cluster-vars.yaml"
@@ -174,10 +175,13 @@ def test_example_platform_skill_holds_the_seed_facts(cli_env, example_repo, repo
         "DEFAULT_GITLAB_GROUP": "${cluster_name}", "GIT_SERVICE_URL": "https://git.${subdomain}.${domain}",
         "CONTAINER_REGISTRY": "gcr.io/${project_id}", "PAPI_SERVICE_URL": "http://papi.backend-services.svc.cluster.local",
     }  # fmt: skip
-    assert env["resolvedKeys"] == {
+    assert env["resolvedKeys"] == {  # only the keys substitution changes
         "DEFAULT_GITLAB_GROUP": "platform-cluster-01", "GIT_SERVICE_URL": "https://git.nonprod.runwhen.com",
-        "CONTAINER_REGISTRY": "gcr.io/runwhen-nonprod", "PAPI_SERVICE_URL": "http://papi.backend-services.svc.cluster.local",
+        "CONTAINER_REGISTRY": "gcr.io/runwhen-nonprod",
     }  # fmt: skip
+    assert env["keyReaders"]["PAPI_SERVICE_URL"] == [
+        "alerts: env PAPI_SERVICE_URL", "celery-worker: envFrom as PAPI_SERVICE_URL", "papi: envFrom as PAPI_SERVICE_URL",
+    ]  # fmt: skip
     assert {"papi", "celery-worker"} <= set(env["usedBy"])
     substitution = docs["configmaps"]["variableSubstitution"]
     assert (substitution["mechanism"], substitution["sourceConfigMap"], substitution["namespace"], substitution["syntax"]) == (
