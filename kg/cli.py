@@ -382,6 +382,145 @@ def load(
             typer.echo(f"{len(result.warnings)} warning(s): run with --warnings to list them")
 
 
+# -- diff ------------------------------------------------------------------------
+DIFF_FORMATS = ("markdown", "json", "table")
+
+
+@app.command()
+@handle_errors
+def diff(
+    base: Annotated[
+        str,
+        typer.Argument(help="The side before: a git revision (origin/main, a commit) or a folder.", show_default=False),
+    ],
+    head: Annotated[
+        str | None,
+        typer.Argument(
+            help="The side after: a revision or a folder [default: the work tree, uncommitted changes included].",
+            show_default=False,
+        ),
+    ] = None,
+    directory: Annotated[
+        Path, typer.Option("--dir", "-C", help="The Flux repository (a folder of a git checkout) the revisions are of.")
+    ] = Path("."),
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="markdown (a pull-request comment), json or table [default: table on a terminal, markdown otherwise].",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 10 when a change matches one of these policies (comma-separated): any, removed, secrets, images, production-images, dependencies, cycles.",
+            show_default=False,
+        ),
+    ] = None,
+    production: Annotated[
+        str,
+        typer.Option(
+            "--production", help="A pattern of production cluster names: their image changes are looked at first."
+        ),
+    ] = r"(^|[-_.])(prod|production|prd)($|[-_.])",
+    impact: Annotated[
+        bool,
+        typer.Option("--impact/--no-impact", help="Each change's blast radius in HEAD (a temporary embedded graph)."),
+    ] = True,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", "-c", help="Only this cluster (repeatable): a name or a folder.")
+    ] = None,
+    entry: Annotated[
+        list[str] | None, typer.Option("--entry", "-e", help="Declare a cluster root, as for `kg load` (repeatable).")
+    ] = None,
+    repo_name: Annotated[
+        str | None, typer.Option("--repo-name", help="Name of the repository [default: the folder name].")
+    ] = None,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Render HelmRelease charts with helm.")] = True,
+    offline: Annotated[
+        bool, typer.Option("--offline", envvar="KG_OFFLINE", help="Render only the charts the chart cache holds.")
+    ] = False,
+    graph: GraphOpt = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log on stderr (-v, -vv).")] = 0,
+) -> None:
+    """What a change to the Flux repository does, and what it can break, before it merges.
+
+    Renders both sides as `kg load` does (a revision is read with `git archive` into a
+    temporary folder: your checkout does not change) and compares them per cluster: Flux
+    objects, workloads field by field (images, replicas, resources, env, mounts, probes),
+    resolved configuration, secret lineage, dependsOn edges and cycles; each change with its
+    blast radius in HEAD. Exit 0: no change; 1: changes; 10: a --fail-on policy matched;
+    11: a side could not be rendered. Never shows a secret value."""
+    from kg.diff import POLICIES, compare, failed_policies
+    from kg.diff.output import Meta, print_table, to_json, to_markdown
+    from kg.diff.sides import materialize
+    from kg.errors import DIFF_CHANGES, POLICY_FAILED, DiffFailed
+    from kg.loaders import load_repo
+
+    chosen = fmt or ("table" if sys.stdout.isatty() else "markdown")
+    if chosen not in DIFF_FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(DIFF_FORMATS)}, not {chosen!r}")
+    policies = [p.strip() for p in (fail_on or "").split(",") if p.strip()]
+    unknown = [p for p in policies if p not in POLICIES]
+    if unknown:
+        raise UsageError(
+            f"--fail-on: unknown polic{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; known: {', '.join(POLICIES)}"
+        )
+    try:
+        import re
+
+        re.compile(production)
+    except re.error as exc:
+        raise UsageError(f"--production: not a pattern: {exc}") from None
+    if not directory.is_dir():
+        raise UsageError(f"--dir {directory}: not a folder")
+    name = repo_name or directory.resolve().name
+    graphs = []
+    with _logging(verbose), contextlib.ExitStack() as stack:
+        for spec in (base, head):
+            side = stack.enter_context(materialize(spec, directory))
+            try:
+                with loader_errors():
+                    result = load_repo(
+                        side.path,
+                        repo_name=name,
+                        clusters=cluster or None,
+                        entries=entry or None,
+                        charts=charts,
+                        chart_cache=chart_cache_dir(None, graph, None),
+                        offline=offline,
+                    )
+            except KgError as exc:
+                if isinstance(exc, UsageError):
+                    raise
+                raise DiffFailed(f"{side.label}: {exc}") from None
+            _log_load(result)
+            graphs.append((side, result))
+        (base_side, base_result), (head_side, head_result) = graphs
+        found = compare(base_result.graph, head_result.graph, production)
+        if impact and found.changes:
+            from kg.diff.impact import attach_impacts, scratch_graph
+
+            with scratch_graph(head_result.graph, name) as store:
+                attach_impacts(store, found)
+    failed = failed_policies(found, policies)
+    meta = Meta(base_side.label, head_side.label, name, tuple(failed))
+    if chosen == "json":
+        typer.echo(to_json(found, meta))
+    elif chosen == "markdown":
+        typer.echo(to_markdown(found, meta))
+    else:
+        from rich.console import Console
+
+        print_table(Console(), found, meta)
+    if failed:
+        raise typer.Exit(POLICY_FAILED)
+    if not found.empty:
+        raise typer.Exit(DIFF_CHANGES)
+
+
 # -- charts ----------------------------------------------------------------------
 charts_app = typer.Typer(help="The Helm chart cache that `kg load` renders HelmReleases from.", no_args_is_help=True)
 app.add_typer(charts_app, name="charts")

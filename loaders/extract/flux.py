@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..helm import release_name
+from ..kustomize import OVERLAY_FIELDS
 from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, FluxKustomization, Rendered, api_group, meta
 from ..resourceset import is_resourceset
 from .context import ClusterContext, clip
@@ -67,6 +68,16 @@ def add_kustomizations(ctx: ClusterContext) -> None:
             )
 
 
+def overlay_of(spec: dict[str, Any]) -> str | None:
+    """The CR fields that change its build (patches, images, components, namePrefix, ...) as compact JSON."""
+    fields = {k: spec[k] for k in OVERLAY_FIELDS if spec.get(k) and k != "targetNamespace"}
+    return (
+        clip(json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str), MAX_VALUES_CHARS)
+        if fields
+        else None
+    )
+
+
 def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
     gd = ctx.gd
     spec = ks.spec
@@ -95,6 +106,7 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
         render_error=ks.render_error,
         external_source=ks.external_source or None,
         resources=len(ks.objects),
+        overlay=overlay_of(spec),
         root=not ks.parent,
         synthesized_by=ctx.cluster.entry_point if not ks.parent and ctx.cluster.assumed_root else None,
     )

@@ -1,0 +1,83 @@
+"""What each change can break: the blast radius of the changed object in HEAD, exactly as
+`kg ask blast-radius` answers it (cypher/ask/blast-radius.cypher), summarised.
+
+`kg diff` writes HEAD's GraphDoc into a temporary embedded graph for this (your graph,
+embedded or Neo4j, is never touched); `attach_impacts` takes any store, so the same
+answer comes from Neo4j holding the same graph (tests check both)."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from kg.config import EmbeddedSettings
+from kg.diff.compare import Diff, Impact, ImpactRow
+from kg.graphdoc import GraphDoc
+from kg.questions import ask_ids, catalogue
+from kg.schema import WORKLOAD_KINDS
+from kg.store.base import Store
+
+QUESTION = "blast-radius"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summarise(rows: list[ImpactRow]) -> str:
+    """ "touches 3 workloads in 2 clusters; 5 Kustomizations wait on it or are applied by it"."""
+    if not rows:
+        return "nothing depends on it"
+    workloads = {(r.cluster, r.namespace, r.name) for r in rows if r.kind in WORKLOAD_KINDS}
+    clusters = {r.cluster for r in rows if r.kind in WORKLOAD_KINDS}
+    waiting = {(r.cluster, r.namespace, r.name) for r in rows if r.reason.startswith("waits on")}
+    delivered = {
+        (r.cluster, r.kind, r.namespace, r.name)
+        for r in rows
+        if r.impact == "delivery" and r.kind in ("Kustomization", "HelmRelease") and not r.reason.startswith("waits on")
+    }
+    parts = [f"touches {plural(len(workloads), 'workload')} in {plural(len(clusters), 'cluster')}"]
+    if waiting:
+        parts.append(f"{plural(len(waiting), 'Flux object')} wait{'s' if len(waiting) == 1 else ''} on it")
+    if delivered:
+        parts.append(f"it applies {plural(len(delivered), 'Flux object')}")
+    objects = {(r.cluster, r.kind, r.namespace, r.name) for r in rows}
+    parts.append(f"{plural(len(objects), 'object')} impacted in all")
+    return "; ".join(parts)
+
+
+def attach_impacts(store: Store, diff: Diff) -> None:
+    """Each change to an object HEAD still has (and blast-radius can target) gets its impact."""
+    targets = set(catalogue()[QUESTION].targets)
+    for change in diff.changes:
+        if change.label not in targets:
+            continue
+        if change.action == "removed" and "removed, still referenced" not in change.look_first:
+            continue
+        answer = ask_ids(store, QUESTION, [change.id], change.label)
+        rows = [
+            ImpactRow(
+                cluster=str(r.get("cluster") or ""),
+                impact=str(r.get("impact") or ""),
+                kind=str(r.get("kind") or ""),
+                name=str(r.get("name") or ""),
+                namespace=str(r.get("namespace") or ""),
+                reason=str(r.get("reason") or ""),
+            )
+            for r in answer.rows
+        ]
+        change.impact = Impact(summarise(rows), rows)
+
+
+@contextlib.contextmanager
+def scratch_graph(graph: GraphDoc, repo: str) -> Iterator[Store]:
+    """HEAD's graph in a temporary embedded graph file, removed afterwards."""
+    from kg.store.embedded_store import EmbeddedStore
+
+    with tempfile.TemporaryDirectory(prefix="kg-diff-graph-") as tmp:
+        with EmbeddedStore(EmbeddedSettings(Path(tmp) / "graph")) as store:
+            store.ensure_schema()
+            store.write(graph, repo, None)
+            yield store
