@@ -29,6 +29,9 @@ SKIPPED_LABELS = frozenset({"Repo", "LiveStatus", "StatusSnapshot"})
 # Relationships told by a property already (depends_on, namespace, keys) or bookkeeping
 SKIPPED_RELS = frozenset({"HAS_CLUSTER", "STATUS_OF", "IN_NAMESPACE", "DEPENDS_ON", "HAS_KEY"})
 
+# the owner of an added or removed object: the object's own change says it
+OWNERSHIP_RELS = frozenset({"MANAGES", "ROOT"})
+
 CATEGORIES = ("flux", "workloads", "config", "secrets", "dependencies")
 LABEL_CATEGORY = {
     **dict.fromkeys(("Cluster", "Kustomization", "HelmRelease", "Source", "ResourceSet"), "flux"),
@@ -312,6 +315,8 @@ def compare(base: GraphDoc, head: GraphDoc, production: str = DEFAULT_PRODUCTION
         start_old, start_new = base.nodes.get(rel.start), head.nodes.get(rel.start)
         if _present(start_old) != _present(start_new):
             continue  # the start node is added or removed: its relationships go with it
+        if rel.type in OWNERSHIP_RELS and _present(base.nodes.get(rel.end)) != _present(head.nodes.get(rel.end)):
+            continue  # an object added or removed is reported itself, not on what applies it
         before = _rel_props(old_rel) if old_rel else None
         after = _rel_props(new_rel) if new_rel else None
         if before == after:

@@ -68,6 +68,11 @@ def attach_impacts(store: Store, diff: Diff) -> None:
             )
             for r in answer.rows
         ]
+        if change.label == "Workload" and change.action != "removed":
+            # a changed workload is touched itself (rolled out), whatever depends on it
+            rows.insert(
+                0, ImpactRow(change.cluster, "changed", change.kind, change.name, change.namespace, "changed itself")
+            )
         change.impact = Impact(summarise(rows), rows)
 
 
