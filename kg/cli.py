@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kg import __version__
-from kg.config import chart_cache_dir
+from kg.config import chart_cache_dir, render_cache_dir
 from kg.errors import INTERRUPTED, KgError, UsageError, loader_errors
 
 if TYPE_CHECKING:
@@ -219,6 +219,8 @@ def _log_load(result: Any) -> None:
     does this."""
     log = logging.getLogger("kg.load")
     log.info("stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
+    if result.render_cache:
+        log.info("render cache: %s", ", ".join(f"{k} {v}" for k, v in result.render_cache.items()))
     for render in result.renders:
         for ks in render.kustomizations.values():
             log.debug(
@@ -322,6 +324,7 @@ def load(
                 charts=charts,
                 chart_cache=chart_cache_dir(connection.engine, connection.graph, connection.uri),
                 offline=offline,
+                render_cache=render_cache_dir(connection.engine, connection.graph, connection.uri),
             )
         _log_load(result)
         status(
@@ -355,6 +358,7 @@ def load(
                         for w in result.warnings
                     ],
                     "seconds": {k: round(v, 3) for k, v in {**result.timings, "total": total}.items()},
+                    "render_cache": result.render_cache,
                 },
                 indent=2,
             )
@@ -491,6 +495,7 @@ def diff(
                         charts=charts,
                         chart_cache=chart_cache_dir(None, graph, None),
                         offline=offline,
+                        render_cache=render_cache_dir(None, graph, None),
                     )
             except KgError as exc:
                 if isinstance(exc, UsageError):
