@@ -388,6 +388,7 @@ def load(
 
 # -- diff ------------------------------------------------------------------------
 DIFF_FORMATS = ("markdown", "json", "table")
+LOAD_STAGES = ("discover", "render", "charts", "extract")
 
 
 @app.command()
@@ -502,14 +503,24 @@ def diff(
                     raise
                 raise DiffFailed(f"{side.label}: {exc}") from None
             _log_load(result)
+            logging.getLogger("kg.diff").info(
+                "%s rendered in %.2f s", side.label, sum(v for k, v in result.timings.items() if k in LOAD_STAGES)
+            )
             graphs.append((side, result))
         (base_side, base_result), (head_side, head_result) = graphs
+        started = time.perf_counter()
         found = compare(base_result.graph, head_result.graph, production)
+        log = logging.getLogger("kg.diff")
+        log.info("compared in %.2f s: %d change(s)", time.perf_counter() - started, len(found.changes))
         if impact and found.changes:
             from kg.diff.impact import attach_impacts, scratch_graph
 
+            started = time.perf_counter()
             with scratch_graph(head_result.graph, name) as store:
+                log.info("HEAD written into a temporary embedded graph in %.2f s", time.perf_counter() - started)
+                started = time.perf_counter()
                 attach_impacts(store, found)
+                log.info("impact of %d change(s) in %.2f s", len(found.changes), time.perf_counter() - started)
     failed = failed_policies(found, policies)
     meta = Meta(base_side.label, head_side.label, name, tuple(failed))
     if chosen == "json":

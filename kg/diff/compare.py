@@ -48,6 +48,14 @@ SECRET_RELS = frozenset({"MOUNTS", "FETCHES", "SYNCS", "VIA", "BACKED_BY"})
 SECRET_LOCATION_LABELS = frozenset({"SecretProviderClass", "ExternalSecret", "VaultPath", "SecretStore"})
 DEPENDENCY_FIELDS = frozenset({"depends_on"})
 IMAGE_FIELDS = frozenset({"images"})
+# an image in Helm values (values.app.image.tag, values.image): the chart's workloads change image
+_VALUES_IMAGE = re.compile(r"^values\.(.*\.)?images?(\.(tag|repository|digest|name))?$")
+
+
+def is_image_field(name: str) -> bool:
+    return name in IMAGE_FIELDS or bool(_VALUES_IMAGE.match(name))
+
+
 # values never shown: a node marked redacted (a variable from a Secret) keeps them out
 VALUE_FIELDS = frozenset({"value", "value_raw"})
 REDACTED = "(redacted)"
@@ -350,7 +358,7 @@ def _classify(change: Change, production: re.Pattern[str]) -> None:
         reasons.append("secret lineage changed" if change.action == "changed" else "")
     if "FETCHES" in relationships:
         reasons.append("reads another secret location")
-    if names & IMAGE_FIELDS and production.search(change.cluster):
+    if any(is_image_field(f.field) for f in change.fields) and production.search(change.cluster):
         reasons.append("image change in a production cluster")
     change.look_first.extend(r for r in reasons if r and r not in change.look_first)
 
@@ -443,7 +451,7 @@ POLICIES = {
     "any": "any change",
     "removed": "an object removed (or still referenced but no longer defined)",
     "secrets": "secret lineage changed: a Secret, SecretProviderClass, ExternalSecret, store or Vault path, or what a workload mounts or reads from them",
-    "images": "a workload's image changed",
+    "images": "a workload's image changed (or an image in HelmRelease values)",
     "production-images": "a workload's image changed in a production cluster (--production)",
     "dependencies": "dependsOn added or removed, or a cycle introduced",
     "cycles": "a dependsOn cycle introduced",
@@ -456,7 +464,7 @@ def failed_policies(diff: Diff, policies: list[str]) -> list[str]:
         "any": not diff.empty,
         "removed": any(c.action == "removed" for c in diff.changes),
         "secrets": any("secrets" in c.categories for c in diff.changes),
-        "images": any(any(f.field in IMAGE_FIELDS for f in c.fields) for c in diff.changes),
+        "images": any(any(is_image_field(f.field) for f in c.fields) for c in diff.changes),
         "production-images": any("image change in a production cluster" in c.look_first for c in diff.changes),
         "dependencies": bool(diff.cycles) or any("dependencies" in c.categories for c in diff.changes),
         "cycles": bool(diff.cycles),

@@ -38,7 +38,11 @@ def summarise(rows: list[ImpactRow]) -> str:
         for r in rows
         if r.impact == "delivery" and r.kind in ("Kustomization", "HelmRelease") and not r.reason.startswith("waits on")
     }
-    parts = [f"touches {plural(len(workloads), 'workload')} in {plural(len(clusters), 'cluster')}"]
+    parts = [
+        f"touches {plural(len(workloads), 'workload')} in {plural(len(clusters), 'cluster')}"
+        if workloads
+        else "touches no workload"
+    ]
     if waiting:
         parts.append(f"{plural(len(waiting), 'Flux object')} wait{'s' if len(waiting) == 1 else ''} on it")
     if delivered:
