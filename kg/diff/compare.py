@@ -31,6 +31,9 @@ SKIPPED_RELS = frozenset({"HAS_CLUSTER", "STATUS_OF", "IN_NAMESPACE", "DEPENDS_O
 
 # the owner of an added or removed object: the object's own change says it
 OWNERSHIP_RELS = frozenset({"MANAGES", "ROOT"})
+# bookkeeping of an object that points at an added or removed one (a variable defined by a
+# removed Kustomization, a Service selecting a removed workload): told by that object's change
+FOLDED_RELS = frozenset({"DEFINED_BY", "SELECTS"}) | OWNERSHIP_RELS
 
 CATEGORIES = ("flux", "workloads", "config", "secrets", "dependencies")
 LABEL_CATEGORY = {
@@ -332,6 +335,7 @@ def compare(base: GraphDoc, head: GraphDoc, production: str = DEFAULT_PRODUCTION
         change = change_for(rel.start)
         change.fields.append(FieldChange(_rel_field(rel, base, head), before, after, relationship=rel.type))
 
+    _fold_into_added_and_removed(changes, base, head)
     for change in changes.values():
         _classify(change, production_re)
     ordered = sorted(
@@ -339,6 +343,41 @@ def compare(base: GraphDoc, head: GraphDoc, production: str = DEFAULT_PRODUCTION
         key=lambda c: (c.cluster, CATEGORIES.index(c.categories[0]), c.kind, c.namespace, c.name, c.id),
     )
     return Diff(ordered, new_cycles(base, head))
+
+
+def _names(item: Any, titles: set[str]) -> bool:
+    """A list item naming one of these objects: `Kustomization default/atuin (inline)`."""
+    text = str(item)
+    return text in titles or text.split(" (", 1)[0] in titles
+
+
+def _fold_into_added_and_removed(changes: dict[str, Change], base: GraphDoc, head: GraphDoc) -> None:
+    """A surviving object's change that only says it lost (or gained) an added or removed
+    object (FOLDED_RELS, a list item naming it, as Variable.defined_in does) goes with that
+    object's own change: one app removed is that app's objects, nothing else."""
+    gone = {c.id for c in changes.values() if c.action != "changed"}
+    titles = {c.title for c in changes.values() if c.action != "changed"}
+    for node_id in [i for i, c in changes.items() if c.action == "changed"]:
+        change = changes[node_id]
+        kept = []
+        for f in change.fields:
+            if f.relationship in FOLDED_RELS:
+                rel = next(
+                    (r for r in (*base.rels_from(node_id, f.relationship), *head.rels_from(node_id, f.relationship))
+                     if _rel_field(r, base, head) == f.field),
+                    None,
+                )  # fmt: skip
+                if rel is not None and rel.end in gone:
+                    continue
+            if (f.added or f.removed) and not f.relationship:
+                added = [x for x in f.added if not _names(x, titles)]
+                removed = [x for x in f.removed if not _names(x, titles)]
+                if not added and not removed:
+                    continue
+            kept.append(f)
+        change.fields = kept
+        if not kept and not change.look_first:
+            del changes[node_id]
 
 
 def _classify(change: Change, production: re.Pattern[str]) -> None:
