@@ -391,6 +391,51 @@ DIFF_FORMATS = ("markdown", "json", "table")
 LOAD_STAGES = ("discover", "render", "charts", "extract")
 
 
+def _load_side(path: Path, options: dict[str, Any]) -> Any:
+    """One side of `kg diff`, rendered (in a process of its own: see _load_sides)."""
+    from kg.loaders import load_repo
+
+    result = load_repo(path, **options)
+    result.renders = []  # the rendered objects stay here: the graph is what the diff reads
+    return result
+
+
+def _load_sides(paths: list[Path], options: dict[str, Any], labels: list[str]) -> list[Any]:
+    """Both sides rendered at once when there is more than one core: BASE in a process of
+    its own (rendering is mostly Python: threads would take turns), HEAD here. A side that
+    does not render is DiffFailed, naming it."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from kg.errors import DiffFailed
+
+    def failed(label: str, exc: KgError) -> KgError:
+        return exc if isinstance(exc, UsageError) else DiffFailed(f"{label}: {exc}")
+
+    if (os.cpu_count() or 1) < 2:
+        results = []
+        for path, label in zip(paths, labels):
+            try:
+                with loader_errors():
+                    results.append(_load_side(path, options))
+            except KgError as exc:
+                raise failed(label, exc) from None
+        return results
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        base = pool.submit(_load_side, paths[0], options)
+        try:
+            with loader_errors():
+                head = _load_side(paths[1], options)
+        except KgError as exc:
+            base.cancel()
+            raise failed(labels[1], exc) from None
+        try:
+            with loader_errors():
+                return [base.result(), head]
+        except KgError as exc:
+            raise failed(labels[0], exc) from None
+
+
 @app.command()
 @handle_errors
 def diff(
@@ -447,7 +492,15 @@ def diff(
     offline: Annotated[
         bool, typer.Option("--offline", envvar="KG_OFFLINE", help="Render only the charts the chart cache holds.")
     ] = False,
-    graph: GraphOpt = None,
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            "--graph",
+            envvar="KG_GRAPH",
+            help="Its folder keeps the render cache and chart cache [default: .kg/graph]; no graph is written.",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log on stderr (-v, -vv).")] = 0,
 ) -> None:
     """What a change to the Flux repository does, and what it can break, before it merges.
@@ -461,8 +514,7 @@ def diff(
     from kg.diff import POLICIES, compare, failed_policies
     from kg.diff.output import Meta, print_table, to_json, to_markdown
     from kg.diff.sides import materialize
-    from kg.errors import DIFF_CHANGES, POLICY_FAILED, DiffFailed
-    from kg.loaders import load_repo
+    from kg.errors import DIFF_CHANGES, POLICY_FAILED
 
     chosen = fmt or ("table" if sys.stdout.isatty() else "markdown")
     if chosen not in DIFF_FORMATS:
@@ -482,31 +534,23 @@ def diff(
     if not directory.is_dir():
         raise UsageError(f"--dir {directory}: not a folder")
     name = repo_name or directory.resolve().name
-    graphs = []
+    options = {
+        "repo_name": name,
+        "clusters": cluster or None,
+        "entries": entry or None,
+        "charts": charts,
+        "chart_cache": chart_cache_dir(None, graph, None),
+        "offline": offline,
+        "render_cache": render_cache_dir(None, graph, None),
+    }
     with _logging(verbose), contextlib.ExitStack() as stack:
-        for spec in (base, head):
-            side = stack.enter_context(materialize(spec, directory))
-            try:
-                with loader_errors():
-                    result = load_repo(
-                        side.path,
-                        repo_name=name,
-                        clusters=cluster or None,
-                        entries=entry or None,
-                        charts=charts,
-                        chart_cache=chart_cache_dir(None, graph, None),
-                        offline=offline,
-                        render_cache=render_cache_dir(None, graph, None),
-                    )
-            except KgError as exc:
-                if isinstance(exc, UsageError):
-                    raise
-                raise DiffFailed(f"{side.label}: {exc}") from None
+        sides = [stack.enter_context(materialize(spec, directory)) for spec in (base, head)]
+        graphs = list(zip(sides, _load_sides([s.path for s in sides], options, [s.label for s in sides])))
+        for side, result in graphs:
             _log_load(result)
             logging.getLogger("kg.diff").info(
                 "%s rendered in %.2f s", side.label, sum(v for k, v in result.timings.items() if k in LOAD_STAGES)
             )
-            graphs.append((side, result))
         (base_side, base_result), (head_side, head_result) = graphs
         started = time.perf_counter()
         found = compare(base_result.graph, head_result.graph, production)

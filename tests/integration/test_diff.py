@@ -378,3 +378,13 @@ def test_impact_is_the_same_on_both_engines(history, tmp_path, neo4j_settings):
     assert rows(neo4j)[f"{name}:platform-cluster/SecretProviderClass/corestate/vault-corestate"][0].startswith(
         "touches 1 workload"
     )
+
+
+def test_a_side_that_does_not_render_is_exit_11_naming_it(history, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.yaml").write_text("just: notes\n")
+    result = kg("diff", empty, history, "--repo-name", "platform", "--no-impact", code=11)
+    assert result.output.startswith(f"kg: error: {empty}: ") and "no Flux cluster entry point" in result.output
+    result = kg("diff", history, empty, "--repo-name", "platform", "--no-impact", code=11)
+    assert result.output.startswith(f"kg: error: {empty}: ")
