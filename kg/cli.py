@@ -375,6 +375,9 @@ def load(
         typer.echo(f"{c.name}: entry point {c.entry_point}: {c.entry_file}")
         for hit in c.limits_hit:
             typer.echo(f"{c.name}: build stopped by a limit: {hit} (KG_BUILD_TIMEOUT, KG_BUILD_MEMORY_MB)")
+    if result.render_cache:
+        builds = result.render_cache["hits"] + result.render_cache["misses"]
+        typer.echo(f"render cache: {result.render_cache['hits']} of {builds} kustomize builds reused")
     counts = ", ".join(f"{label} {n}" for label, n in result.graph.counts().items())
     typer.echo(f"graph: {written['nodes']} nodes, {written['relationships']} relationships ({counts})")
     if result.warnings:
