@@ -124,7 +124,8 @@ def _md(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`" if text and text != "-" else "-"
+    """A value as code in a table cell: a backtick cannot close it, a pipe cannot end the cell."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`" if text and text != "-" else "-"
 
 
 def _change_line(change: Change) -> str:
@@ -230,12 +231,13 @@ def renderables(diff: Diff, meta: Meta) -> list[RenderableType]:
             fields: list[FieldChange | None] = list(change.fields) or [None]
             for i, f in enumerate(fields):
                 name, before, after = describe_field(f) if f else ("", "", "")
+                # Text: values are shown as they are, never read as Rich markup ("[volume:x]")
                 table.add_row(
                     Text(change.action if i == 0 else "", style=style),
-                    change.title if i == 0 else "",
-                    name,
-                    before,
-                    after,
+                    Text(change.title if i == 0 else ""),
+                    Text(name),
+                    Text(before),
+                    Text(after),
                 )
             if change.impact:
                 table.add_row("", Text(f"  impact: {change.impact.summary}", style="dim"), "", "", "")
