@@ -61,7 +61,9 @@ NODE_TYPES: dict[str, NodeType] = {
         ),
         NodeType(
             "Kustomization",
-            "A Flux Kustomization (kustomize.toolkit.fluxcd.io).",
+            "A Flux Kustomization (kustomize.toolkit.fluxcd.io); `overlay`: the spec fields that change its build "
+            "(patches, images, components, namePrefix/nameSuffix, commonMetadata) as JSON; `substitute`: its inline "
+            "postBuild.substitute as JSON.",
             (
                 "path",
                 "source_dir",
@@ -81,6 +83,7 @@ NODE_TYPES: dict[str, NodeType] = {
                 "external_source",
                 "resources",
                 "overlay",
+                "substitute",
                 "synthesized_by",
             ),
         ),

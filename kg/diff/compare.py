@@ -191,8 +191,10 @@ def _leaf_changes(name: str, before: dict[str, Any], after: dict[str, Any]) -> l
     """JSON values (HelmRelease values, a Kustomization's overlay) compared leaf by leaf."""
     flat_before: dict[str, Any] = {}
     flat_after: dict[str, Any] = {}
-    _flatten(before, name, flat_before)
-    _flatten(after, name, flat_after)
+    if before:
+        _flatten(before, name, flat_before)
+    if after:
+        _flatten(after, name, flat_after)
     changes = []
     for key in sorted(set(flat_before) | set(flat_after)):
         b, a = flat_before.get(key, _MISSING), flat_after.get(key, _MISSING)

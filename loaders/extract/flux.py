@@ -68,6 +68,13 @@ def add_kustomizations(ctx: ClusterContext) -> None:
             )
 
 
+def _compact_json(value: Any) -> str | None:
+    """postBuild.substitute as compact JSON (inline values: never a Secret's)."""
+    if not isinstance(value, dict) or not value:
+        return None
+    return clip(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str), MAX_VALUES_CHARS)
+
+
 def overlay_of(spec: dict[str, Any]) -> str | None:
     """The CR fields that change its build (patches, images, components, namePrefix, ...) as compact JSON."""
     fields = {k: spec[k] for k in OVERLAY_FIELDS if spec.get(k) and k != "targetNamespace"}
@@ -107,6 +114,7 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
         external_source=ks.external_source or None,
         resources=len(ks.objects),
         overlay=overlay_of(spec),
+        substitute=_compact_json(post_build.get("substitute")),
         root=not ks.parent,
         synthesized_by=ctx.cluster.entry_point if not ks.parent and ctx.cluster.assumed_root else None,
     )
