@@ -566,7 +566,7 @@ def diff(
             with scratch_graph(head_result.graph, name) as store:
                 log.info("HEAD written into a temporary embedded graph in %.2f s", time.perf_counter() - started)
                 started = time.perf_counter()
-                attach_impacts(store, found)
+                attach_impacts(store, found, head_result.graph)
                 log.info("impact of %d change(s) in %.2f s", len(found.changes), time.perf_counter() - started)
     failed = failed_policies(found, policies)
     meta = Meta(base_side.label, head_side.label, name, tuple(failed))

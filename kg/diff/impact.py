@@ -52,26 +52,44 @@ def summarise(rows: list[ImpactRow]) -> str:
     return "; ".join(parts)
 
 
-def attach_impacts(store: Store, diff: Diff) -> None:
-    """Each change to an object HEAD still has (and blast-radius can target) gets its impact."""
+def _rows(store: Store, node_id: str, label: str, via: str = "") -> list[ImpactRow]:
+    answer = ask_ids(store, QUESTION, [node_id], label)
+    return [
+        ImpactRow(
+            cluster=str(r.get("cluster") or ""),
+            impact=str(r.get("impact") or ""),
+            kind=str(r.get("kind") or ""),
+            name=str(r.get("name") or ""),
+            namespace=str(r.get("namespace") or ""),
+            reason=via + str(r.get("reason") or ""),
+        )
+        for r in answer.rows
+    ]
+
+
+def attach_impacts(store: Store, diff: Diff, head: GraphDoc | None = None) -> None:
+    """Each change to an object HEAD still has (and blast-radius can target) gets its impact.
+    With HEAD's GraphDoc, a change to where a variable is defined (a cluster-vars key, a
+    Kustomization's inline substitute) also carries the variable's impact: one value
+    changed in one place reaches every setting it fills."""
     targets = set(catalogue()[QUESTION].targets)
     for change in diff.changes:
         if change.label not in targets:
             continue
         if change.action == "removed" and "removed, still referenced" not in change.look_first:
             continue
-        answer = ask_ids(store, QUESTION, [change.id], change.label)
-        rows = [
-            ImpactRow(
-                cluster=str(r.get("cluster") or ""),
-                impact=str(r.get("impact") or ""),
-                kind=str(r.get("kind") or ""),
-                name=str(r.get("name") or ""),
-                namespace=str(r.get("namespace") or ""),
-                reason=str(r.get("reason") or ""),
-            )
-            for r in answer.rows
-        ]
+        rows = _rows(store, change.id, change.label)
+        seen = {(r.cluster, r.kind, r.namespace, r.name, r.impact) for r in rows}
+        definitions = head.rels_to(change.id, "DEFINED_BY") if head is not None else []
+        for rel in definitions:
+            variable = head.nodes[rel.start] if head is not None else None
+            if variable is None:
+                continue
+            for row in _rows(store, rel.start, rel.start_label, f"through variable {variable.props.get('name')}: "):
+                key = (row.cluster, row.kind, row.namespace, row.name, row.impact)
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(row)
         if change.label == "Workload" and change.action != "removed":
             # a changed workload is touched itself (rolled out), whatever depends on it
             rows.insert(

@@ -217,6 +217,8 @@ def test_cluster_vars_value_changes_every_setting_using_it(history):
     # the variable changed in one place reaches the workloads reading the key it fills
     assert impacted(report, "Variable", "subdomain") == {"papi", "celery-worker"}
     assert impacted(report, "ConfigKey", "GIT_SERVICE_URL") == {"papi", "celery-worker"}
+    # the cluster-vars key itself: through the variable it defines
+    assert impacted(report, "ConfigKey", "subdomain") == {"papi", "celery-worker"}
 
 
 def test_image_tag_in_an_overlay(history):
