@@ -19,7 +19,8 @@ from kg.diff.compare import CATEGORIES, Change, Diff, FieldChange
 
 ACTIONS = ("added", "removed", "changed")
 MAX_CELL = 160  # characters of one value in a table cell
-MAX_IMPACT_ROWS = 25  # rows of an impact shown in markdown (json has them all)
+MAX_IMPACT_ROWS = 25
+MAX_LOOK_FIRST = 30  # lines of "look at these first" in markdown  # rows of an impact shown in markdown (json has them all)
 MAX_COMMENT = 60000  # GitHub refuses comments past 65536 characters
 # One marker the CI workflow finds its comment by (examples/ci/pr-diff.yml)
 COMMENT_MARKER = "<!-- kg-diff -->"
@@ -175,8 +176,10 @@ def to_markdown(diff: Diff, meta: Meta) -> str:
     first = [c for c in diff.changes if c.look_first]
     if first or diff.cycles:
         lines += ["#### Look at these first", ""]
-        for c in first:
+        for c in first[:MAX_LOOK_FIRST]:
             lines.append(f"- {_change_line(c)}: {', '.join(c.look_first)}")
+        if len(first) > MAX_LOOK_FIRST:
+            lines.append(f"- … and {len(first) - MAX_LOOK_FIRST} more (in the details below)")
         for cycle in diff.cycles:
             lines.append(f"- **dependsOn cycle introduced** (`{cycle.cluster}`): {_md(' → '.join(cycle.members))}")
         lines.append("")
