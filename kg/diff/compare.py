@@ -62,6 +62,7 @@ def is_image_field(name: str) -> bool:
 # values never shown: a node marked redacted (a variable from a Secret) keeps them out
 VALUE_FIELDS = frozenset({"value", "value_raw"})
 REDACTED = "(redacted)"
+DANGLING = "referenced but not defined"
 
 DEFAULT_PRODUCTION = r"(^|[-_.])(prod|production|prd)($|[-_.])"
 
@@ -282,7 +283,7 @@ def compare(base: GraphDoc, head: GraphDoc, production: str = DEFAULT_PRODUCTION
         old, new = base.nodes.get(node_id), head.nodes.get(node_id)
         node = new if new is not None else old
         assert node is not None
-        if _present(new) and not _present(old):
+        if _present(new) and not _present(old) or (old is None and new is not None):
             action = "added"
         elif _present(old) and not _present(new):
             action = "removed"
@@ -312,8 +313,12 @@ def compare(base: GraphDoc, head: GraphDoc, production: str = DEFAULT_PRODUCTION
             if change.action == "removed" and new is not None:
                 change.look_first.append("removed, still referenced")
             continue
+        if old is None and new is not None:
+            # referenced now, defined nowhere: a dangling reference the change introduces
+            change_for(node_id).look_first.append(DANGLING)
+            continue
         if old is None or new is None:
-            continue  # a placeholder on one side only, nothing defined on either
+            continue  # a placeholder that went away with what referenced it
         redacted = bool(old.props.get("redacted") or new.props.get("redacted"))
         fields = _property_changes(label, old.props, new.props, redacted)
         if fields:
@@ -401,6 +406,11 @@ def _classify(change: Change, production: re.Pattern[str]) -> None:
         reasons.append("reads another secret location")
     if any(is_image_field(f.field) for f in change.fields) and production.search(change.cluster):
         reasons.append("image change in a production cluster")
+    for f in change.fields:
+        if f.field == "render_error" and f.after:
+            reasons.append("no longer renders")
+        if f.field == "unresolved_vars" and f.added:
+            reasons.append("variables left unresolved: " + ", ".join(map(str, f.added)))
     change.look_first.extend(r for r in reasons if r and r not in change.look_first)
 
 
@@ -490,7 +500,7 @@ def new_cycles(base: GraphDoc, head: GraphDoc) -> list[Cycle]:
 # -- --fail-on policies ---------------------------------------------------------------------------
 POLICIES = {
     "any": "any change",
-    "removed": "an object removed (or still referenced but no longer defined)",
+    "removed": "an object removed (or still referenced but no longer defined), or a new reference to nothing",
     "secrets": "secret lineage changed: a Secret, SecretProviderClass, ExternalSecret, store or Vault path, or what a workload mounts or reads from them",
     "images": "a workload's image changed (or an image in HelmRelease values)",
     "production-images": "a workload's image changed in a production cluster (--production)",
@@ -503,7 +513,7 @@ def failed_policies(diff: Diff, policies: list[str]) -> list[str]:
     """The policies the diff matches, in the order given."""
     checks = {
         "any": not diff.empty,
-        "removed": any(c.action == "removed" for c in diff.changes),
+        "removed": any(c.action == "removed" or DANGLING in c.look_first for c in diff.changes),
         "secrets": any("secrets" in c.categories for c in diff.changes),
         "images": any(any(is_image_field(f.field) for f in c.fields) for c in diff.changes),
         "production-images": any("image change in a production cluster" in c.look_first for c in diff.changes),

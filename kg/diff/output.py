@@ -20,7 +20,9 @@ from kg.diff.compare import CATEGORIES, Change, Diff, FieldChange
 ACTIONS = ("added", "removed", "changed")
 MAX_CELL = 160  # characters of one value in a table cell
 MAX_IMPACT_ROWS = 25
-MAX_LOOK_FIRST = 30  # lines of "look at these first" in markdown  # rows of an impact shown in markdown (json has them all)
+MAX_LOOK_FIRST = (
+    30  # lines of "look at these first" in markdown  # rows of an impact shown in markdown (json has them all)
+)
 MAX_COMMENT = 60000  # GitHub refuses comments past 65536 characters
 # One marker the CI workflow finds its comment by (examples/ci/pr-diff.yml)
 COMMENT_MARKER = "<!-- kg-diff -->"

@@ -131,3 +131,20 @@ def test_production_images_are_looked_at_first():
     assert prod.changes[0].look_first == ["image change in a production cluster"]
     assert failed_policies(prod, ["production-images"]) == ["production-images"]
     assert compare(graph(), graph(images=["web:2", "sidecar:2"])).changes[0].look_first == []
+
+
+def test_a_new_reference_to_nothing_and_a_render_failure_are_looked_at_first():
+    head = graph()
+    head.add_node("Secret", f"{PREFIX}/Secret/ns/typo", name="typo", kind="Secret", missing=True, repo="r", cluster="c")
+    head.add_rel("USES", ("Workload", f"{PREFIX}/Deployment/ns/web"), ("Secret", f"{PREFIX}/Secret/ns/typo"), via="env")
+    diff = compare(graph(), head)
+    by_name = {c.name: c for c in diff.changes}
+    assert (by_name["typo"].action, by_name["typo"].look_first) == ("added", ["referenced but not defined"])
+    assert "secrets" in by_name["web"].categories
+    assert failed_policies(diff, ["removed", "secrets"]) == ["removed", "secrets"]
+    base, broken = graph(), graph()
+    for gd, error in ((base, None), (broken, "kustomize build failed")):
+        gd.add_node("Kustomization", f"{PREFIX}/Kustomization/flux-system/apps", name="apps", kind="Kustomization",
+                    render_error=error, repo="r", cluster="c")  # fmt: skip
+    (change,) = compare(base, broken).changes
+    assert change.look_first == ["no longer renders"]
