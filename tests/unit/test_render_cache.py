@@ -21,6 +21,12 @@ def snapshot(result) -> tuple[dict, dict]:
     )
 
 
+@pytest.fixture(autouse=True)
+def own_cache_folder(monkeypatch):
+    """Each test names its cache folder (KG_RENDER_CACHE, set for the session, would win)."""
+    monkeypatch.delenv("KG_RENDER_CACHE", raising=False)
+
+
 @pytest.fixture
 def repo(tmp_path, example_repo) -> Path:
     copy = tmp_path / "platform"
