@@ -569,11 +569,14 @@ class Workspace:
         if refused:
             return BuildResult([], warnings, f"not run: it reads {refused}, {ALIAS_REFUSED}")
         cache_key = self._cache_key(tree_root, directory, rel_dir, content, created) if tree_name == REPO_TREE else None
+        # the warnings so far are this run's (file checks, the generated kustomization); the
+        # cache keeps those of the build itself
+        checked = len(warnings)
         if cache_key is not None and self.render_cache is not None:
             entry = self.render_cache.get(cache_key)
             if entry is not None:
                 objects, cached_warnings, error = decode_build(entry)
-                return BuildResult(objects, cached_warnings, error)
+                return BuildResult(objects, warnings + cached_warnings, error)
         try:
             kfile.write_text(yaml.safe_dump(content, sort_keys=False))
             result = self._run(copy, tree, directory, rel_dir, warnings)
@@ -581,7 +584,8 @@ class Workspace:
             if created and result.error and not result.limit_hit:
                 result = self._without_unbuildable(copy, tree, directory, rel_dir, kfile, content, warnings) or result
             if cache_key is not None and self.render_cache is not None and not result.limit_hit:
-                self.render_cache.put(cache_key, encode_build(result.objects, result.warnings, result.error))
+                built = result.warnings[checked:] if result.warnings is warnings else result.warnings
+                self.render_cache.put(cache_key, encode_build(result.objects, built, result.error))
             return result
         finally:
             if created:
@@ -663,11 +667,11 @@ class Workspace:
         if self.render_cache is None:
             return None
         try:
-            files = build_inputs(tree_root, directory, content)
+            files = build_inputs(tree_root, directory, content, generated=created)
             digest = hashlib.sha256()
             for part in (
                 CACHE_FORMAT,
-                tool_version(tuple(kustomize_command())),
+                tool_version(tuple(kustomize_command()), self._version_output),
                 rel_dir,
                 str(created),
                 yaml.safe_dump(content, sort_keys=True),
@@ -678,6 +682,13 @@ class Workspace:
             return digest.hexdigest()
         except (OSError, ValueError, yaml.YAMLError, RecursionError):
             return None
+
+    def _version_output(self, args: list[str]) -> str:
+        """`kustomize version`, bounded like every build (a hung tool must not hang kg)."""
+        proc = run_bounded(args, None, min(30.0, self.limits.timeout_s or 30.0), self.limits.memory_mb)
+        if proc.interrupted:
+            raise KeyboardInterrupt
+        return proc.stdout if proc.returncode == 0 and not proc.limit_hit else f"(no version: exit {proc.returncode})"
 
     def _file_hash(self, tree_root: Path, rel: str) -> str:
         """A file's content hash, once per load (every worker copy holds the same files;
@@ -840,12 +851,16 @@ def generator_inputs(content: dict[str, Any]) -> list[str]:
     return paths
 
 
-def build_inputs(tree_root: Path, directory: Path, content: dict[str, Any]) -> set[str]:
+def build_inputs(tree_root: Path, directory: Path, content: dict[str, Any], generated: bool = False) -> set[str]:
     """Every file (tree-relative) a build of `directory` with this kustomization can read:
-    every file of each folder it reaches, and each file it names. Generous on purpose: a
-    file too many costs a rebuild, a file too few a stale answer."""
+    every file of each folder it reaches, and each file it names; for a generated
+    kustomization, every file below the folder (Flux's generator walks it). Generous on
+    purpose: a file too many costs a rebuild, a file too few a stale answer."""
     root = Path(os.path.normpath(tree_root))
     files: set[str] = set()
+    if generated:
+        for folder, _dirs, names in os.walk(directory):
+            files.update(_rel(Path(folder) / name, root) for name in names)
     visited: set[Path] = set()
     pending: list[tuple[Path, dict[str, Any]]] = [(Path(os.path.normpath(directory)), content)]
     while pending:

@@ -20,15 +20,14 @@ a load the oldest entries (by last use) go until the cache fits its size cap.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import json
 import logging
 import os
-import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +38,22 @@ DEFAULT_MAX_MB = 512
 log = logging.getLogger("kg.load")
 
 
-@functools.lru_cache(maxsize=4)
-def tool_version(command: tuple[str, ...]) -> str:
-    """`kustomize version` (or kubectl's): a new kustomize builds differently."""
+_versions: dict[tuple[str, ...], str] = {}
+_versions_lock = threading.Lock()
+
+
+def tool_version(command: tuple[str, ...], run: Callable[[list[str]], str]) -> str:
+    """`kustomize version` (or kubectl's), once per process: a new kustomize builds
+    differently. `run` runs it bounded (loaders/limits.py) and returns its output."""
+    with _versions_lock:
+        if command in _versions:
+            return _versions[command]
     tool = list(command[:-1]) if command[-1] in ("build", "kustomize") else list(command)
     args = tool + (["version", "--client"] if tool[-1:] == ["kubectl"] else ["version"])
-    try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown " + " ".join(command)
-    return " ".join(command) + " " + proc.stdout.strip()
+    found = " ".join(command) + " " + run(args).strip()
+    with _versions_lock:
+        _versions[command] = found
+    return found
 
 
 def default_max_bytes() -> int:

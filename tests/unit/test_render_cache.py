@@ -109,3 +109,20 @@ def test_size_cap_and_off(repo, tmp_path, monkeypatch):
     monkeypatch.setenv("KG_RENDER_CACHE", "off")
     assert load_repo(repo, render_cache=tmp_path / "other").render_cache == {}
     assert not (tmp_path / "other").exists()
+
+
+def test_a_generated_kustomization_sees_every_file_below_it(repo, tmp_path):
+    """Flux's generator walks the folder: a file deep below it is an input (here one it
+    leaves out with a warning), and a cached build's warnings are the build's, not another's."""
+    cache = tmp_path / "cache"
+    load_repo(repo, render_cache=cache)
+    odd = repo / "clusters/platform-cluster/extra/list.yaml"
+    odd.parent.mkdir()
+    odd.write_text("- just\n- a list\n")
+    with_odd = load_repo(repo, render_cache=cache)
+    assert with_odd.render_cache["misses"] == 1  # the cluster folder's generated build
+    assert any(w.file == "clusters/platform-cluster/extra/list.yaml" for w in with_odd.warnings)
+    odd.unlink()
+    without = load_repo(repo, render_cache=cache)
+    assert without.render_cache["misses"] == 0
+    assert not any(w.file == "clusters/platform-cluster/extra/list.yaml" for w in without.warnings)
