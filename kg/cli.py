@@ -482,6 +482,14 @@ def diff(
         bool,
         typer.Option("--impact/--no-impact", help="Each change's blast radius in HEAD (a temporary embedded graph)."),
     ] = True,
+    impact_limit: Annotated[
+        int,
+        typer.Option(
+            "--impact-limit",
+            min=0,
+            help="At most this many changes get their impact (look-first ones before the others).",
+        ),
+    ] = 200,
     cluster: Annotated[
         list[str] | None, typer.Option("--cluster", "-c", help="Only this cluster (repeatable): a name or a folder.")
     ] = None,
@@ -566,7 +574,7 @@ def diff(
             with scratch_graph(head_result.graph, name) as store:
                 log.info("HEAD written into a temporary embedded graph in %.2f s", time.perf_counter() - started)
                 started = time.perf_counter()
-                attach_impacts(store, found, head_result.graph)
+                found.impacts_skipped = attach_impacts(store, found, head_result.graph, impact_limit)
                 log.info("impact of %d change(s) in %.2f s", len(found.changes), time.perf_counter() - started)
     failed = failed_policies(found, policies)
     meta = Meta(base_side.label, head_side.label, name, tuple(failed))

@@ -157,6 +157,7 @@ class Cycle:
 class Diff:
     changes: list[Change]
     cycles: list[Cycle]  # dependsOn cycles HEAD has and BASE had not
+    impacts_skipped: int = 0  # changes left without an impact (--impact-limit)
 
     @property
     def empty(self) -> bool:

@@ -67,17 +67,22 @@ def _rows(store: Store, node_id: str, label: str, via: str = "") -> list[ImpactR
     ]
 
 
-def attach_impacts(store: Store, diff: Diff, head: GraphDoc | None = None) -> None:
+def attach_impacts(store: Store, diff: Diff, head: GraphDoc | None = None, limit: int | None = None) -> int:
     """Each change to an object HEAD still has (and blast-radius can target) gets its impact.
     With HEAD's GraphDoc, a change to where a variable is defined (a cluster-vars key, a
     Kustomization's inline substitute) also carries the variable's impact: one value
-    changed in one place reaches every setting it fills."""
+    changed in one place reaches every setting it fills. `limit`: at most that many
+    changes get one, those to look at first before the others (each is one question on
+    the graph). Returns how many changes that could have one were left without."""
     targets = set(catalogue()[QUESTION].targets)
-    for change in diff.changes:
-        if change.label not in targets:
-            continue
-        if change.action == "removed" and "removed, still referenced" not in change.look_first:
-            continue
+    wanted = [
+        c
+        for c in diff.changes
+        if c.label in targets and (c.action != "removed" or "removed, still referenced" in c.look_first)
+    ]
+    wanted.sort(key=lambda c: not c.look_first)  # stable: look-first changes, then the rest in order
+    skipped = wanted[limit:] if limit is not None else []
+    for change in wanted[: len(wanted) - len(skipped)]:
         rows = _rows(store, change.id, change.label)
         seen = {(r.cluster, r.kind, r.namespace, r.name, r.impact) for r in rows}
         definitions = head.rels_to(change.id, "DEFINED_BY") if head is not None else []
@@ -96,6 +101,7 @@ def attach_impacts(store: Store, diff: Diff, head: GraphDoc | None = None) -> No
                 0, ImpactRow(change.cluster, "changed", change.kind, change.name, change.namespace, "changed itself")
             )
         change.impact = Impact(summarise(rows), rows)
+    return len(skipped)
 
 
 @contextlib.contextmanager

@@ -113,6 +113,7 @@ def to_json(diff: Diff, meta: Meta) -> str:
             "changes": [c.as_dict() for c in diff.changes],
             "cycles": [c.as_dict() for c in diff.cycles],
             "policies_failed": list(meta.policies_failed),
+            "impacts_skipped": diff.impacts_skipped,
         },
         indent=2,
         default=str,
@@ -173,6 +174,8 @@ def to_markdown(diff: Diff, meta: Meta) -> str:
         lines += ["No effective change to the rendered clusters.", ""]
         return "\n".join(lines)
     lines += [f"**{_md(headline(diff))}**", ""]
+    if diff.impacts_skipped:
+        lines += [f"_Impact left out for {diff.impacts_skipped} change(s) past `--impact-limit`._", ""]
     if meta.policies_failed:
         lines += [f"❌ `--fail-on` policies matched: {', '.join(meta.policies_failed)}", ""]
     first = [c for c in diff.changes if c.look_first]
@@ -215,6 +218,8 @@ def renderables(diff: Diff, meta: Meta) -> list[RenderableType]:
     if diff.empty:
         return shown + [Text("no effective change")]
     shown.append(Text(headline(diff)))
+    if diff.impacts_skipped:
+        shown.append(Text(f"impact left out for {diff.impacts_skipped} change(s) past --impact-limit", style="dim"))
     if meta.policies_failed:
         shown.append(Text(f"--fail-on policies matched: {', '.join(meta.policies_failed)}", style="bold red"))
     first = [c for c in diff.changes if c.look_first]

@@ -219,6 +219,8 @@ def test_cluster_vars_value_changes_every_setting_using_it(history):
     assert impacted(report, "ConfigKey", "GIT_SERVICE_URL") == {"papi", "celery-worker"}
     # the cluster-vars key itself: through the variable it defines
     assert impacted(report, "ConfigKey", "subdomain") == {"papi", "celery-worker"}
+    limited = diff_json(history, "base", "cluster-vars", "--impact-limit", "1")
+    assert limited["impacts_skipped"] == 3 and sum(1 for c in limited["changes"] if c["impact"]) == 1
 
 
 def test_image_tag_in_an_overlay(history):
