@@ -778,6 +778,13 @@ def export(
             help="Write nothing; exit 1 with a summary when OUT differs from what would be written, 0 when current.",
         ),
     ] = False,
+    with_status: Annotated[
+        bool,
+        typer.Option(
+            "--with-status",
+            help="Add the loaded status snapshots (kg status load) to flux-resources.json: each cluster's snapshot time, counts, and what fails and why.",
+        ),
+    ] = False,
     connection: Connection = Connection(),
 ) -> None:
     """Write the flux-infra-guide skill from the graph: OUT/flux-infra-guide/SKILL.md,
@@ -790,7 +797,7 @@ def export(
     from kg.export import check as check_files
 
     with connection.open() as store:
-        files = build_files(store, repo, cluster or None, timestamp)
+        files = build_files(store, repo, cluster or None, timestamp, with_status)
     if check:
         differences = check_files(out, files)
         if not differences:

@@ -117,13 +117,26 @@ def validate(stem: str, document: dict[str, Any]) -> None:
 
 # -- build -----------------------------------------------------------------------
 def build_files(
-    store: QueryRunner, repo: str | None, clusters: list[str] | None, timestamp: str | None
+    store: QueryRunner,
+    repo: str | None,
+    clusters: list[str] | None,
+    timestamp: str | None,
+    with_status: bool = False,
 ) -> dict[str, str]:
-    """Relative path -> content of every exported file (validated; nothing written yet)."""
+    """Relative path -> content of every exported file (validated; nothing written yet).
+    `with_status`: flux-resources.json gains the loaded status snapshots (`status`)."""
     repo_row = resolve_repo(store, repo)
     meta = metadata(repo_row, timestamp, clusters)
     rows = documents.fetch(store, repo_row["name"], clusters)
     docs = {stem: {**body, "metadata": meta} for stem, body in documents.build(rows).items()}
+    if with_status:
+        status_rows = documents.fetch(store, repo_row["name"], clusters, documents.STATUS_QUERIES)
+        if not status_rows["status_snapshots"]:
+            raise NotFound(
+                f"--with-status: no status snapshot is loaded for {repo_row['name']!r}: "
+                "run `kg status load FILE --cluster NAME` (or --live) first"
+            )
+        docs["flux-resources"]["status"] = documents.status_section(status_rows)
     for stem, document in docs.items():
         validate(stem, document)
     files = {f"{DATA_DIR}/{stem}.json": dumps(document) for stem, document in docs.items()}

@@ -85,6 +85,8 @@ NODE_TYPES: dict[str, NodeType] = {
                 "overlay",
                 "substitute",
                 "synthesized_by",
+                "dependency_cycle",
+                "tree_depth",
             ),
         ),
         NodeType(
@@ -107,12 +109,14 @@ NODE_TYPES: dict[str, NodeType] = {
                 "rendered_chart",
                 "rendered_objects",
                 "render_error",
+                "dependency_cycle",
+                "tree_depth",
             ),
         ),
         NodeType(
             "ResourceSet",
             "A Flux Operator ResourceSet: the objects it generates from its inputs hang below it (MANAGES).",
-            ("inputs", "inputs_from", "generated"),
+            ("inputs", "inputs_from", "generated", "tree_depth"),
         ),
         NodeType(
             "Namespace", "A Kubernetes namespace (`declared`: a Namespace object exists in the repo).", ("declared",)
@@ -383,10 +387,11 @@ PROPERTY_TYPES: dict[str, str] = {
             "redacted",
             "optional",
             "inferred",
+            "dependency_cycle",
         ),
         BOOLEAN,
     ),
-    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects"), INT64),
+    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects", "tree_depth"), INT64),
     **dict.fromkeys(
         (
             "depends_on",

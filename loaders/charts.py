@@ -35,11 +35,13 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 # --------------------------------------------------------------------------- semver
+_T = TypeVar("_T")
+
 # Helm (and source-controller) pick chart versions with Masterminds/semver v3: the
 # rules below follow its documented constraint syntax.
 
@@ -462,7 +464,7 @@ class ChartCache:
             setattr(self, name, getattr(self, name) + amount)
 
     # one result per key and load, computed once
-    def _once(self, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+    def _once(self, key: tuple[str, ...], compute: Callable[[], _T]) -> _T:
         with self._memos_lock:
             memo = self._memos.setdefault(key, _Memo())
         with memo.lock:
@@ -474,7 +476,7 @@ class ChartCache:
                 memo.done = True
         if memo.error:
             raise ChartError(memo.error)
-        return memo.value
+        return memo.value  # type: ignore[no-any-return]  # what compute() returned for this key
 
     def get(self, src: ChartSource) -> FetchedChart:
         """The chart a source asks for, from the cache or fetched once. Raises ChartError."""
@@ -519,7 +521,7 @@ class ChartCache:
         started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=self.fetch_timeout) as response:  # noqa: S310 - http(s) only
-                data = response.read(MAX_DOWNLOAD_BYTES + 1)
+                data: bytes = response.read(MAX_DOWNLOAD_BYTES + 1)
             if len(data) > MAX_DOWNLOAD_BYTES:
                 raise ChartError(f"GET {target}: larger than {MAX_DOWNLOAD_BYTES // 2**20} MiB, refused")
             return data

@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def inside(path: Path, repo_root: Path) -> bool:
     return path.resolve().is_relative_to(repo_root.resolve())
 
 
-def iter_yaml_files(root: Path, repo_root: Path | None = None):
+def iter_yaml_files(root: Path, repo_root: Path | None = None) -> Iterator[Path]:
     """YAML files under `root` (os.walk does not enter linked folders); files that are
     links leaving the repository are skipped, never read (rendering reports them)."""
     for current, dirnames, filenames in os.walk(root):
@@ -119,7 +120,7 @@ def _is_bootstrap_root(kustomization: dict[str, Any], rel_file: str) -> bool:
     if meta(kustomization).get("name") == "flux-system":
         return True
     path = normalize_repo_path(str((kustomization.get("spec") or {}).get("path") or ""))
-    return bool(path) and rel_file.startswith(path.rstrip("/") + "/")
+    return path is not None and path != "" and rel_file.startswith(path.rstrip("/") + "/")
 
 
 def assumed_root(cluster_dir: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -157,7 +157,9 @@ def open_cache(folder: Path | None) -> RenderCache | None:
     return RenderCache(chosen) if chosen is not None else None
 
 
-def encode_build(objects: list[tuple[dict[str, Any], str, str]], warnings: list[LoadWarning], error: str) -> dict:
+def encode_build(
+    objects: list[tuple[dict[str, Any], str, str]], warnings: list[LoadWarning], error: str
+) -> dict[str, Any]:
     return {
         "objects": [[obj, file, gen] for obj, file, gen in objects],
         "warnings": [[w.file, w.line, w.reason] for w in warnings],

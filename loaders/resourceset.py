@@ -51,7 +51,7 @@ from typing import Any
 
 import yaml
 
-from .model import api_group, meta
+from .model import api_group, as_dict, meta
 from .yamlio import load_documents
 
 OPERATOR_GROUP = "fluxcd.controlplane.io"
@@ -370,7 +370,7 @@ class _Expander:
 
     def exported_inputs(self, provider: dict[str, Any]) -> list[dict[str, Any]] | None:
         namespace, name = _provider_key(provider)
-        spec = provider.get("spec") if isinstance(provider.get("spec"), dict) else {}
+        spec = as_dict(provider.get("spec"))
         provider_type = spec.get("type")
         if provider_type != STATIC_PROVIDER_TYPE:
             self.warn(
@@ -610,10 +610,10 @@ class _Expander:
         annotations = _string_map(common.get("annotations"))
         for obj in self.objects:
             metadata = obj["metadata"]
-            obj_labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
+            obj_labels = as_dict(metadata.get("labels"))
             metadata["labels"] = {**obj_labels, **owner, **labels}
             if annotations:
-                obj_annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
+                obj_annotations = as_dict(metadata.get("annotations"))
                 metadata["annotations"] = {**obj_annotations, **annotations}
             kind = obj["kind"]
             if not metadata.get("namespace") and kind not in CLUSTER_SCOPED_KINDS and not kind.startswith("Cluster"):
@@ -675,7 +675,7 @@ def _label_selector(selector: Any) -> Callable[[dict[str, str]], bool] | None:
     if not isinstance(match_labels, dict) or not isinstance(expressions, list):
         return None
     wanted = {str(k): _as_text(v) for k, v in match_labels.items()}
-    checks: list[Callable[[dict[str, str]], bool]] = []
+    requirements: list[tuple[str, str, set[str]]] = []  # (operator, key, values)
     for expression in expressions:
         if not isinstance(expression, dict) or not isinstance(expression.get("key"), str):
             return None
@@ -683,17 +683,27 @@ def _label_selector(selector: Any) -> Callable[[dict[str, str]], bool] | None:
         if not isinstance(values, list):
             return None
         allowed = {_as_text(v) for v in values}
-        if operator == "In" and allowed:
-            checks.append(lambda labels, k=key, a=allowed: labels.get(k) in a)
-        elif operator == "NotIn" and allowed:
-            checks.append(lambda labels, k=key, a=allowed: labels.get(k) not in a)
-        elif operator == "Exists" and not values:
-            checks.append(lambda labels, k=key: k in labels)
-        elif operator == "DoesNotExist" and not values:
-            checks.append(lambda labels, k=key: k not in labels)
+        if (operator in ("In", "NotIn") and allowed) or (operator in ("Exists", "DoesNotExist") and not values):
+            requirements.append((str(operator), key, allowed))
         else:
             return None
-    return lambda labels: all(labels.get(k) == v for k, v in wanted.items()) and all(c(labels) for c in checks)
+
+    def matches(labels: dict[str, str]) -> bool:
+        return all(labels.get(k) == v for k, v in wanted.items()) and all(
+            _requirement_holds(operator, key, allowed, labels) for operator, key, allowed in requirements
+        )
+
+    return matches
+
+
+def _requirement_holds(operator: str, key: str, allowed: set[str], labels: dict[str, str]) -> bool:
+    if operator == "In":
+        return labels.get(key) in allowed
+    if operator == "NotIn":
+        return labels.get(key) not in allowed
+    if operator == "Exists":
+        return key in labels
+    return key not in labels  # DoesNotExist
 
 
 def _object_problem(doc: Any) -> str:
@@ -857,7 +867,7 @@ def _represent_go_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = None
     if "\n" in value:
         style = "|"
-    elif dumper.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
+    elif dumper.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":  # type: ignore[no-untyped-call]
         style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -1112,13 +1122,7 @@ def _format_verb(verb: str, flags: str, precision: str | None, arg: Any) -> str:
         sign = "-" if arg < 0 else "+" if "+" in flags else ""
         if verb == "c":
             return chr(arg) if 0 <= arg < 0x110000 else bad()
-        body = {
-            "d": str,
-            "o": lambda n: format(n, "o"),
-            "b": lambda n: format(n, "b"),
-            "x": lambda n: format(n, "x"),
-            "X": lambda n: format(n, "X"),
-        }[verb](abs(arg))
+        body = str(abs(arg)) if verb == "d" else format(abs(arg), verb)
         return sign + body
     if verb in "feEgG":
         if not isinstance(arg, float):

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from .model import as_dict
 from .yamlio import BoundedSafeLoader
 
 FLUX_KINDS = (
@@ -187,9 +188,9 @@ def _condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
 
 def live_object(obj: dict[str, Any]) -> LiveObject:
     """The status fields of one object, as Flux and Kubernetes write them."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    meta = as_dict(obj.get("metadata"))
+    spec = as_dict(obj.get("spec"))
+    status = as_dict(obj.get("status"))
     kind = str(obj.get("kind"))
     live = LiveObject(kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))
     live.generated = bool(meta.get("ownerReferences")) or kind == "HelmChart"
@@ -203,7 +204,7 @@ def live_object(obj: dict[str, Any]) -> LiveObject:
         live.message = _text(ready.get("message"))
         live.since = _text(ready.get("lastTransitionTime"))
     live.stalled = _condition(status, "Stalled").get("status") == "True"
-    artifact = status.get("artifact") if isinstance(status.get("artifact"), dict) else {}
+    artifact = as_dict(status.get("artifact"))
     live.applied_revision = _text(status.get("lastAppliedRevision")) or _text(artifact.get("revision"))
     live.attempted_revision = _text(status.get("lastAttemptedRevision"))
     history = status.get("history")

@@ -68,8 +68,8 @@ def excessive_alias_node(root: yaml.Node) -> yaml.Node | None:
     frames: list[tuple[yaml.Node, Iterator[yaml.Node], list[int]]] = [(root, iter(_node_children(root)), [1])]
     while frames:
         node, children, size = frames[-1]
-        child = next(children, None)
-        if child is None:
+        following: yaml.Node | None = next(children, None)
+        if following is None:
             frames.pop()
             open_nodes.discard(id(node))
             expanded[id(node)] = size[0]
@@ -78,17 +78,17 @@ def excessive_alias_node(root: yaml.Node) -> yaml.Node | None:
                 if frames[-1][2][0] > most:
                     return frames[-1][0]
             continue
-        if id(child) in open_nodes:
+        if id(following) in open_nodes:
             return node
-        if id(child) in expanded:
-            size[0] += expanded[id(child)]
+        if id(following) in expanded:
+            size[0] += expanded[id(following)]
             if size[0] > most:
                 return node
-        elif isinstance(child, yaml.ScalarNode):
+        elif isinstance(following, yaml.ScalarNode):
             size[0] += 1
         else:
-            open_nodes.add(id(child))
-            frames.append((child, iter(_node_children(child)), [1]))
+            open_nodes.add(id(following))
+            frames.append((following, iter(_node_children(following)), [1]))
     return None
 
 
@@ -119,6 +119,7 @@ def _construct_unknown(loader: yaml.Loader, tag_suffix: str, node: yaml.Node) ->
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
+    assert isinstance(node, yaml.MappingNode)
     return loader.construct_mapping(node, deep=True)
 
 
@@ -127,7 +128,7 @@ class AnchorTolerantLoader(_AliasBound, yaml.SafeLoader):
     in YAML 1.2 and Go's yaml used by kustomize and Flux); libyaml refuses it."""
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if not isinstance(event, yaml.AliasEvent) and getattr(event, "anchor", None) is not None:
             self.anchors.pop(event.anchor, None)
         return super().compose_node(parent, index)
@@ -136,7 +137,7 @@ class AnchorTolerantLoader(_AliasBound, yaml.SafeLoader):
 for _loader in (TolerantLoader, AnchorTolerantLoader):
     _loader.add_multi_constructor("!", _construct_unknown)
     _loader.add_multi_constructor("tag:", _construct_unknown)
-    _loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+    _loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
 class BoundedSafeLoader(_AliasBound, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -172,7 +173,7 @@ def too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
 def _split_documents(text: str) -> Iterator[tuple[int, str]]:
     """Split a multi-document stream at `---` lines, yielding (first line number, text),
     so that one broken document does not hide the others."""
-    start, buf = 1, []
+    start, buf = 1, list[str]()
     for lineno, line in enumerate(text.splitlines(keepends=True), start=1):
         marker = _DOC_START.match(line.rstrip("\r\n"))
         if marker or line.rstrip() == "...":

@@ -198,14 +198,14 @@ RETURN 19 AS step, 'config' AS area, 'the environment the running pod really has
 UNION
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
-// staged, with text evidence (as in why.cypher)
-MATCH (t)<-[:MANAGES*0..20]-(m)
-WITH DISTINCT t, m
-MATCH (m)-[:DEPENDS_ON*0..20]->(d)
-WITH DISTINCT t, m, d
-MATCH (d)-[:FROM_SOURCE*0..1]->(u)
+// from the cluster's failing root causes back to the target, with text evidence (as in
+// why.cypher: without a status snapshot nothing is walked)
 MATCH (s:LiveStatus)-[:STATUS_OF]->(u)
-WHERE s.status_root_cause
+WHERE s.status_root_cause AND s.cluster = t.cluster
+MATCH (d)-[:FROM_SOURCE*0..1]->(u)
+MATCH (m)-[:DEPENDS_ON*0..20]->(d)
+MATCH (t)<-[:MANAGES*0..20]-(m)
+WITH DISTINCT t, m, d, u, s
 WITH u, s, min(t.kind + '/' + t.name
        + CASE WHEN m.id = t.id THEN '' ELSE ' <-[MANAGES*]- ' + m.kind + '/' + m.name END
        + CASE WHEN d.id = m.id THEN '' ELSE ' -[DEPENDS_ON*]-> ' + d.kind + '/' + d.name END

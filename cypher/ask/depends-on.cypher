@@ -48,7 +48,11 @@ RETURN t.cluster AS cluster,
 UNION ALL
 MATCH (t:Workload)
 WHERE t.id IN $ids
-MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:DEPENDS_ON*1..20]->(d)
+// its Kustomizations first: from a bound start the embedded engine walks dependsOn from
+// them, not from every Kustomization (10x at 20,000 objects)
+MATCH (t)<-[:MANAGES]-(k:Kustomization)
+WITH t, k
+MATCH p = (t)<-[:MANAGES]-(k)-[:DEPENDS_ON*1..20]->(d)
 // a Kustomization that also applies the workload is listed above, at depth 0
 WHERE NOT EXISTS { MATCH (t)<-[:MANAGES]-(d) }
 WITH t, d, min(length(p)) - 1 AS depth, collect(p) AS evidence

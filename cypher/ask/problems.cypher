@@ -128,7 +128,9 @@ RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dangling se
 UNION ALL
 MATCH (c:Cluster)
 WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
-MATCH (x:Kustomization) WHERE x.repo = c.repo AND x.cluster = c.name
+// Only from the members of a cycle (kg load marks them: `dependency_cycle`), so a long
+// dependsOn chain is not expanded from each of its Kustomizations.
+MATCH (x:Kustomization) WHERE x.repo = c.repo AND x.cluster = c.name AND x.dependency_cycle
 // `back`, not (x) twice: the embedded engine returns such a path reversed, its
 // relationships pointing the wrong way. Neo4j matches trails (no relationship twice), the
 // embedded engine walks (round the cycle again): keep the paths whose relationships are
@@ -145,7 +147,7 @@ RETURN c.name AS cluster, 0 AS severity_order, 'error' AS severity, 'dependency 
 UNION ALL
 MATCH (c:Cluster)
 WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
-MATCH (x:HelmRelease) WHERE x.repo = c.repo AND x.cluster = c.name
+MATCH (x:HelmRelease) WHERE x.repo = c.repo AND x.cluster = c.name AND x.dependency_cycle
 MATCH p = (x)-[:DEPENDS_ON*1..20]->(back)  // as above
 WHERE back.id = x.id
 UNWIND relationships(p) AS step

@@ -67,6 +67,23 @@ WHERE (x:Kustomization OR x:HelmRelease)
 OPTIONAL MATCH s = (x)-[:FROM_SOURCE]->(:Source)
 RETURN p, s
 
+// query: failing
+// title: What is failing and why
+// about: After `kg status load` (or `--live`): every object the cluster reports failing
+// about: (not ready, stalled, suspended, absent), drawn with its live status (red: the
+// about: style colours the Failing label), and from each symptom the chain
+// about: (dependsOn, what applies it, its source) to the root cause that explains it.
+// about: Without a status snapshot this draws nothing: load one first.
+// param cluster: null
+// param repo: null
+MATCH p = (s:LiveStatus)-[:STATUS_OF]->(x)
+WHERE s.status_failing
+  AND ($cluster IS NULL OR s.cluster = $cluster)
+  AND ($repo IS NULL OR s.status_repo = $repo)
+OPTIONAL MATCH q = (x)-[:DEPENDS_ON|MANAGES|FROM_SOURCE*1..4]->(y)<-[:STATUS_OF]-(c:LiveStatus)
+WHERE c.status_root_cause AND NOT s.status_root_cause
+RETURN p, q
+
 // query: vault
 // title: Everything between Vault and a workload
 // about: How the workload named $name gets its secrets: the SecretProviderClass it

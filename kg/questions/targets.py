@@ -79,7 +79,13 @@ def resolve_target(store: QueryRunner, question: Question, text: str, cluster: s
                 cypher_files.text("lookup/targets.cypher"),
                 {"name": candidate.name, "namespace": candidate.namespace, "cluster": cluster, "repo": repo},
             )
-            rows += [r for r in found if candidate.label is None or label_of(r) == candidate.label]
+            # a LiveStatus is named after the object it is the status of, in its own repo property
+            found = [r for r in found if r.get("kind") != "LiveStatus"]
+            found += store.query(
+                cypher_files.text("lookup/live_status.cypher"),
+                {"name": candidate.name, "namespace": candidate.namespace, "cluster": cluster, "repo": repo},
+            )
+            rows += [r for r in found if candidate.label is None or candidate.label in (label_of(r), _live_label(r))]
         _raise_not_found(store, question, text, rows, cluster, repo)
     if question.single:
         by_label: dict[str, list[dict[str, Any]]] = {}
@@ -111,6 +117,16 @@ def _lookup(
     return [unique[i] for i in sorted(unique)]
 
 
+def _live_label(row: dict[str, Any]) -> str | None:
+    """The label of what a LiveStatus row is the status of (None for other rows)."""
+    return label_for_kind(str(row["status_kind"])) if row.get("status_kind") else None
+
+
+def _describe_command(row: dict[str, Any]) -> str:
+    namespace = f" -n {row['namespace']}" if row.get("namespace") else ""
+    return f"kubectl describe {str(row['status_kind']).lower()} {row['name']}{namespace}"
+
+
 def _describe(row: dict[str, Any]) -> str:
     scope = "/".join(p for p in (row.get("repo"), row.get("cluster")) if p)
     where = f"{row['namespace']}/" if row.get("namespace") else ""
@@ -120,6 +136,17 @@ def _describe(row: dict[str, Any]) -> str:
 def _raise_not_found(
     store: QueryRunner, question: Question, text: str, rows: list[dict[str, Any]], cluster: str | None, repo: str | None
 ) -> None:
+    live_only = [r for r in rows if r.get("status_drift") == "live only"]
+    if rows and len(live_only) == len(rows):
+        first = live_only[0]
+        where = f"{first['namespace']}/" if first.get("namespace") else ""
+        raise NotFound(
+            f"{text!r} is only in the cluster, not in the repository: {first['status_kind']} {where}{first['name']} "
+            f"in {first.get('cluster')} (status snapshot: {first.get('status_reason') or 'live only'}). kg has no "
+            f"repository graph to explain it (`kg ask problems` lists it as drift); look at it live: "
+            f"{first.get('status_next') or _describe_command(first)}",
+            candidates=rows,
+        )
     if rows:
         kinds = sorted({str(r.get("kind")) for r in rows})
         raise NotFound(

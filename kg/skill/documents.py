@@ -38,10 +38,15 @@ class DataFile:
         return f"schemas/{self.stem}.schema.json"
 
 
-def fetch(store: QueryRunner, repo: str, clusters: list[str] | None) -> dict[str, list[Row]]:
-    """Every export query's rows (parameters only; nothing user-typed in query text)."""
+def fetch(
+    store: QueryRunner, repo: str, clusters: list[str] | None, queries: Iterable[str] | None = None
+) -> dict[str, list[Row]]:
+    """Every export query's rows, or those named (parameters only; nothing user-typed in query text)."""
     params = {"repo": repo, "clusters": clusters}
-    return {name: store.query(cypher_files.text(f"export/{name}.cypher"), params) for name in QUERIES}
+    return {
+        name: store.query(cypher_files.text(f"export/{name}.cypher"), params)
+        for name in (QUERIES if queries is None else queries)
+    }
 
 
 def build(rows: Rows) -> dict[str, dict[str, Any]]:
@@ -416,6 +421,55 @@ def variable_substitution(rows: dict[str, list[Row]]) -> dict[str, Any]:
             for key, v in variables.items()
         },
     }
+
+
+# -- flux-resources.json's status (kg export --with-status) --------------------------
+def status_section(rows: Rows) -> dict[str, Any]:
+    """Per cluster: its status snapshot's time and counts, and every object it reports
+    failing or live-only (root causes first). Healthy objects are counted, not listed, so
+    the section stays small; it exists only when asked for (the nightly export is free of
+    status and stays byte-stable)."""
+    objects = group(rows["status_objects"], "cluster")
+    clusters = {}
+    for snap in rows["status_snapshots"]:
+        listed = sorted(
+            objects.get(snap["cluster"], []),
+            key=lambda o: (not o.get("root_cause"), text(o["kind"]), text(o.get("namespace")), text(o["name"])),
+        )
+        clusters[snap["cluster"]] = {
+            "snapshotAt": text(snap.get("snapshot_at")),
+            "source": text(snap.get("source")),
+            "counts": {
+                "objects": int(snap.get("objects") or 0),
+                "matched": int(snap.get("matched") or 0),
+                "liveOnly": int(snap.get("live_only") or 0),
+                "repoOnly": int(snap.get("repo_only") or 0),
+                "failing": int(snap.get("failing") or 0),
+            },
+            "objects": [
+                {
+                    "kind": text(o["kind"]),
+                    "namespace": text(o.get("namespace")),
+                    "name": text(o["name"]),
+                    "ready": text(o.get("ready")),
+                    "reason": text(o.get("reason")),
+                    "message": text(o.get("message")),
+                    "since": text(o.get("since")),
+                    "drift": text(o.get("drift")),
+                    "failing": bool(o.get("failing")),
+                    "rootCause": bool(o.get("root_cause")),
+                    "explainedBy": text(o.get("explained_by")),
+                    "cause": text(o.get("cause")),
+                    "next": text(o.get("next")),
+                    "appliedRevision": text(o.get("applied_revision")),
+                }
+                for o in listed
+            ],
+        }
+    return {"clusters": clusters}
+
+
+STATUS_QUERIES = ("status_snapshots", "status_objects")
 
 
 # -- the registry ----------------------------------------------------------------

@@ -364,6 +364,25 @@ def _render_problems(flux: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _live_status(flux: dict[str, Any]) -> str:
+    """With `kg export --with-status`: each cluster's snapshot time and its root causes
+    (the rest is in data/flux-resources.json `status`); nothing without it."""
+    clusters = flux.get("status", {}).get("clusters", {})
+    if not clusters:
+        return ""
+    lines = [
+        "\n**Live status** (from the status snapshots loaded when this was exported; `status` in data/flux-resources.json):\n"
+    ]
+    for cluster, snap in sorted(clusters.items()):
+        counts = snap["counts"]
+        causes = ", ".join(
+            f"{o['kind']} `{o['namespace']}/{o['name']}` ({o['reason']})" for o in snap["objects"] if o["rootCause"]
+        )
+        line = f"- `{cluster}` at {snap['snapshotAt']}: {counts['failing']} failing of {counts['objects']} objects"
+        lines.append(line + (f"; root causes: {causes}" if causes else ""))
+    return "\n".join(lines) + "\n"
+
+
 def _top_spc(spcs: dict[str, Any]) -> str | None:
     """The SecretProviderClass shown in samples and diagrams: the most used one."""
 
@@ -918,7 +937,7 @@ def _guide(docs: dict[str, Any], rows: dict[str, list[Row]], meta: dict[str, Any
         "flux_sample": sample({"kustomizations": flux_entries, "helmReleases": first_helm}, meta),
         "helm_table": _helm_table(flux["helmReleases"], limit),
         "flux_check_order": _flux_check_order(docs, hub),
-        "render_problems": _render_problems(flux),
+        "render_problems": _render_problems(flux) + _live_status(flux),
         "secret_counts": (
             f"{plural(c['spcs'], 'SecretProviderClass', 'SecretProviderClasses')}, {plural(c['external'], 'ExternalSecret')}, "
             f"{plural(c['stores'], 'SecretStore')}"

@@ -249,6 +249,11 @@ class EmbeddedStore(Store):
                     "the graph file was written by an older kg, without the live status tables: "
                     "load the repository again (`kg load REPO`)"
                 ) from None
+            if "Cannot find property" in str(exc):  # a column a newer kg declares (kg/schema.py)
+                raise DatabaseError(
+                    f"the graph file was written by another version of kg ({_first_line(exc)}): "
+                    "load the repository again (`kg load REPO`)"
+                ) from None
             raise DatabaseError(f"embedded engine: {_first_line(exc)}") from None
         columns = result.get_column_names()
         rows = []

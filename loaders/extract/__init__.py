@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from kg.graphdoc import GraphDoc
 from kg.schema import WORKLOAD_KINDS
 
@@ -9,7 +12,13 @@ from ..model import ClusterRender, LoadWarning, Rendered, api_group
 from .config import add_configmap, add_variables
 from .context import GENERATOR_KINDS, ClusterContext, logical_name
 from .external_secrets import ESO_GROUP, ESO_KINDS, add_external_secrets
-from .flux import add_flux_object, add_kustomizations, add_sources_without_objects
+from .flux import (
+    add_flux_object,
+    add_kustomizations,
+    add_sources_without_objects,
+    mark_dependency_cycles,
+    mark_tree_depths,
+)
 from .secrets import SPC_GROUP, add_secret, add_secret_provider_class, finish_secrets
 from .workloads import add_namespace, add_service, add_workload, link_calls, link_services
 
@@ -56,12 +65,20 @@ def extract_cluster(repo: str, cluster: ClusterRender, gd: GraphDoc) -> tuple[di
             )
             outcome = "other"
         stats[outcome] += 1
-    for step in (add_external_secrets, add_variables, link_services, link_calls, finish_secrets):
+    for step in (
+        add_external_secrets,
+        add_variables,
+        link_services,
+        link_calls,
+        finish_secrets,
+        mark_dependency_cycles,
+        mark_tree_depths,
+    ):
         _safely(ctx, step, *((ctx, external_secrets) if step is add_external_secrets else (ctx,)))
     return stats, ctx.warnings
 
 
-def _safely(ctx: ClusterContext, step, *args) -> None:
+def _safely(ctx: ClusterContext, step: Callable[..., object], *args: Any) -> None:
     """A linking pass that fails on odd input is reported, and the load goes on. Only
     the exception's type is shown: its text could quote input values."""
     try:

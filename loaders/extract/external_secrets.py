@@ -173,7 +173,7 @@ def _add_external_secret(ctx: ClusterContext, rendered: Rendered, stores: dict[s
         gd.add_rel("VIA", node, store_node)
     for store, key, rel_key, props in fetches:
         location = store.location(key) if store else None
-        if location is not None and (location.mount or location.path):
+        if store is not None and location is not None and (location.mount or location.path):
             gd.add_rel("FETCHES", node, vault_path_node(ctx, store.backend, location), rel_key=rel_key, **props)
     # the target's keys: the template's when it builds them, else one per data item
     keys = sorted(str(k) for k in as_dict(template.get("data"))) or sorted(

@@ -7,7 +7,16 @@ from typing import Any
 
 from ..helm import release_name
 from ..kustomize import OVERLAY_FIELDS
-from ..model import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, SOURCE_KINDS, FluxKustomization, Rendered, api_group, meta
+from ..model import (
+    FLUX_HELM_GROUP,
+    FLUX_SOURCE_GROUP,
+    SOURCE_KINDS,
+    FluxKustomization,
+    Rendered,
+    api_group,
+    as_dict,
+    meta,
+)
 from ..resourceset import is_resourceset
 from .context import ClusterContext, clip
 
@@ -28,7 +37,7 @@ def add_sources_without_objects(ctx: ClusterContext) -> None:
         namespace = meta(root).get("namespace") or "flux-system"
         name = meta(root).get("name") or "flux-system"
         kind = str(root.get("kind") or "GitRepository")
-        spec = root.get("spec") if isinstance(root.get("spec"), dict) else {}
+        spec = as_dict(root.get("spec"))
         ctx.gd.add_node(
             "Source",
             ctx.id(kind, namespace, name),
@@ -89,7 +98,7 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
     gd = ctx.gd
     spec = ks.spec
     ks_node = ("Kustomization", ctx.id("Kustomization", ks.namespace, ks.name))
-    source_ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
+    source_ref = as_dict(spec.get("sourceRef"))
     post_build = ks.post_build or {}
     depends = [d for d in spec.get("dependsOn") or [] if isinstance(d, dict) and d.get("name")]
     substitute_from = [s for s in post_build.get("substituteFrom") or [] if isinstance(s, dict)]
@@ -136,7 +145,7 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
         )
         gd.add_rel("FROM_SOURCE", ks_node, target)
     for ref in substitute_from:
-        kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
+        kind = str(ref["kind"]) if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
         name = str(ref.get("name") or "")
         target = gd.ref(
             kind, ctx.id(kind, ks.namespace, name), **ctx.base_props(kind=kind, name=name, namespace=ks.namespace)
@@ -168,7 +177,7 @@ def add_flux_object(ctx: ClusterContext, rendered: Rendered) -> bool:
 
 def _add_resourceset(ctx: ClusterContext, rendered: Rendered) -> None:
     """A Flux Operator ResourceSet: what it generates hangs below it (MANAGES)."""
-    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
+    spec = as_dict(rendered.obj.get("spec"))
     inputs_from = [r for r in spec.get("inputsFrom") or [] if isinstance(r, dict)]
     owner = f"ResourceSet/{ctx.namespace_of(rendered)}/{rendered.name}"
     # what it generated joins the output of the Kustomization applying it (loaders/render.py)
@@ -186,8 +195,8 @@ def _add_resourceset(ctx: ClusterContext, rendered: Rendered) -> None:
 
 
 def _add_source(ctx: ClusterContext, rendered: Rendered) -> None:
-    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
-    ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+    spec = as_dict(rendered.obj.get("spec"))
+    ref = as_dict(spec.get("ref"))
     ref_text = ", ".join(f"{k}={v}" for k, v in sorted(ref.items()) if isinstance(v, (str, int)))
     ctx.object_node(
         "Source",
@@ -198,6 +207,92 @@ def _add_source(ctx: ClusterContext, rendered: Rendered) -> None:
         source_type=spec.get("type"),
         interval=spec.get("interval"),
     )
+
+
+def mark_dependency_cycles(ctx: ClusterContext) -> None:
+    """Set `dependency_cycle` on every Kustomization and HelmRelease of the cluster whose
+    dependsOn leads back to itself (a strongly connected component of DEPENDS_ON with more
+    than one member, or a self-reference), so `kg ask problems` walks cycles only from
+    their members instead of expanding dependsOn from every object."""
+    gd = ctx.gd
+    edges: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    for rel in gd.rels.values():
+        if rel.type == "DEPENDS_ON" and rel.start.startswith(ctx.prefix + "/"):
+            edges.setdefault(rel.start, []).append(rel.end)
+            labels[rel.start], labels[rel.end] = rel.start_label, rel.end_label
+    for component in strongly_connected(edges):
+        if len(component) > 1 or component[0] in edges.get(component[0], []):
+            for node_id in component:
+                gd.add_node(labels[node_id], node_id, dependency_cycle=True)
+
+
+def mark_tree_depths(ctx: ClusterContext) -> None:
+    """Set `tree_depth` on every Kustomization, HelmRelease and ResourceSet of the cluster
+    (what applies or makes other objects): the fewest MANAGES hops from the cluster's root
+    Kustomization (0: the root). `kg ask trace` and `tree` read it instead of walking from
+    the root at question time."""
+    gd = ctx.gd
+    children: dict[str, list[str]] = {}
+    for rel in gd.rels.values():
+        if rel.type == "MANAGES" and rel.start.startswith(ctx.prefix + "/"):
+            children.setdefault(rel.start, []).append(rel.end)
+    roots = [rel.end for rel in gd.rels.values() if rel.type == "ROOT" and rel.start == ctx.prefix]
+    depth = dict.fromkeys(roots, 0)
+    frontier = list(roots)
+    while frontier:
+        following = []
+        for node_id in frontier:
+            for child in children.get(node_id, []):
+                if child not in depth:
+                    depth[child] = depth[node_id] + 1
+                    following.append(child)
+        frontier = following
+    for node_id, hops in depth.items():
+        node = gd.nodes.get(node_id)
+        if node is not None and node.label in ("Kustomization", "HelmRelease", "ResourceSet"):
+            gd.add_node(node.label, node_id, tree_depth=hops)
+
+
+def strongly_connected(edges: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components, iteratively (a dependsOn chain of
+    thousands must not hit Python's recursion limit); deterministic for sorted input."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges.get(root, []))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, targets = work[-1]
+            target = next(targets, None)
+            if target is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    components.append(sorted(component))
+            elif target not in index:
+                index[target] = low[target] = len(index)
+                stack.append(target)
+                on_stack.add(target)
+                work.append((target, iter(sorted(edges.get(target, [])))))
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+    return components
 
 
 def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
@@ -212,7 +307,7 @@ def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
 
 def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
     gd = ctx.gd
-    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
+    spec = as_dict(rendered.obj.get("spec"))
     namespace = ctx.namespace_of(rendered)
     chart_spec = ((spec.get("chart") or {}).get("spec") or {}) if isinstance(spec.get("chart"), dict) else {}
     source_ref = chart_spec.get("sourceRef") if isinstance(chart_spec.get("sourceRef"), dict) else None

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from ..model import Rendered
+from ..model import Rendered, as_dict
 from .context import ClusterContext, logical_name
 from .vault import backend_node, from_api_path, vault_path_node
 
@@ -97,9 +97,9 @@ def add_secret_provider_class(ctx: ClusterContext, rendered: Rendered) -> None:
     gd = ctx.gd
     obj = rendered.obj
     namespace = ctx.namespace_of(rendered)
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = as_dict(obj.get("spec"))
     provider = str(spec.get("provider") or "")
-    params = spec.get("parameters") if isinstance(spec.get("parameters"), dict) else {}
+    params = as_dict(spec.get("parameters"))
     objects = _provider_objects(ctx, rendered, provider, params)
     address = params.get("vaultAddress")
     mount_param = "vaultKubernetesMountPath" if params.get("vaultKubernetesMountPath") else "vaultAuthMountPath"

@@ -171,3 +171,72 @@ def test_blast_radius_of_a_failing_root_cause_marks_what_is_blocked_now(engines)
         assert not [r for r in questions.ask(store, "blast-radius", "HelmRelease/vault", repo=repo).rows
                     if r["impact"] == "blocked now (live)"]  # fmt: skip
     assert answers["neo4j"] == answers["embedded"]
+
+
+def test_tree_and_trace_show_what_the_cluster_reports(engines):
+    stores, repo, _ = engines
+    answers = {}
+    for engine, store in stores.items():
+        _load(store, repo, "helm-upgrade-failed")
+        tree = {
+            r["name"]: r["status"] for r in questions.ask(store, "tree", "Kustomization/flux-system", repo=repo).rows
+        }
+        assert tree["vault"].startswith("live: DependencyNotReady") or tree["vault"].startswith(
+            "live: HealthCheckFailed"
+        )
+        assert tree["runwhen-corestate"].startswith("live: DependencyNotReady"), engine
+        trace = questions.ask(store, "trace", "Deployment/corestate", repo=repo).rows
+        statuses = {r["kustomization"]: r["status"] for r in trace}
+        assert statuses["flux-system/flux-system"].startswith("live: ready at "), statuses
+        assert statuses["flux-system/runwhen-corestate"].startswith("live: DependencyNotReady"), statuses
+        answers[engine] = (tree, [json.dumps(r, sort_keys=True, default=str) for r in trace])
+        _load(store, repo, "drift")
+        tree = {
+            r["name"]: r["status"] for r in questions.ask(store, "tree", "Kustomization/flux-system", repo=repo).rows
+        }
+        assert tree["runwhen-runner-system"] == "live: not in the cluster"
+    assert answers["neo4j"] == answers["embedded"]
+
+
+def test_tree_and_trace_without_a_snapshot_stay_as_before(tmp_path):
+    from kg.loaders import load_repo
+    from kg.store import open_store
+
+    result = load_repo(EXAMPLE, repo_name="kgnostatus")
+    store = open_store("embedded", graph=str(tmp_path / "graph"))
+    store.write(result.graph, "kgnostatus", None, {"path": str(EXAMPLE)})
+    tree = questions.ask(store, "tree", "Kustomization/flux-system", repo="kgnostatus").rows
+    assert tree and not any(r["status"].startswith("live") for r in tree)
+    trace = questions.ask(store, "trace", "Deployment/corestate", repo="kgnostatus").rows
+    assert trace and {r["status"] for r in trace} == {"ok"}
+    store.close()
+
+
+def test_export_with_status_is_the_same_on_both_engines(engines):
+    from kg.export import build_files
+
+    stores, repo, _ = engines
+    files = {}
+    for engine, store in stores.items():
+        _load(store, repo, "git-fetch-failed")
+        files[engine] = build_files(store, repo, None, "2026-12-06T04:00:00Z", with_status=True)
+        status = json.loads(files[engine]["flux-infra-guide/data/flux-resources.json"])["status"]["clusters"][CLUSTER]
+        assert [(o["kind"], o["name"], o["reason"]) for o in status["objects"] if o["rootCause"]] == [
+            ("GitRepository", "flux-system", "GitOperationFailed")
+        ], engine
+        assert SECRET_VALUE not in json.dumps(files[engine])
+    assert files["neo4j"] == files["embedded"]
+
+
+def test_a_name_only_in_the_cluster_says_so_and_how_to_look_at_it(engines):
+    from kg.errors import NotFound
+
+    stores, repo, _ = engines
+    for engine, store in stores.items():
+        _load(store, repo, "drift")
+        for name in ("legacy-worker", "Deployment/legacy-worker"):
+            with pytest.raises(NotFound) as caught:
+                questions.ask(store, "why", name, repo=repo)
+            message = str(caught.value)
+            assert "is only in the cluster, not in the repository: Deployment legacy/legacy-worker" in message, engine
+            assert "kubectl describe deployment legacy-worker -n legacy" in message

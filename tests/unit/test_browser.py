@@ -16,7 +16,7 @@ from kg.cli import app
 from kg.schema import NODE_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED_TOPICS = {"service", "flux-tree", "vault", "depends-on"}
+REQUIRED_TOPICS = {"service", "flux-tree", "failing", "vault", "depends-on"}
 
 
 # -- style ----------------------------------------------------------------------------

@@ -251,3 +251,13 @@ def test_no_secret_value_is_recorded(tmp_path, example_repo):
     assert var.props["redacted"] is True and "value" not in var.props
     key = result.graph.nodes["repo:platform-cluster/ConfigKey/backend-services/papi-env-vars-cm/DB_URL"]
     assert key.props["value"] == "postgres://app:${db_password}@db:5432/app"
+
+
+def test_strongly_connected_finds_cycles_and_self_references_without_recursion():
+    from kg.loaders.extract.flux import strongly_connected
+
+    chain = {f"n{i}": [f"n{i + 1}"] for i in range(5000)}  # a long dependsOn chain: no cycle
+    assert all(len(c) == 1 for c in strongly_connected(chain))
+    cyclic = {"a": ["b"], "b": ["c"], "c": ["a", "d"], "d": ["d"], "e": ["a"]}
+    components = sorted(strongly_connected(cyclic))
+    assert ["a", "b", "c"] in components and ["d"] in components and ["e"] in components

@@ -124,3 +124,37 @@ def test_usage_errors(graph, tmp_path):
     broken.write_text("{ this: is: [not")
     bad = run("status", "load", str(broken), "--cluster", CLUSTER, "--graph", graph, "--engine", "embedded")
     assert bad.exit_code == 1 and "neither JSON nor YAML" in bad.output
+
+
+def test_export_with_status_adds_the_snapshot_to_flux_resources_only_when_asked(graph, tmp_path):
+    fresh = str(tmp_path / "graph")
+    assert run("load", str(EXAMPLE), "--graph", fresh, "--engine", "embedded", "--offline").exit_code == 0
+    refused = run("export", "--out", str(tmp_path / "none"), "--with-status", "--graph", fresh, "--engine", "embedded")
+    assert refused.exit_code == 1 and "no status snapshot is loaded" in refused.output
+    assert not (tmp_path / "none").exists()
+    snapshot = FIXTURES / "platform-helm-upgrade-failed.json"
+    loaded = run("status", "load", str(snapshot), "--cluster", CLUSTER, "--graph", fresh, "--engine", "embedded")
+    assert loaded.exit_code == 0, loaded.output
+    plain, with_status = tmp_path / "plain", tmp_path / "with-status"
+    for out, extra in ((plain, []), (with_status, ["--with-status"])):
+        result = run("export", "--out", str(out), *extra, "--graph", fresh, "--engine", "embedded")
+        assert result.exit_code == 0, result.output
+    data = "flux-infra-guide/data/flux-resources.json"
+    assert "status" not in json.loads((plain / data).read_text())  # the nightly export stays status-free
+    status = json.loads((with_status / data).read_text())["status"]["clusters"][CLUSTER]
+    assert status["snapshotAt"] and status["counts"]["failing"] == len([o for o in status["objects"] if o["failing"]])
+    causes = [(o["kind"], o["namespace"], o["name"], o["reason"]) for o in status["objects"] if o["rootCause"]]
+    assert causes == [("HelmRelease", "vault", "vault", "UpgradeFailed")]
+    assert status["objects"][0]["rootCause"]  # root causes first
+    blocked = {o["name"] for o in status["objects"] if o["reason"] == "DependencyNotReady"}
+    assert "runwhen-corestate" in blocked
+    skill = (with_status / "flux-infra-guide/SKILL.md").read_text()
+    assert f"- `{CLUSTER}` at " in skill and "HelmRelease `vault/vault` (UpgradeFailed)" in skill
+    assert "**Live status**" not in (plain / "flux-infra-guide/SKILL.md").read_text()
+    for name in ("services", "secrets-map", "configmaps"):
+        path = f"flux-infra-guide/data/{name}.json"
+        assert (plain / path).read_text() == (with_status / path).read_text()
+    checked = run(
+        "export", "--out", str(with_status), "--with-status", "--check", "--graph", fresh, "--engine", "embedded"
+    )
+    assert checked.exit_code == 0, checked.output

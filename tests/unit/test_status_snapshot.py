@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kg.errors import NotFound
 from kg.loaders import status as live_status
 from kg.loaders.status import Edges, GraphObject, SnapshotError, build_layer, read_bytes
 
@@ -171,3 +172,7 @@ def test_a_graph_file_from_before_the_status_layer_answers_as_without_a_snapshot
         assert not [r for r in ask(store, "problems", None).rows if "(live)" in r["problem"]]
         assert ask(store, "why", "Deployment/papi").rows == []
         assert store.status()["status_snapshots"] == []
+        with pytest.raises(NotFound, match="nothing named 'nothing-here'"):
+            ask(store, "where", "nothing-here")
+        with pytest.raises(NotFound, match="is a Kustomization"):
+            ask(store, "secrets", "Kustomization/flux-system")
