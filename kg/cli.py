@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kg import __version__
-from kg.config import chart_cache_dir
+from kg.config import chart_cache_dir, render_cache_dir
 from kg.errors import INTERRUPTED, KgError, UsageError, loader_errors
 
 if TYPE_CHECKING:
@@ -219,6 +219,8 @@ def _log_load(result: Any) -> None:
     does this."""
     log = logging.getLogger("kg.load")
     log.info("stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
+    if result.render_cache:
+        log.info("render cache: %s", ", ".join(f"{k} {v}" for k, v in result.render_cache.items()))
     for render in result.renders:
         for ks in render.kustomizations.values():
             log.debug(
@@ -322,6 +324,7 @@ def load(
                 charts=charts,
                 chart_cache=chart_cache_dir(connection.engine, connection.graph, connection.uri),
                 offline=offline,
+                render_cache=render_cache_dir(connection.engine, connection.graph, connection.uri),
             )
         _log_load(result)
         status(
@@ -355,6 +358,7 @@ def load(
                         for w in result.warnings
                     ],
                     "seconds": {k: round(v, 3) for k, v in {**result.timings, "total": total}.items()},
+                    "render_cache": result.render_cache,
                 },
                 indent=2,
             )
@@ -371,6 +375,9 @@ def load(
         typer.echo(f"{c.name}: entry point {c.entry_point}: {c.entry_file}")
         for hit in c.limits_hit:
             typer.echo(f"{c.name}: build stopped by a limit: {hit} (KG_BUILD_TIMEOUT, KG_BUILD_MEMORY_MB)")
+    if result.render_cache:
+        builds = result.render_cache["hits"] + result.render_cache["misses"]
+        typer.echo(f"render cache: {result.render_cache['hits']} of {builds} kustomize builds reused")
     counts = ", ".join(f"{label} {n}" for label, n in result.graph.counts().items())
     typer.echo(f"graph: {written['nodes']} nodes, {written['relationships']} relationships ({counts})")
     if result.warnings:
@@ -380,6 +387,209 @@ def load(
                 typer.echo(f"  {w}")
         else:
             typer.echo(f"{len(result.warnings)} warning(s): run with --warnings to list them")
+
+
+# -- diff ------------------------------------------------------------------------
+DIFF_FORMATS = ("markdown", "json", "table")
+LOAD_STAGES = ("discover", "render", "charts", "extract")
+
+
+def _load_side(path: Path, options: dict[str, Any]) -> Any:
+    """One side of `kg diff`, rendered (in a process of its own: see _load_sides)."""
+    from kg.loaders import load_repo
+
+    result = load_repo(path, **options)
+    result.renders = []  # the rendered objects stay here: the graph is what the diff reads
+    return result
+
+
+def _load_sides(paths: list[Path], options: dict[str, Any], labels: list[str]) -> list[Any]:
+    """Both sides rendered at once when there is more than one core: BASE in a process of
+    its own (rendering is mostly Python: threads would take turns), HEAD here. A side that
+    does not render is DiffFailed, naming it."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from kg.errors import DiffFailed
+
+    def failed(label: str, exc: KgError) -> KgError:
+        return exc if isinstance(exc, UsageError) else DiffFailed(f"{label}: {exc}")
+
+    if (os.cpu_count() or 1) < 2:
+        results = []
+        for path, label in zip(paths, labels):
+            try:
+                with loader_errors():
+                    results.append(_load_side(path, options))
+            except KgError as exc:
+                raise failed(label, exc) from None
+        return results
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        base = pool.submit(_load_side, paths[0], options)
+        try:
+            with loader_errors():
+                head = _load_side(paths[1], options)
+        except KgError as exc:
+            base.cancel()
+            raise failed(labels[1], exc) from None
+        try:
+            with loader_errors():
+                return [base.result(), head]
+        except KgError as exc:
+            raise failed(labels[0], exc) from None
+
+
+@app.command()
+@handle_errors
+def diff(
+    base: Annotated[
+        str,
+        typer.Argument(help="The side before: a git revision (origin/main, a commit) or a folder.", show_default=False),
+    ],
+    head: Annotated[
+        str | None,
+        typer.Argument(
+            help="The side after: a revision or a folder [default: the work tree, uncommitted changes included].",
+            show_default=False,
+        ),
+    ] = None,
+    directory: Annotated[
+        Path, typer.Option("--dir", "-C", help="The Flux repository (a folder of a git checkout) the revisions are of.")
+    ] = Path("."),
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="markdown (a pull-request comment), json or table [default: table on a terminal, markdown otherwise].",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 10 when a change matches one of these policies (comma-separated): any, removed, secrets, images, production-images, dependencies, cycles.",
+            show_default=False,
+        ),
+    ] = None,
+    production: Annotated[
+        str,
+        typer.Option(
+            "--production", help="A pattern of production cluster names: their image changes are looked at first."
+        ),
+    ] = r"(^|[-_.])(prod|production|prd)($|[-_.])",
+    impact: Annotated[
+        bool,
+        typer.Option("--impact/--no-impact", help="Each change's blast radius in HEAD (a temporary embedded graph)."),
+    ] = True,
+    impact_limit: Annotated[
+        int,
+        typer.Option(
+            "--impact-limit",
+            min=0,
+            help="At most this many changes get their impact (look-first ones before the others).",
+        ),
+    ] = 200,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", "-c", help="Only this cluster (repeatable): a name or a folder.")
+    ] = None,
+    entry: Annotated[
+        list[str] | None, typer.Option("--entry", "-e", help="Declare a cluster root, as for `kg load` (repeatable).")
+    ] = None,
+    repo_name: Annotated[
+        str | None, typer.Option("--repo-name", help="Name of the repository [default: the folder name].")
+    ] = None,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Render HelmRelease charts with helm.")] = True,
+    offline: Annotated[
+        bool, typer.Option("--offline", envvar="KG_OFFLINE", help="Render only the charts the chart cache holds.")
+    ] = False,
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            "--graph",
+            envvar="KG_GRAPH",
+            help="Its folder keeps the render cache and chart cache [default: .kg/graph]; no graph is written.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log on stderr (-v, -vv).")] = 0,
+) -> None:
+    """What a change to the Flux repository does, and what it can break, before it merges.
+
+    Renders both sides as `kg load` does (a revision is read with `git archive` into a
+    temporary folder: your checkout does not change) and compares them per cluster: Flux
+    objects, workloads field by field (images, replicas, resources, env, mounts, probes),
+    resolved configuration, secret lineage, dependsOn edges and cycles; each change with its
+    blast radius in HEAD. Exit 0: no change; 1: changes; 10: a --fail-on policy matched;
+    11: a side could not be rendered. Never shows a secret value."""
+    from kg.diff import POLICIES, compare, failed_policies
+    from kg.diff.output import Meta, print_table, to_json, to_markdown
+    from kg.diff.sides import materialize
+    from kg.errors import DIFF_CHANGES, POLICY_FAILED
+
+    chosen = fmt or ("table" if sys.stdout.isatty() else "markdown")
+    if chosen not in DIFF_FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(DIFF_FORMATS)}, not {chosen!r}")
+    policies = [p.strip() for p in (fail_on or "").split(",") if p.strip()]
+    unknown = [p for p in policies if p not in POLICIES]
+    if unknown:
+        raise UsageError(
+            f"--fail-on: unknown polic{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; known: {', '.join(POLICIES)}"
+        )
+    try:
+        import re
+
+        re.compile(production)
+    except re.error as exc:
+        raise UsageError(f"--production: not a pattern: {exc}") from None
+    if not directory.is_dir():
+        raise UsageError(f"--dir {directory}: not a folder")
+    name = repo_name or directory.resolve().name
+    options = {
+        "repo_name": name,
+        "clusters": cluster or None,
+        "entries": entry or None,
+        "charts": charts,
+        "chart_cache": chart_cache_dir(None, graph, None),
+        "offline": offline,
+        "render_cache": render_cache_dir(None, graph, None),
+    }
+    with _logging(verbose), contextlib.ExitStack() as stack:
+        sides = [stack.enter_context(materialize(spec, directory)) for spec in (base, head)]
+        graphs = list(zip(sides, _load_sides([s.path for s in sides], options, [s.label for s in sides])))
+        for side, result in graphs:
+            _log_load(result)
+            logging.getLogger("kg.diff").info(
+                "%s rendered in %.2f s", side.label, sum(v for k, v in result.timings.items() if k in LOAD_STAGES)
+            )
+        (base_side, base_result), (head_side, head_result) = graphs
+        started = time.perf_counter()
+        found = compare(base_result.graph, head_result.graph, production)
+        log = logging.getLogger("kg.diff")
+        log.info("compared in %.2f s: %d change(s)", time.perf_counter() - started, len(found.changes))
+        if impact and found.changes:
+            from kg.diff.impact import attach_impacts, scratch_graph
+
+            started = time.perf_counter()
+            with scratch_graph(head_result.graph, name) as store:
+                log.info("HEAD written into a temporary embedded graph in %.2f s", time.perf_counter() - started)
+                started = time.perf_counter()
+                found.impacts_skipped = attach_impacts(store, found, head_result.graph, impact_limit)
+                log.info("impact of %d change(s) in %.2f s", len(found.changes), time.perf_counter() - started)
+    failed = failed_policies(found, policies)
+    meta = Meta(base_side.label, head_side.label, name, tuple(failed))
+    if chosen == "json":
+        typer.echo(to_json(found, meta))
+    elif chosen == "markdown":
+        typer.echo(to_markdown(found, meta))
+    else:
+        from rich.console import Console
+
+        print_table(Console(), found, meta)
+    if failed:
+        raise typer.Exit(POLICY_FAILED)
+    if not found.empty:
+        raise typer.Exit(DIFF_CHANGES)
 
 
 # -- charts ----------------------------------------------------------------------

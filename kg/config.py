@@ -68,6 +68,14 @@ def chart_cache_dir(engine: str | None = None, graph: str | None = None, uri: st
     return Path(DEFAULT_GRAPH).parent / "charts"
 
 
+def render_cache_dir(engine: str | None = None, graph: str | None = None, uri: str | None = None) -> Path:
+    """Where kustomize builds are kept across loads (KG_RENDER_CACHE overrides it, in the
+    loaders): `render-cache/` beside the embedded graph file (./.kg/render-cache with Neo4j)."""
+    if resolve_engine(engine, uri) == "embedded":
+        return EmbeddedSettings.resolve(graph).path.parent / "render-cache"
+    return Path(DEFAULT_GRAPH).parent / "render-cache"
+
+
 def resolve_engine(engine: str | None = None, uri: str | None = None) -> str:
     """The engine to use: named (option or KG_ENGINE), else neo4j when an address is set."""
     chosen = (engine or os.environ.get("KG_ENGINE") or "").strip().lower()

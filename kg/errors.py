@@ -84,8 +84,17 @@ class NotFound(KgError):
         self.candidates = candidates or []  # the objects an ambiguous name may mean
 
 
-# Not an error class: Ctrl-C (KeyboardInterrupt) exits with this code
+class DiffFailed(KgError):
+    """`kg diff` could not render a side (a revision or folder that does not load): no verdict on the change."""
+
+    exit_code = 11
+
+
+# Not error classes: Ctrl-C (KeyboardInterrupt) exits with this code; `kg diff` exits 1
+# when the sides differ (as diff(1) does) and POLICY_FAILED when a --fail-on policy matched
 INTERRUPTED = 130
+DIFF_CHANGES = 1
+POLICY_FAILED = 10
 
 
 @contextlib.contextmanager
@@ -104,15 +113,19 @@ def loader_errors() -> Iterator[None]:
 # Every error, in the order README lists their meanings
 ERRORS: tuple[type[KgError], ...] = (
     KgError, NotFound, UsageError, DatabaseUnavailable, DatabaseAuthError,
-    DatabaseNotFound, DatabaseError, DatabaseReadOnly, ConnectionLost, DatabaseBusy,
+    DatabaseNotFound, DatabaseError, DatabaseReadOnly, ConnectionLost, DatabaseBusy, DiffFailed,
 )  # fmt: skip
 
 
 def exit_codes() -> list[tuple[int, str]]:
     """(code, meaning) of every exit code, from the errors' docstrings, 0 first."""
-    meanings: dict[int, list[str]] = {0: ["Success: answered, loaded, exported, or current (`kg export --check`)"]}
+    meanings: dict[int, list[str]] = {
+        0: ["Success: answered, loaded, exported, or current (`kg export --check`); `kg diff`: no change"]
+    }
     for cls in ERRORS:
         meanings.setdefault(cls.exit_code, []).append(" ".join((cls.__doc__ or cls.__name__).split()).rstrip("."))
+    meanings[DIFF_CHANGES].append("`kg diff`: the sides differ (not an error)")
+    meanings[POLICY_FAILED] = ["`kg diff --fail-on`: a change a policy forbids (removed objects, secret lineage, ...)"]
     meanings[INTERRUPTED] = ["Interrupted (Ctrl-C): a load in progress was rolled back"]
 
     def joined(parts: list[str]) -> str:

@@ -63,7 +63,9 @@ NODE_TYPES: dict[str, NodeType] = {
         ),
         NodeType(
             "Kustomization",
-            "A Flux Kustomization (kustomize.toolkit.fluxcd.io).",
+            "A Flux Kustomization (kustomize.toolkit.fluxcd.io); `overlay`: the spec fields that change its build "
+            "(patches, images, components, namePrefix/nameSuffix, commonMetadata) as JSON; `substitute`: its inline "
+            "postBuild.substitute as JSON.",
             (
                 "path",
                 "source_dir",
@@ -82,6 +84,8 @@ NODE_TYPES: dict[str, NodeType] = {
                 "render_error",
                 "external_source",
                 "resources",
+                "overlay",
+                "substitute",
                 "synthesized_by",
                 "dependency_cycle",
                 "tree_depth",
@@ -121,11 +125,16 @@ NODE_TYPES: dict[str, NodeType] = {
         ),
         NodeType(
             "Workload",
-            "Deployment, StatefulSet, DaemonSet, CronJob or Job (`kind`).",
+            "Deployment, StatefulSet, DaemonSet, CronJob or Job (`kind`). Per container (`container: ...`): "
+            "`container_resources` (requests and limits), `env` (literal values and where valueFrom reads), "
+            "`probes` (liveness, readiness, startup): what a change review compares field by field.",
             (
                 "images",
                 "containers",
                 "replicas",
+                "container_resources",
+                "env",
+                "probes",
                 "schedule",
                 "app",
                 "service",
@@ -429,6 +438,8 @@ PROPERTY_TYPES: dict[str, str] = {
             "remote_keys",
             "defined_in",
             "inputs_from",
+            "container_resources",
+            "probes",
         ),
         STRING_LIST,
     ),
@@ -453,7 +464,7 @@ PROPERTY_TYPES: dict[str, str] = {
     "status_kinds": STRING_LIST,
 }
 # The same name with another type on one label or relationship type
-OWN_PROPERTY_TYPES: dict[tuple[str, str], str] = {("USES", "env"): STRING_LIST}
+OWN_PROPERTY_TYPES: dict[tuple[str, str], str] = {("USES", "env"): STRING_LIST, ("Workload", "env"): STRING_LIST}
 REL_COMMON_PROPERTIES = ("rel_key", "load_tag")
 
 

@@ -25,6 +25,7 @@ from .kustomize import kustomize_command
 from .model import ClusterRender, LoadWarning
 from .releases import render_releases
 from .render import default_workers, render_clusters
+from .render_cache import RenderCache, open_cache
 
 __all__ = ["LoadResult", "LoadError", "load_repo", "pull_charts", "discover_clusters"]
 
@@ -62,6 +63,7 @@ class LoadResult:
     git_commit_time: str = ""
     git_subdir: str = ""  # the repository's folder relative to the top of its git checkout ("." at the top)
     git_remote: str = ""  # the checkout's remote URL (credentials removed), "" when none
+    render_cache: dict[str, int] = field(default_factory=dict)  # hits, misses, stored, pruned
 
 
 def _git(path: Path, *args: str) -> str:
@@ -137,17 +139,20 @@ def load_repo(
     charts: bool = True,
     chart_cache: Path | None = None,
     offline: bool | None = None,
+    render_cache: Path | None = None,
 ) -> LoadResult:
     """Render every cluster of the repository (or the named ones) and extract its graph.
     `entries` (`PATH` or `PATH=CLUSTER`) declare the roots instead of discovering them.
     `charts`: render HelmReleases with helm (the chart cache is `chart_cache`, else
     KG_CHART_CACHE, else ~/.cache/flux-kg/charts; `offline` renders only what it holds;
-    None: KG_OFFLINE=1 says so).
+    None: KG_OFFLINE=1 says so). `render_cache`: the folder of kustomize builds kept across
+    loads (loaders/render_cache.py; KG_RENDER_CACHE overrides it, `off` disables it).
     `progress` receives short status lines while rendering (for a terminal display)."""
     path = Path(path)
     repo = repo_name or path.resolve().name
     timings: dict[str, float] = {}
-    found, renders, warnings = _render(path, repo, clusters, entries, progress, timings)
+    cache = open_cache(render_cache)
+    found, renders, warnings = _render(path, repo, clusters, entries, progress, timings, cache)
     by_name = {e.name: e for e in found}
 
     start = time.perf_counter()
@@ -164,7 +169,10 @@ def load_repo(
             chart_warnings[render.name] = render_releases(render, path, renderer)
         timings["helm"] = renderer.helm_seconds
     timings["charts"] = time.perf_counter() - start
-    return _extract(path, repo, renders, by_name, warnings, chart_warnings, timings)
+    result = _extract(path, repo, renders, by_name, warnings, chart_warnings, timings)
+    if cache is not None:
+        result.render_cache = dict(cache.stats(), pruned=cache.prune())
+    return result
 
 
 def pull_charts(
@@ -193,6 +201,7 @@ def _render(
     entries: list[str] | None,
     progress: Progress | None,
     timings: dict[str, float],
+    cache: RenderCache | None = None,
 ):
     """The clusters' entry points and their rendered Kustomization trees."""
     if not path.is_dir():
@@ -215,7 +224,7 @@ def _render(
 
     start = time.perf_counter()
     renders: list[ClusterRender] = []
-    for render, stage_timings in render_clusters(found, path, progress=progress):
+    for render, stage_timings in render_clusters(found, path, progress=progress, cache=cache):
         renders.append(render)
         for stage, seconds in stage_timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds

@@ -18,6 +18,7 @@ the same in a private workspace:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import queue
 import re
@@ -35,6 +36,8 @@ import yaml
 
 from .limits import BuildLimits, LimitHit, interrupts_kill_children, run_bounded
 from .model import LoadWarning
+from .render_cache import FORMAT as CACHE_FORMAT
+from .render_cache import RenderCache, decode_build, encode_build, tool_version
 from .yamlio import (
     ALIAS_REFUSED,
     ExcessiveAliasing,
@@ -415,8 +418,17 @@ class Tree:
 class Workspace:
     """The prepared source trees of one cluster, with one copy per parallel worker."""
 
-    def __init__(self, repo_root: Path, ignore: str | None = None, workers: int = 1, limits: BuildLimits | None = None):
+    def __init__(
+        self,
+        repo_root: Path,
+        ignore: str | None = None,
+        workers: int = 1,
+        limits: BuildLimits | None = None,
+        cache: RenderCache | None = None,
+    ):
         self.repo_root = repo_root.resolve()
+        self.render_cache = cache  # builds kept across loads (loaders/render_cache.py)
+        self._file_hashes: dict[str, str] = {}
         # every kustomize run is bounded (KG_BUILD_TIMEOUT, KG_BUILD_MEMORY_MB): one hostile
         # file must not hang the load; the builds a limit stopped are listed for the summary
         limit_problems: list[str] = []
@@ -556,12 +568,24 @@ class Workspace:
         refused = self._refuse_aliasing(tree, tree_root, directory, content, created, warnings)
         if refused:
             return BuildResult([], warnings, f"not run: it reads {refused}, {ALIAS_REFUSED}")
+        cache_key = self._cache_key(tree_root, directory, rel_dir, content, created) if tree_name == REPO_TREE else None
+        # the warnings so far are this run's (file checks, the generated kustomization); the
+        # cache keeps those of the build itself
+        checked = len(warnings)
+        if cache_key is not None and self.render_cache is not None:
+            entry = self.render_cache.get(cache_key)
+            if entry is not None:
+                objects, cached_warnings, error = decode_build(entry)
+                return BuildResult(objects, warnings + cached_warnings, error)
         try:
             kfile.write_text(yaml.safe_dump(content, sort_keys=False))
             result = self._run(copy, tree, directory, rel_dir, warnings)
             # a build stopped by a limit is not retried file by file: that would multiply the wait
             if created and result.error and not result.limit_hit:
                 result = self._without_unbuildable(copy, tree, directory, rel_dir, kfile, content, warnings) or result
+            if cache_key is not None and self.render_cache is not None and not result.limit_hit:
+                built = result.warnings[checked:] if result.warnings is warnings else result.warnings
+                self.render_cache.put(cache_key, encode_build(result.objects, built, result.error))
             return result
         finally:
             if created:
@@ -634,6 +658,46 @@ class Workspace:
             source_file, generator = _pop_origin(obj, rel_dir)
             out.append((obj, source_file if "//" in source_file else tree.repo_path(source_file), generator))
         return BuildResult(out, warnings, "", seconds)
+
+    # -- the render cache's key ----------------------------------------------------------
+    def _cache_key(
+        self, tree_root: Path, directory: Path, rel_dir: str, content: dict[str, Any], created: bool
+    ) -> str | None:
+        """What decides the build's output, hashed (loaders/render_cache.py); None: no cache."""
+        if self.render_cache is None:
+            return None
+        try:
+            files = build_inputs(tree_root, directory, content, generated=created)
+            digest = hashlib.sha256()
+            for part in (
+                CACHE_FORMAT,
+                tool_version(tuple(kustomize_command()), self._version_output),
+                rel_dir,
+                str(created),
+                yaml.safe_dump(content, sort_keys=True),
+            ):
+                digest.update(part.encode() + b"\0")
+            for rel in sorted(files):
+                digest.update(rel.encode() + b"\0" + self._file_hash(tree_root, rel).encode() + b"\0")
+            return digest.hexdigest()
+        except (OSError, ValueError, yaml.YAMLError, RecursionError):
+            return None
+
+    def _version_output(self, args: list[str]) -> str:
+        """`kustomize version`, bounded like every build (a hung tool must not hang kg)."""
+        proc = run_bounded(args, None, min(30.0, self.limits.timeout_s or 30.0), self.limits.memory_mb)
+        if proc.interrupted:
+            raise KeyboardInterrupt
+        return proc.stdout if proc.returncode == 0 and not proc.limit_hit else f"(no version: exit {proc.returncode})"
+
+    def _file_hash(self, tree_root: Path, rel: str) -> str:
+        """A file's content hash, once per load (every worker copy holds the same files;
+        a build hashes before it writes its own kustomization)."""
+        found = self._file_hashes.get(rel)
+        if found is None:
+            found = hashlib.sha256((tree_root / rel).read_bytes()).hexdigest()
+            self._file_hashes[rel] = found
+        return found
 
     # -- what a build reads: refused before kustomize runs ------------------------------
     def _refuse_aliasing(
@@ -771,6 +835,60 @@ def kustomization_inputs(content: dict[str, Any]) -> tuple[list[str], list[str]]
             for values_file in _as_list(chart.get("additionalValuesFiles")):
                 add(values_file)
     return paths, inline
+
+
+def generator_inputs(content: dict[str, Any]) -> list[str]:
+    """The files configMapGenerator/secretGenerator entries read (`files`, `envs`, `env`)."""
+    paths = []
+    for field_name in ("configMapGenerator", "secretGenerator"):
+        for generator in _as_list(content.get(field_name)):
+            if not isinstance(generator, dict):
+                continue
+            entries = _as_list(generator.get("files")) + _as_list(generator.get("envs")) + [generator.get("env")]
+            for entry in entries:
+                if isinstance(entry, str) and entry.strip() and not _REMOTE.search(entry.strip()):
+                    paths.append(entry.split("=", 1)[-1].strip())
+    return paths
+
+
+def build_inputs(tree_root: Path, directory: Path, content: dict[str, Any], generated: bool = False) -> set[str]:
+    """Every file (tree-relative) a build of `directory` with this kustomization can read:
+    every file of each folder it reaches, and each file it names; for a generated
+    kustomization, every file below the folder (Flux's generator walks it). Generous on
+    purpose: a file too many costs a rebuild, a file too few a stale answer."""
+    root = Path(os.path.normpath(tree_root))
+    files: set[str] = set()
+    if generated:
+        for folder, _dirs, names in os.walk(directory):
+            files.update(_rel(Path(folder) / name, root) for name in names)
+    visited: set[Path] = set()
+    pending: list[tuple[Path, dict[str, Any]]] = [(Path(os.path.normpath(directory)), content)]
+    while pending:
+        here, kustomization = pending.pop()
+        if here in visited:
+            continue
+        visited.add(here)
+        with os.scandir(here) as entries:
+            for entry in entries:
+                if entry.is_file():
+                    files.add(_rel(Path(entry.path), root))
+        paths, _ = kustomization_inputs(kustomization)
+        for entry in paths + generator_inputs(kustomization):
+            target = Path(os.path.normpath(here / entry))
+            if not target.is_relative_to(root):
+                continue  # outside: refused when prepared
+            if target.is_dir():
+                kfile = find_kustomization_file(target)
+                nested: Any = {}
+                if kfile is not None:
+                    try:
+                        nested = safe_load(kfile.read_text(encoding="utf-8", errors="replace"))
+                    except (yaml.YAMLError, ExcessiveAliasing):
+                        nested = {}  # kustomize fails on it: the file itself is in the key
+                pending.append((target, nested if isinstance(nested, dict) else {}))
+            elif target.is_file():
+                files.add(_rel(target, root))
+    return files
 
 
 def _as_list(value: Any) -> list[Any]:

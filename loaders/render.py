@@ -438,10 +438,11 @@ def substitution_disabled(obj: dict[str, Any]) -> bool:
     return False
 
 
-def render_clusters(entries: list[ClusterEntry], repo_root, workers: int | None = None, progress=None):
+def render_clusters(entries: list[ClusterEntry], repo_root, workers: int | None = None, progress=None, cache=None):
     """Render clusters, yielding (render, stage timings) per cluster. Clusters whose root
     sources are packed alike (same `spec.ignore`) share one prepared workspace, so the
-    repository is copied once and a path built for one cluster is not built again."""
+    repository is copied once and a path built for one cluster is not built again.
+    `cache`: a RenderCache (loaders/render_cache.py) keeping builds across loads."""
     groups: dict[str | None, list[ClusterEntry]] = {}
     for entry in entries:
         ignore = str(((entry.git_repository or {}).get("spec") or {}).get("ignore") or "") or None
@@ -450,7 +451,7 @@ def render_clusters(entries: list[ClusterEntry], repo_root, workers: int | None 
         if progress:
             progress(f"preparing the source for {', '.join(e.name for e in group)}")
         started = time.perf_counter()
-        with Workspace(repo_root, ignore=ignore, workers=workers or default_workers()) as workspace:
+        with Workspace(repo_root, ignore=ignore, workers=workers or default_workers(), cache=cache) as workspace:
             prepared = time.perf_counter() - started
             for entry in group:
                 kustomize_before = workspace.kustomize_seconds

@@ -24,11 +24,14 @@ CORPORA = Path(os.environ.get("KG_CORPORA", PROJECT_ROOT.parent / "shared" / "co
 def charts_offline(tmp_path_factory):
     """Loads in tests render charts offline from an empty cache of their own: the same
     answers with or without a network (the example's and the corpora's charts live on
-    the internet; one warning per chart source says they were not rendered). The Helm
+    the internet; one warning per chart source says they were not rendered). The render
+    cache is the session's own too. The Helm
     tests serve real chart repositories on loopback and turn this off."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KG_OFFLINE", "1")
         patch.setenv("KG_CHART_CACHE", str(tmp_path_factory.mktemp("chart-cache")))
+        # kustomize builds kept for this session only, never in the working folder's .kg/
+        patch.setenv("KG_RENDER_CACHE", str(tmp_path_factory.mktemp("render-cache")))
         yield
 
 

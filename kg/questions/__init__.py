@@ -30,12 +30,12 @@ parameters; user input never reaches query text.
 
 from __future__ import annotations
 
-from kg.questions.answer import TARGET_MATCH, Answer, ask, bind_target_label, tree_order
+from kg.questions.answer import TARGET_MATCH, Answer, ask, ask_ids, bind_target_label, tree_order
 from kg.questions.catalogue import Question, catalogue
 from kg.questions.render import render
 from kg.questions.targets import Target, TargetSpec, parse_target, resolve_target
 
 __all__ = [
     "TARGET_MATCH", "Answer", "Question", "Target", "TargetSpec",
-    "ask", "bind_target_label", "catalogue", "parse_target", "render", "resolve_target", "tree_order",
+    "ask", "ask_ids", "bind_target_label", "catalogue", "parse_target", "render", "resolve_target", "tree_order",
 ]  # fmt: skip

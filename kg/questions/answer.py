@@ -97,6 +97,20 @@ def ask(
         params["ids"] = resolved.ids
         if not store.labels_bind_properties:
             text = bind_target_label(question.file, resolved.labels)
+    return _answer(store, question, params, text, resolved)
+
+
+def ask_ids(store: Store, name: str, ids: list[str], label: str) -> Answer:
+    """A question about objects known by id (all of one label), as `kg ask` answers it about a
+    NAME that resolves to them: `kg diff` asks blast-radius about each changed object."""
+    question = catalogue()[name]
+    text = None if store.labels_bind_properties else bind_target_label(question.file, {label})
+    return _answer(store, question, {"cluster": None, "repo": None, "ids": ids}, text, None)
+
+
+def _answer(
+    store: Store, question: Question, params: dict[str, Any], text: str | None, resolved: Target | None
+) -> Answer:
     rows = run_cypher.run(store, question.file, params, text)
     if question.segments:
         for row in rows:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..helm import release_name
+from ..kustomize import OVERLAY_FIELDS
 from ..model import (
     FLUX_HELM_GROUP,
     FLUX_SOURCE_GROUP,
@@ -76,6 +77,23 @@ def add_kustomizations(ctx: ClusterContext) -> None:
             )
 
 
+def _compact_json(value: Any) -> str | None:
+    """postBuild.substitute as compact JSON (inline values: never a Secret's)."""
+    if not isinstance(value, dict) or not value:
+        return None
+    return clip(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str), MAX_VALUES_CHARS)
+
+
+def overlay_of(spec: dict[str, Any]) -> str | None:
+    """The CR fields that change its build (patches, images, components, namePrefix, ...) as compact JSON."""
+    fields = {k: spec[k] for k in OVERLAY_FIELDS if spec.get(k) and k != "targetNamespace"}
+    return (
+        clip(json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str), MAX_VALUES_CHARS)
+        if fields
+        else None
+    )
+
+
 def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
     gd = ctx.gd
     spec = ks.spec
@@ -104,6 +122,8 @@ def _add_kustomization(ctx: ClusterContext, ks: FluxKustomization) -> None:
         render_error=ks.render_error,
         external_source=ks.external_source or None,
         resources=len(ks.objects),
+        overlay=overlay_of(spec),
+        substitute=_compact_json(post_build.get("substitute")),
         root=not ks.parent,
         synthesized_by=ctx.cluster.entry_point if not ks.parent and ctx.cluster.assumed_root else None,
     )

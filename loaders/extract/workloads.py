@@ -4,12 +4,13 @@ and the individual ConfigMap keys it reads."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..model import Rendered, as_dict
-from .context import ClusterContext, labels_of, pairs
+from .context import ClusterContext, clip, labels_of, pairs
 
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 SERVICE_LABEL_KEYS = ("app", "app.kubernetes.io/name", "k8s-app", "name")
@@ -120,8 +121,66 @@ def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
         ),
         pod_labels=pairs(pod_labels),
         label_selector=_label_selector(spec, pod_labels),
+        container_resources=container_resources(containers),
+        env=container_env(containers),
+        probes=container_probes(containers),
     )
     _add_pod_references(ctx, node, namespace, pod_spec, containers)
+
+
+# a literal env value kept for a change review: clipped, never a Secret's (those are references)
+MAX_ENV_CHARS = 256
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def _compact(value: Any) -> str:
+    """A field's value on one line, keys sorted: `{"httpGet":{"path":"/healthz","port":8080}}`."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def container_resources(containers: list[dict[str, Any]]) -> list[str]:
+    """`container: requests cpu=100m memory=128Mi; limits memory=256Mi` per container that sets any."""
+    out = []
+    for c in containers:
+        resources = as_dict(c.get("resources"))
+        parts = [
+            f"{part} " + " ".join(f"{k}={v}" for k, v in sorted(as_dict(resources.get(part)).items()))
+            for part in ("requests", "limits")
+            if as_dict(resources.get(part))
+        ]
+        if parts:
+            out.append(f"{c.get('name')}: " + "; ".join(parts))
+    return out
+
+
+def container_env(containers: list[dict[str, Any]]) -> list[str]:
+    """`container: NAME=value` for a literal value (as applied, clipped), `container: NAME <- secretKeyRef
+    name/key` (or configMapKeyRef, fieldRef, ...) for one read from elsewhere: never a Secret's value."""
+    out = []
+    for c in containers:
+        for env in c.get("env") or []:
+            env = as_dict(env)
+            if not env.get("name"):
+                continue
+            value_from = as_dict(env.get("valueFrom"))
+            if value_from:
+                (source, ref), *_ = sorted(value_from.items())
+                ref = as_dict(ref)
+                target = "/".join(str(ref[k]) for k in ("name", "key", "fieldPath", "resource") if ref.get(k))
+                out.append(f"{c.get('name')}: {env['name']} <- {source} {target}".rstrip())
+            else:
+                out.append(f"{c.get('name')}: {env['name']}={clip(str(env.get('value') or ''), MAX_ENV_CHARS)}")
+    return out
+
+
+def container_probes(containers: list[dict[str, Any]]) -> list[str]:
+    """`container: livenessProbe {...}` per probe, its fields compact and sorted."""
+    return [
+        f"{c.get('name')}: {probe} {_compact(c[probe])}"
+        for c in containers
+        for probe in PROBES
+        if isinstance(c.get(probe), dict)
+    ]
 
 
 def _ref(ctx: ClusterContext, kind: str, namespace: str, name: str) -> tuple[str, str]:
