@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.graphdoc import GraphDoc
 
-from .discover import discover_clusters, entry_for_path
+from .discover import ClusterEntry, discover_clusters, entry_for_path
 from .extract import extract_cluster
 from .flux_operator import HOW_ENTRY
 from .kustomize import kustomize_command
@@ -26,6 +27,9 @@ from .model import ClusterRender, LoadWarning
 from .releases import render_releases
 from .render import default_workers, render_clusters
 from .render_cache import RenderCache, open_cache
+
+if TYPE_CHECKING:
+    from .helm import ChartPull
 
 __all__ = ["LoadResult", "LoadError", "load_repo", "pull_charts", "discover_clusters"]
 
@@ -92,7 +96,7 @@ def git_location(path: Path) -> tuple[str, str]:
     return (subdir if inside else "."), remote
 
 
-def _select(path: Path, repo: str, entries: list, wanted: list[str]) -> list:
+def _select(path: Path, repo: str, entries: list[ClusterEntry], wanted: list[str]) -> list[ClusterEntry]:
     """--cluster values: cluster names, or folders of the repository (rule 3 of discover)."""
     by_name = {e.name: e for e in entries}
     chosen = []
@@ -108,7 +112,7 @@ def _select(path: Path, repo: str, entries: list, wanted: list[str]) -> list:
     return list({e.name: e for e in chosen}.values())
 
 
-def _declared(path: Path, repo: str, entries: list[str]) -> list:
+def _declared(path: Path, repo: str, entries: list[str]) -> list[ClusterEntry]:
     """--entry PATH[=CLUSTER] values: roots declared by the user, nothing discovered."""
     chosen = []
     for value in entries:
@@ -182,7 +186,7 @@ def pull_charts(
     entries: list[str] | None = None,
     chart_cache: Path | None = None,
     progress: Progress | None = None,
-):
+) -> list[ChartPull]:
     """Fill the chart cache with every chart the repository's HelmReleases use (`kg charts
     pull`), so a later `kg load --offline` renders them. Returns one ChartPull per chart."""
     from .helm import HelmRenderer, find_helm
@@ -202,14 +206,14 @@ def _render(
     progress: Progress | None,
     timings: dict[str, float],
     cache: RenderCache | None = None,
-):
+) -> tuple[list[ClusterEntry], list[ClusterRender], list[LoadWarning]]:
     """The clusters' entry points and their rendered Kustomization trees."""
     if not path.is_dir():
         raise LoadError(f"{path}: not a directory")
     kustomize_command()  # fail early and clearly when kustomize is missing
     start = time.perf_counter()
     if entries:
-        found, warnings = _declared(path, repo, entries), []
+        found, warnings = _declared(path, repo, entries), list[LoadWarning]()
     else:
         found, warnings = discover_clusters(path, repo)
     if clusters:
@@ -236,7 +240,7 @@ def _extract(
     path: Path,
     repo: str,
     renders: list[ClusterRender],
-    by_name: dict,
+    by_name: dict[str, ClusterEntry],
     warnings: list[LoadWarning],
     chart_warnings: dict[str, list[LoadWarning]],
     timings: dict[str, float],

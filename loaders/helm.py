@@ -42,6 +42,7 @@ from .charts import (
     read_chart_file,
     run_command,
 )
+from .model import as_dict
 from .yamlio import dump, load_documents
 
 HELM_GROUP = "helm.toolkit.fluxcd.io"
@@ -219,7 +220,7 @@ class _SetParser:
 
     def _until(self, stops: str) -> tuple[str, str | None]:
         """Characters up to one of `stops` (consumed; None at the end), with escapes."""
-        out = []
+        out: list[str] = []
         while self.pos < len(self.text):
             ch = self.text[self.pos]
             self.pos += 1
@@ -607,7 +608,7 @@ def _set_metadata(objects: list[tuple[dict[str, Any], str]], field_name: str, en
         md = obj.setdefault("metadata", {})
         if not isinstance(md, dict):
             continue
-        current = md.get(field_name) if isinstance(md.get(field_name), dict) else {}
+        current = as_dict(md.get(field_name))
         md[field_name] = {**current, **{str(k): str(v) for k, v in entries.items()}}
 
 

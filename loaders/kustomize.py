@@ -35,7 +35,7 @@ import pathspec
 import yaml
 
 from .limits import BuildLimits, LimitHit, interrupts_kill_children, run_bounded
-from .model import LoadWarning
+from .model import LoadWarning, as_dict
 from .render_cache import FORMAT as CACHE_FORMAT
 from .render_cache import RenderCache, decode_build, encode_build, tool_version
 from .yamlio import (
@@ -206,7 +206,9 @@ def _offline_generator_entry(
         return False
     changed = False
     files = entry.get("files")
-    for i, item in enumerate(files if isinstance(files, list) else []):
+    if not isinstance(files, list):
+        files = []
+    for i, item in enumerate(files):
         if not isinstance(item, str):
             continue
         key, sep, path = item.partition("=")
@@ -452,7 +454,7 @@ class Workspace:
             self._copies.append(copy)
         for copy in self._copies:
             self._slots.put(copy)
-        self._cache: dict[tuple, Future] = {}
+        self._cache: dict[tuple[str, str, str], Future[BuildResult]] = {}
         self._cache_lock = threading.Lock()
         self.kustomize_seconds = 0.0
         # (tree, tree-relative file) -> the aliasing refusal of a file builds read, or None;
@@ -502,10 +504,11 @@ class Workspace:
         twice (same tree, path and overlay) runs once."""
         key = (tree, rel_dir, yaml.safe_dump({k: flux_spec.get(k) for k in OVERLAY_FIELDS}, sort_keys=True))
         with self._cache_lock:
-            future = self._cache.get(key)
-            owner = future is None
+            known = self._cache.get(key)
+            owner = known is None
+            future: Future[BuildResult] = Future() if known is None else known
             if owner:
-                future = self._cache[key] = Future()
+                self._cache[key] = future
         if owner:
             slot = self._slots.get()
             try:
@@ -523,11 +526,11 @@ class Workspace:
         directory = tree_root / rel_dir
         if not directory.is_dir():
             return BuildResult([], warnings, f"path not found: {tree.repo_path(rel_dir) if rel_dir else '.'}")
-        kfile = find_kustomization_file(directory)
-        created = kfile is None
-        original = None if created else kfile.read_bytes()
+        found = find_kustomization_file(directory)
+        created = found is None
+        kfile = directory / "kustomization.yaml" if found is None else found
+        original = b"" if created else kfile.read_bytes()
         if created:
-            kfile = directory / "kustomization.yaml"
             resources, gen_warnings = generate_resources(directory, tree_root)
             warnings.extend(LoadWarning(tree.repo_path(w.file), w.line, w.reason) for w in gen_warnings)
             content: dict[str, Any] = {
@@ -873,8 +876,8 @@ def build_inputs(tree_root: Path, directory: Path, content: dict[str, Any], gene
                 if entry.is_file():
                     files.add(_rel(Path(entry.path), root))
         paths, _ = kustomization_inputs(kustomization)
-        for entry in paths + generator_inputs(kustomization):
-            target = Path(os.path.normpath(here / entry))
+        for referenced in paths + generator_inputs(kustomization):
+            target = Path(os.path.normpath(here / referenced))
             if not target.is_relative_to(root):
                 continue  # outside: refused when prepared
             if target.is_dir():
@@ -929,8 +932,8 @@ def clean_error(stderr: str, copy: Path, tree: Tree) -> str:
 
 def _pop_origin(obj: dict[str, Any], rel_dir: str) -> tuple[str, str]:
     """Read and remove kustomize's origin annotation: (tree-relative file, generator kind)."""
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
+    metadata = as_dict(obj.get("metadata"))
+    annotations = as_dict(metadata.get("annotations"))
     origin_text = annotations.pop(ORIGIN_ANNOTATION, None)
     if "annotations" in metadata and not annotations:
         del metadata["annotations"]
@@ -1010,7 +1013,7 @@ def apply_flux_spec(content: dict[str, Any], spec: dict[str, Any]) -> None:
             content.setdefault("patchesJson6902", []).append(
                 {"target": patch.get("target"), "patch": yaml.safe_dump(patch.get("patch"))}
             )
-    images = content.setdefault("images", []) if spec.get("images") else None
+    images: list[Any] = content.setdefault("images", []) if spec.get("images") else []
     for image in spec.get("images") or []:
         if not isinstance(image, dict):
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def _values_lookup(objects: list[Rendered]) -> ValuesLookup:
     return lookup
 
 
-def _chart_dir_resolver(render: ClusterRender, repo_root: Path):
+def _chart_dir_resolver(render: ClusterRender, repo_root: Path) -> Callable[[str, str], Path | None]:
     """A GitRepository/Bucket path chart: a folder of this repository when the source is
     one kg mapped onto it (the cluster's own, or one with the same URL)."""
     root = repo_root.resolve()

@@ -28,8 +28,10 @@ import copy
 import os
 import posixpath
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .artifacts import artifact_tree, find_artifact
 from .discover import ClusterEntry
@@ -40,6 +42,7 @@ from .model import (
     LoadWarning,
     Rendered,
     api_group,
+    as_dict,
     is_flux_kustomization,
     meta,
     normalize_repo_path,
@@ -47,6 +50,9 @@ from .model import (
 from .resourceset import expand_resourceset, is_input_provider, is_resourceset
 from .substitute import DISABLED_KEY, VAR_NAME, VarValue, referenced_variables, substitute
 from .yamlio import dump, load_documents
+
+if TYPE_CHECKING:
+    from .render_cache import RenderCache
 
 MAX_DEPTH = 20
 ARTIFACT_GROUP = "source.extensions.fluxcd.io"
@@ -58,7 +64,7 @@ def default_workers() -> int:
 
 
 class ClusterRenderer:
-    def __init__(self, entry: ClusterEntry, workspace: Workspace, progress=None):
+    def __init__(self, entry: ClusterEntry, workspace: Workspace, progress: Callable[[str], None] | None = None):
         self.entry = entry
         self.progress = progress
         self.workspace = workspace
@@ -193,7 +199,7 @@ class ClusterRenderer:
             children.append(child)
         return children
 
-    def _safely(self, ks: FluxKustomization, step, *args):
+    def _safely(self, ks: FluxKustomization, step: Callable[..., Any], *args: Any) -> Any:
         """Run one step for one Kustomization. Odd input (a spec field of the wrong type)
         must not stop the walk: a step that fails fails its Kustomization, reported.
         Only the exception's type is shown: its text could quote input values."""
@@ -213,7 +219,7 @@ class ClusterRenderer:
     def _resolve(self, ks: FluxKustomization) -> tuple[str, str] | None:
         """(tree, path in the tree) the Kustomization builds, or None (reported)."""
         spec = ks.spec
-        ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
+        ref = as_dict(spec.get("sourceRef"))
         kind = ref.get("kind") or "GitRepository"
         ref_key = (kind, ref.get("namespace") or ks.namespace, ref.get("name") or "")
         path = normalize_repo_path(str(spec.get("path") or ""))
@@ -438,7 +444,13 @@ def substitution_disabled(obj: dict[str, Any]) -> bool:
     return False
 
 
-def render_clusters(entries: list[ClusterEntry], repo_root, workers: int | None = None, progress=None, cache=None):
+def render_clusters(
+    entries: list[ClusterEntry],
+    repo_root: Path,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    cache: RenderCache | None = None,
+) -> Iterator[tuple[ClusterRender, dict[str, float]]]:
     """Render clusters, yielding (render, stage timings) per cluster. Clusters whose root
     sources are packed alike (same `spec.ignore`) share one prepared workspace, so the
     repository is copied once and a path built for one cluster is not built again.

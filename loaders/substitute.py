@@ -18,6 +18,7 @@ symbolic (`${var}`) in the output and the variable is reported as redacted.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 VAR_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")
@@ -140,7 +141,7 @@ def _evaluate(body: str, original: str, variables: dict[str, VarValue], res: Sub
                 return original
             use_default = (not is_set) or (op.startswith(":") and value == "")
             return _expand(rest[len(op) :], variables, res) if use_default else value
-    case_ops = {
+    case_ops: dict[str, Callable[[str], str]] = {
         "^^": str.upper,
         ",,": str.lower,
         "^": lambda s: s[:1].upper() + s[1:],

@@ -3,7 +3,7 @@ post-build variables each value and each Kustomization uses."""
 
 from __future__ import annotations
 
-from ..model import Rendered
+from ..model import Rendered, as_dict
 from ..substitute import referenced_variables
 from .context import ClusterContext, clip, labels_of, logical_name
 from .workloads import called_services
@@ -13,9 +13,9 @@ def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
     gd = ctx.gd
     namespace = ctx.namespace_of(rendered)
     name, generated = logical_name(rendered)
-    data = rendered.obj.get("data") if isinstance(rendered.obj.get("data"), dict) else {}
-    raw_data = rendered.raw.get("data") if isinstance(rendered.raw.get("data"), dict) else {}
-    binary = rendered.obj.get("binaryData") if isinstance(rendered.obj.get("binaryData"), dict) else {}
+    data = as_dict(rendered.obj.get("data"))
+    raw_data = as_dict(rendered.raw.get("data"))
+    binary = as_dict(rendered.obj.get("binaryData"))
     keys = sorted({str(k) for k in data} | {str(k) for k in binary})
     node = ctx.object_node(
         "ConfigMap",
@@ -48,7 +48,7 @@ def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
             variables=variables,
             unresolved_vars=[v for v in variables if v in rendered.unresolved_vars],
             # a Secret-sourced reference stays `${var}` in `value`: that part is redacted
-            redacted_vars=[v for v in variables if origins[v] and origins[v][1]],
+            redacted_vars=[v for v in variables if (origins[v] or ("", False))[1]],
         )
         gd.add_rel("HAS_KEY", node, key_node)
         for var in variables:

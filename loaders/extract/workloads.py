@@ -29,7 +29,7 @@ _SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def pod_template(obj: dict[str, Any]) -> dict[str, Any]:
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = as_dict(obj.get("spec"))
     if obj.get("kind") == "CronJob":
         spec = ((spec.get("jobTemplate") or {}).get("spec") or {}) if isinstance(spec.get("jobTemplate"), dict) else {}
     template = spec.get("template")
@@ -74,7 +74,7 @@ def add_namespace(ctx: ClusterContext, rendered: Rendered) -> None:
 
 
 def add_service(ctx: ClusterContext, rendered: Rendered) -> None:
-    spec = rendered.obj.get("spec") if isinstance(rendered.obj.get("spec"), dict) else {}
+    spec = as_dict(rendered.obj.get("spec"))
     ports = [
         f"{p.get('port')}/{p.get('protocol') or 'TCP'}" + (f" ({p['name']})" if p.get("name") else "")
         for p in spec.get("ports") or []
@@ -91,7 +91,7 @@ def add_service(ctx: ClusterContext, rendered: Rendered) -> None:
 
 def _label_selector(spec: dict[str, Any], pod_labels: dict[str, str]) -> str:
     """`kubectl -l` text for the workload's pods: its selector's matchLabels, else its pod labels."""
-    selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else {}
+    selector = as_dict(spec.get("selector"))
     match = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), dict) else None
     return ",".join(pairs(match if match else pod_labels))
 
@@ -100,12 +100,12 @@ def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
     obj = rendered.obj
     namespace = ctx.namespace_of(rendered)
     template = pod_template(obj)
-    pod_spec = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+    pod_spec = as_dict(template.get("spec"))
     pod_labels = labels_of(template)
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     service_name = next((pod_labels[k] for k in SERVICE_LABEL_KEYS if pod_labels.get(k)), rendered.name)
     containers = list(_containers(pod_spec))
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = as_dict(obj.get("spec"))
     node = ctx.object_node(
         "Workload",
         rendered,

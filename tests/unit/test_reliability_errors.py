@@ -69,4 +69,4 @@ def test_exit_codes_are_distinct():
         for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, errors.KgError) and cls not in (errors.KgError, errors.NotFound)
     }
-    assert codes == {2, 3, 4, 5, 6, 7, 8, 9}
+    assert codes == {2, 3, 4, 5, 6, 7, 8, 9, 11}  # 10: a `kg diff --fail-on` policy matched (not an error)
