@@ -141,6 +141,7 @@ NODE_TYPES: dict[str, NodeType] = {
                 "description",
                 "pod_labels",
                 "label_selector",
+                "service_account",
             ),
         ),
         NodeType("Service", "A Kubernetes Service.", ("selector", "ports", "service_type")),

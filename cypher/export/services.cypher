@@ -4,7 +4,7 @@
 // calls (Services named in its env or in the ConfigMap keys it reads, its own Services
 // left out); feeds
 // data/services.json. Lists are unordered (the exporter sorts them).
-// columns: id, cluster, service, namespace, deployment, kind, kustomization, flux_path, description, source_file, images, app, secret_provider_classes, config_maps, secrets, calls
+// columns: id, cluster, service, namespace, deployment, kind, kustomization, flux_path, description, source_file, images, app, service_account, secret_provider_classes, config_maps, secrets, calls
 MATCH (w:Workload)
 WHERE w.repo = $repo
   AND (w.cluster IN $clusters OR $clusters IS NULL)
@@ -43,6 +43,7 @@ RETURN w.id AS id,
        w.source_file AS source_file,
        w.images AS images,
        w.app AS app,
+       w.service_account AS service_account,
        spcs AS secret_provider_classes,
        cms AS config_maps,
        secrets,

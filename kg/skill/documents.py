@@ -138,6 +138,7 @@ def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "cluster": row["cluster"],
             "kind": row["kind"],
             "app": text(row.get("app")),
+            "serviceAccount": text(row.get("service_account")),
             "sourceFile": text(row.get("source_file")),
             "images": list(row.get("images") or []),
             "secretProviderClasses": names(row.get("secret_provider_classes")),

@@ -121,6 +121,8 @@ def add_workload(ctx: ClusterContext, rendered: Rendered) -> None:
         ),
         pod_labels=pairs(pod_labels),
         label_selector=_label_selector(spec, pod_labels),
+        # the identity a Vault role or cloud IAM binding names; Kubernetes' default when unset
+        service_account=str(pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount") or "default"),
         container_resources=container_resources(containers),
         env=container_env(containers),
         probes=container_probes(containers),

@@ -261,3 +261,25 @@ def test_strongly_connected_finds_cycles_and_self_references_without_recursion()
     cyclic = {"a": ["b"], "b": ["c"], "c": ["a", "d"], "d": ["d"], "e": ["a"]}
     components = sorted(strongly_connected(cyclic))
     assert ["a", "b", "c"] in components and ["d"] in components and ["e"] in components
+
+
+def test_each_workload_records_its_service_account(tmp_path):
+    """The identity a Vault Kubernetes-auth role names: serviceAccountName (a CronJob's in
+    its job template), Kubernetes' `default` when unset; services.json carries it."""
+    from kg.loaders import load_repo
+    from tests.unit.test_messy_input import make_repo
+
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "apps"},
+                  "spec": {"selector": {"matchLabels": {"app": "api"}}, "template": {
+                      "metadata": {"labels": {"app": "api"}},
+                      "spec": {"serviceAccountName": "api-vault", "containers": [{"name": "api", "image": "api:1"}]}}}}  # fmt: skip
+    plain = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "apps"},
+             "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+                 "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}  # fmt: skip
+    cronjob = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "sync", "namespace": "apps"},
+               "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                   "serviceAccountName": "cert-sync", "containers": [{"name": "sync", "image": "sync:1"}]}}}}}}  # fmt: skip
+    repo = make_repo(tmp_path / "repo", {"apps/workloads.yaml": yaml.safe_dump_all([deployment, plain, cronjob])})
+    graph = load_repo(repo, repo_name="sa").graph
+    accounts = {n.props["name"]: n.props.get("service_account") for n in graph.by_label("Workload")}
+    assert accounts == {"api": "api-vault", "web": "default", "sync": "cert-sync"}
