@@ -348,6 +348,7 @@ def compare(base: GraphDoc, head: GraphDoc, production: str = DEFAULT_PRODUCTION
         change.fields.append(FieldChange(_rel_field(rel, base, head), before, after, relationship=rel.type))
 
     _fold_into_added_and_removed(changes, base, head)
+    _fold_settings(changes, base, head)
     for change in changes.values():
         _classify(change, production_re)
     ordered = sorted(
@@ -389,6 +390,39 @@ def _fold_into_added_and_removed(changes: dict[str, Change], base: GraphDoc, hea
             kept.append(f)
         change.fields = kept
         if not kept and not change.look_first:
+            del changes[node_id]
+
+
+def _object_name(node: Node) -> str:
+    """ "Kind/namespace/name" as a Setting's `object` names the object holding it."""
+    props = node.props
+    namespace = props.get("namespace")
+    return (
+        f"{props.get('kind')}/{namespace}/{props.get('name')}"
+        if namespace
+        else f"{props.get('kind')}/{props.get('name')}"
+    )
+
+
+def _fold_settings(changes: dict[str, Change], base: GraphDoc, head: GraphDoc) -> None:
+    """A Setting is a view of one field of its object: when that object is itself added,
+    removed or changed (its env, image, replicas or values say the same), the Setting's
+    change goes with it. A Setting of an object kg keeps no node for (it hangs on the
+    Kustomization applying it), or whose object shows no change of its own (a CronJob's
+    args), is reported itself: it is the only record of that change."""
+    holder_of = {
+        rel.end: rel.start for graph in (base, head) for rel in graph.rels.values() if rel.type == "HAS_SETTING"
+    }
+    for node_id in [i for i, c in changes.items() if c.label == "Setting"]:
+        holder = holder_of.get(node_id)
+        if holder is None or holder not in changes:
+            continue
+        holder_change = changes[holder]
+        setting = head.nodes.get(node_id) or base.nodes.get(node_id)
+        holder_node = head.nodes.get(holder) or base.nodes.get(holder)
+        if holder_change.action != "changed" or (
+            setting is not None and holder_node is not None and setting.props.get("object") == _object_name(holder_node)
+        ):
             del changes[node_id]
 
 

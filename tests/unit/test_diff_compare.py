@@ -148,3 +148,23 @@ def test_a_new_reference_to_nothing_and_a_render_failure_are_looked_at_first():
                     render_error=error, repo="r", cluster="c")  # fmt: skip
     (change,) = compare(base, broken).changes
     assert change.look_first == ["no longer renders"]
+
+
+def test_a_setting_goes_with_its_objects_own_change():
+    """A Setting is one field of its object: told once, on the object, when the object's own
+    properties say it (here its images); told itself when they do not."""
+
+    def with_setting(image: str, args: str) -> GraphDoc:
+        gd = graph(images=[image, "sidecar:2"])
+        web = f"{PREFIX}/Deployment/ns/web"
+        for key, value in (("image", image), ("args", args)):
+            setting = f"{PREFIX}/Setting/ns/web/{key}"
+            gd.add_node("Setting", setting, name=key, kind="Setting", cluster="c", namespace="ns",
+                        object="Deployment/ns/web", value=value)  # fmt: skip
+            gd.add_rel("HAS_SETTING", ("Workload", web), ("Setting", setting))
+        return gd.finalize()
+
+    image_changed = compare(with_setting("web:1", "--x"), with_setting("web:2", "--x"))
+    assert [(c.label, c.name) for c in image_changed.changes] == [("Workload", "web")]
+    args_changed = compare(with_setting("web:1", "--x"), with_setting("web:1", "--y"))
+    assert [(c.label, c.name) for c in args_changed.changes] == [("Setting", "args")]

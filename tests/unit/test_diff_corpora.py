@@ -34,13 +34,13 @@ def remove_app(repo: Path, listing: str, entry: str) -> str:
 
 def descendants(graph, roots: set[str]) -> set[str]:
     """The roots and everything they apply (MANAGES, nested), with the Secrets their
-    ExternalSecrets make (SYNCS), their ConfigMaps' keys (HAS_KEY) and every object's settings
-    (HAS_SETTING)."""
+    ExternalSecrets make (SYNCS) and their ConfigMaps' keys (HAS_KEY); their settings go with
+    them (kg/diff/compare.py: _fold_settings)."""
     found, pending = set(roots), list(roots)
     while pending:
         node_id = pending.pop()
         for rel in graph.rels_from(node_id):
-            if rel.type in ("MANAGES", "SYNCS", "HAS_KEY", "HAS_SETTING") and rel.end not in found:
+            if rel.type in ("MANAGES", "SYNCS", "HAS_KEY") and rel.end not in found:
                 found.add(rel.end)
                 pending.append(rel.end)
     return found
