@@ -162,3 +162,50 @@ class GraphDoc:
         for n in self.nodes.values():
             out[n.label] = out.get(n.label, 0) + 1
         return dict(sorted(out.items()))
+
+
+def strongly_connected(edges: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components, iteratively (a dependsOn chain of
+    thousands must not hit Python's recursion limit); deterministic for sorted input."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges.get(root, []))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, targets = work[-1]
+            target = next(targets, None)
+            if target is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    components.append(sorted(component))
+            elif target not in index:
+                index[target] = low[target] = len(index)
+                stack.append(target)
+                on_stack.add(target)
+                work.append((target, iter(sorted(edges.get(target, [])))))
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+    return components
+
+
+def dependency_cycles(edges: dict[str, list[str]]) -> list[list[str]]:
+    """The strongly connected components that are cycles: more than one member, or one
+    that references itself (sorted members; the load marks them, `kg diff` reports new ones)."""
+    return [c for c in strongly_connected(edges) if len(c) > 1 or c[0] in edges.get(c[0], [])]

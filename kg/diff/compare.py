@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from kg.graphdoc import GraphDoc, Node, Rel
+from kg.graphdoc import GraphDoc, Node, Rel, dependency_cycles
 
 # Bookkeeping, not meaning: never a change on their own
 # tree_depth and dependency_cycle are derived at load from the graph's shape: a moved or
@@ -460,47 +460,7 @@ def _cycles(graph: GraphDoc) -> dict[frozenset[str], list[str]]:
     for rel in graph.rels.values():
         if rel.type == "DEPENDS_ON":
             edges.setdefault(rel.start, []).append(rel.end)
-    found: dict[frozenset[str], list[str]] = {}
-    # Tarjan's strongly connected components, iteratively
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    counter = 0
-    for root in sorted(edges):
-        if root in index:
-            continue
-        work: list[tuple[str, int]] = [(root, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            successors = sorted(edges.get(node, []))
-            if i < len(successors):
-                work.append((node, i + 1))
-                succ = successors[i]
-                if succ not in index:
-                    work.append((succ, 0))
-                elif succ in on_stack:
-                    low[node] = min(low[node], index[succ])
-                continue
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in edges.get(node, []):
-                    found[frozenset(component)] = _walk(sorted(component), edges)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return found
+    return {frozenset(members): _walk(members, edges) for members in dependency_cycles(edges)}
 
 
 def _walk(members: list[str], edges: dict[str, list[str]]) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kg.graphdoc import dependency_cycles
+
 from ..helm import release_name
 from ..kustomize import OVERLAY_FIELDS
 from ..model import (
@@ -221,10 +223,9 @@ def mark_dependency_cycles(ctx: ClusterContext) -> None:
         if rel.type == "DEPENDS_ON" and rel.start.startswith(ctx.prefix + "/"):
             edges.setdefault(rel.start, []).append(rel.end)
             labels[rel.start], labels[rel.end] = rel.start_label, rel.end_label
-    for component in strongly_connected(edges):
-        if len(component) > 1 or component[0] in edges.get(component[0], []):
-            for node_id in component:
-                gd.add_node(labels[node_id], node_id, dependency_cycle=True)
+    for component in dependency_cycles(edges):
+        for node_id in component:
+            gd.add_node(labels[node_id], node_id, dependency_cycle=True)
 
 
 def mark_tree_depths(ctx: ClusterContext) -> None:
@@ -252,47 +253,6 @@ def mark_tree_depths(ctx: ClusterContext) -> None:
         node = gd.nodes.get(node_id)
         if node is not None and node.label in ("Kustomization", "HelmRelease", "ResourceSet"):
             gd.add_node(node.label, node_id, tree_depth=hops)
-
-
-def strongly_connected(edges: dict[str, list[str]]) -> list[list[str]]:
-    """Tarjan's strongly connected components, iteratively (a dependsOn chain of
-    thousands must not hit Python's recursion limit); deterministic for sorted input."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    components: list[list[str]] = []
-    for root in sorted(edges):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(edges.get(root, []))))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, targets = work[-1]
-            target = next(targets, None)
-            if target is None:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    component = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    components.append(sorted(component))
-            elif target not in index:
-                index[target] = low[target] = len(index)
-                stack.append(target)
-                on_stack.add(target)
-                work.append((target, iter(sorted(edges.get(target, [])))))
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-    return components
 
 
 def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:

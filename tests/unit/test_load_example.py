@@ -254,13 +254,14 @@ def test_no_secret_value_is_recorded(tmp_path, example_repo):
 
 
 def test_strongly_connected_finds_cycles_and_self_references_without_recursion():
-    from kg.loaders.extract.flux import strongly_connected
+    from kg.graphdoc import dependency_cycles, strongly_connected
 
     chain = {f"n{i}": [f"n{i + 1}"] for i in range(5000)}  # a long dependsOn chain: no cycle
     assert all(len(c) == 1 for c in strongly_connected(chain))
     cyclic = {"a": ["b"], "b": ["c"], "c": ["a", "d"], "d": ["d"], "e": ["a"]}
     components = sorted(strongly_connected(cyclic))
     assert ["a", "b", "c"] in components and ["d"] in components and ["e"] in components
+    assert sorted(dependency_cycles(cyclic)) == [["a", "b", "c"], ["d"]]  # e only leads into one
 
 
 def test_each_workload_records_its_service_account(tmp_path):
