@@ -157,6 +157,15 @@ class GraphDoc:
     def rels_to(self, node_id: str, rel_type: str | None = None) -> list[Rel]:
         return [r for r in self.sorted_rels() if r.end == node_id and (rel_type is None or r.type == rel_type)]
 
+    def adjacency(self, rel_type: str, start_prefix: str = "") -> dict[str, list[str]]:
+        """Start id -> end ids of one relationship type (starts whose id begins with
+        `start_prefix` only: one cluster's, `repo:cluster/`)."""
+        out: dict[str, list[str]] = {}
+        for rel in self.rels.values():
+            if rel.type == rel_type and rel.start.startswith(start_prefix):
+                out.setdefault(rel.start, []).append(rel.end)
+        return out
+
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for n in self.nodes.values():

@@ -456,10 +456,7 @@ def _classify(change: Change, production: re.Pattern[str]) -> None:
 # -- dependsOn cycles -------------------------------------------------------------------------
 def _cycles(graph: GraphDoc) -> dict[frozenset[str], list[str]]:
     """Every dependsOn cycle (as its member set, and one walk of it)."""
-    edges: dict[str, list[str]] = {}
-    for rel in graph.rels.values():
-        if rel.type == "DEPENDS_ON":
-            edges.setdefault(rel.start, []).append(rel.end)
+    edges = graph.adjacency("DEPENDS_ON")
     return {frozenset(members): _walk(members, edges) for members in dependency_cycles(edges)}
 
 

@@ -217,15 +217,10 @@ def mark_dependency_cycles(ctx: ClusterContext) -> None:
     than one member, or a self-reference), so `kg ask problems` walks cycles only from
     their members instead of expanding dependsOn from every object."""
     gd = ctx.gd
-    edges: dict[str, list[str]] = {}
-    labels: dict[str, str] = {}
-    for rel in gd.rels.values():
-        if rel.type == "DEPENDS_ON" and rel.start.startswith(ctx.prefix + "/"):
-            edges.setdefault(rel.start, []).append(rel.end)
-            labels[rel.start], labels[rel.end] = rel.start_label, rel.end_label
-    for component in dependency_cycles(edges):
+    # every member has a dependsOn of its own, so it is a defined node (not a placeholder)
+    for component in dependency_cycles(gd.adjacency("DEPENDS_ON", ctx.prefix + "/")):
         for node_id in component:
-            gd.add_node(labels[node_id], node_id, dependency_cycle=True)
+            gd.add_node(gd.nodes[node_id].label, node_id, dependency_cycle=True)
 
 
 def mark_tree_depths(ctx: ClusterContext) -> None:
@@ -234,10 +229,7 @@ def mark_tree_depths(ctx: ClusterContext) -> None:
     Kustomization (0: the root). `kg ask trace` and `tree` read it instead of walking from
     the root at question time."""
     gd = ctx.gd
-    children: dict[str, list[str]] = {}
-    for rel in gd.rels.values():
-        if rel.type == "MANAGES" and rel.start.startswith(ctx.prefix + "/"):
-            children.setdefault(rel.start, []).append(rel.end)
+    children = gd.adjacency("MANAGES", ctx.prefix + "/")
     roots = [rel.end for rel in gd.rels.values() if rel.type == "ROOT" and rel.start == ctx.prefix]
     depth = dict.fromkeys(roots, 0)
     frontier = list(roots)
