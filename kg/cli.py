@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 
 from kg import __version__
 from kg.config import chart_cache_dir, render_cache_dir
@@ -24,6 +25,48 @@ if TYPE_CHECKING:
     from kg.questions import Question
     from kg.store.base import Store
 
+
+def _plain_parameters(command: Any) -> None:
+    """typer 0.2x coerces every parameter's value through a pydantic TypeAdapter built on
+    first use: importing pydantic and building the adapters cost about 70 ms of every
+    command, more than a question on a small graph. The value of a `str` parameter is the
+    text click parsed (command line or environment variable), and that of a flag without
+    an environment variable a bool; the adapter returns both unchanged. Such parameters
+    get typer's own pass-through coercion instead: the same value, or the same refusal of
+    another type. Others (numbers, paths, bools read from the environment) keep the
+    adapter; a typer without these internals is left as it is."""
+    try:
+        from typer._coercion import PassThroughRuntimeParam
+    except ImportError:  # pragma: no cover - a typer without pydantic
+        return
+    params = list(getattr(command, "params", ()))
+    if hasattr(command, "get_help_option") and hasattr(command, "context_class"):
+        # --help is made on first use and kept (command._help_option): make it now
+        help_option = command.get_help_option(command.context_class(command, **command.context_settings))
+        params += [help_option] if help_option is not None else []
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is None or getattr(param, "_runtime_param", False) is not None:
+            continue
+        plain = descriptor.annotation is str or (descriptor.annotation is bool and not param.envvar)
+        if plain and descriptor.file_annotation is None and descriptor.parameter_info.parser is None:
+            param._runtime_param = PassThroughRuntimeParam(
+                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
+            )
+    for sub in getattr(command, "commands", {}).values():
+        _plain_parameters(sub)
+
+
+class _KgGroup(typer.core.TyperGroup):
+    """kg's root command: its parameters, and every subcommand's, skip pydantic where it
+    changes nothing (`_plain_parameters`) before the command line is parsed."""
+
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        if parent is None:
+            _plain_parameters(self)
+        return super().make_context(info_name, args, parent, **extra)
+
+
 app = typer.Typer(
     help="flux-kg: a Flux CD GitOps repository as a knowledge graph (embedded, or in Neo4j), and the on-call answers in it.",
     no_args_is_help=True,
@@ -31,6 +74,7 @@ app = typer.Typer(
     add_completion=False,
     # help texts hold [env ...; default ...] in brackets: plain text, not Rich markup
     rich_markup_mode=None,
+    cls=_KgGroup,
 )
 db_app = typer.Typer(help="Inspect the graph kg uses (embedded file or Neo4j).", no_args_is_help=True)
 app.add_typer(db_app, name="db")

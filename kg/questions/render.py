@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from kg.questions.answer import Answer
-from kg.questions.terminal import render_terminal
 
 
 def render(answer: Answer, fmt: str, width: int = 120, target: str | None = None, evidence: bool = False) -> str:
@@ -20,6 +19,8 @@ def render(answer: Answer, fmt: str, width: int = 120, target: str | None = None
         writer.writerow(answer.columns)
         writer.writerows([_csv_cell(row[c]) for c in answer.columns] for row in answer.rows)
         return out.getvalue()
+    from kg.questions.terminal import render_terminal  # Rich: only a person's view needs it (~25 ms)
+
     return render_terminal(answer, target, evidence, width)
 
 
