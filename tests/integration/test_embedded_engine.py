@@ -196,3 +196,21 @@ def test_a_reload_keeps_the_other_repository_whole_and_sweeps_only_its_own(tmp_p
         assert stale and result["swept"]["nodes"] == len(stale)
         # reloading the same version again sweeps nothing
         assert store.write(second.graph, "a", None)["swept"] == {"nodes": 0, "relationships": 0}
+
+
+def test_a_question_that_fills_the_sized_buffer_pool_runs_again_with_the_default(tmp_path, monkeypatch):
+    """Questions open the file with a buffer pool sized to it (cheaper to open than
+    Ladybug's default, 80% of RAM); an answer that needs more is asked again with the
+    default, not refused."""
+    from kg.config import EmbeddedSettings
+    from kg.store import EmbeddedStore, embedded_store
+
+    graph = tmp_path / "graph"
+    assert embedded(graph, "load", EXAMPLE).returncode == 0
+    assert embedded_store.question_pool_bytes(graph) >= 1024 * 2**20
+    monkeypatch.setattr(embedded_store, "question_pool_bytes", lambda path: 70 * 2**20)  # opens, then fills
+    wide = "MATCH (a), (b), (c:Cluster) RETURN size(collect(a.id + b.id + c.id)) AS n"
+    with EmbeddedStore(EmbeddedSettings(graph)) as store:
+        nodes = store.query("MATCH (a) RETURN count(*) AS n")[0]["n"]
+        assert store.query(wide) == [{"n": nodes * nodes}]
+        assert store._default_pool  # it did fill the sized pool
