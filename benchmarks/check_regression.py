@@ -4,6 +4,11 @@ hand or in a nightly job, on a quiet machine (it prints the load average).
 
     python benchmarks/check_regression.py            # memory per corpus, start-up
     python benchmarks/check_regression.py --scale    # also the 20,560-object load and questions
+    python benchmarks/check_regression.py --graph G [--status] [--baseline REV] [--only NAME ...]
+        # only the questions, on a graph G already loaded from the 20,000-object repository
+        # (generate_repo.py --objects 20000; kg load); --status first loads a status
+        # snapshot of cluster-0 into G; --baseline times REV's question texts alternately
+        # with the current ones and checks both give the same rows
 
 Each `kg` runs as its own process (peak memory is the whole process tree's largest
 resident set, the way /usr/bin/time -v reports it); timings are medians of 5 runs.
@@ -89,33 +94,149 @@ def measure(scale: bool) -> dict[str, float]:
     return figures
 
 
-def question_medians(graph: Path) -> dict[str, float]:
-    """Median ms of each question at 20k, in this process (start-up excluded), the
-    targets of benchmarks/bench_scale.py."""
-    from bench_scale import TARGETS
+# The questions timed at 20,560 objects (benchmarks/generate_repo.py, shape(20000): 8
+# clusters of 63 Kustomizations, app-K waits on app-(K-1) and infra): (question, NAME,
+# --cluster). The longest dependsOn chain ends at the last app; `infra` is what every app
+# waits on, in every cluster; debug and tree take one object.
+def question_cases() -> list[tuple[str, str | None, str | None]]:
+    from generate_repo import shape
 
+    chain_end = f"app-{shape(20000)[1] - 1}"
+    return [
+        ("where", "app-0-wl-0", None),
+        ("secrets", "app-0-wl-0", None),
+        ("config", "app-0-wl-0", None),
+        ("tree", "flux-system", "cluster-0"),
+        ("debug", "app-0-wl-0", "cluster-0"),
+        ("depends-on", chain_end, None),
+        ("trace", "app-0-wl-0", None),
+        ("problems", None, None),
+        ("blast-radius", "vault", None),
+        ("blast-radius", "infra", "cluster-0"),
+        ("blast-radius", "infra", None),
+        ("why", "app-30-wl-0", None),
+    ]
+
+
+def case_name(question: str, target: str | None, cluster: str | None) -> str:
+    return " ".join(p for p in (question, target, f"--cluster {cluster}" if cluster else None) if p)
+
+
+def status_snapshot(objects: int = 2000) -> list[dict]:
+    """A status snapshot of cluster-0 of the 20,000-object repository: the HelmRelease
+    vault fails (UpgradeFailed), infra's health check names it, every app Kustomization
+    waits behind it (DependencyNotReady: 61 of them, a chain), the rest is live and
+    ready, padded with live-only Deployments to `objects` (the case issue 21 timed `why`
+    and `debug` on)."""
+    from generate_repo import shape
+
+    _, kustomizations, workloads = shape(20000)
+
+    def ready(kind: str, name: str, namespace: str, status: str = "True", reason: str = "ReconciliationSucceeded",
+              message: str = "Applied revision: main@sha1:0123") -> dict:  # fmt: skip
+        condition = {"type": "Ready", "status": status, "reason": reason, "message": message,
+                     "lastTransitionTime": "2026-12-06T02:00:00Z"}  # fmt: skip
+        return {"kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": {},
+                "status": {"conditions": [condition]}}  # fmt: skip
+
+    items = [
+        ready("GitRepository", "flux-system", "flux-system"),
+        ready("HelmRepository", "hashicorp", "flux-system"),
+        ready("Kustomization", "flux-system", "flux-system"),
+        ready("HelmRelease", "vault", "vault", "False", "UpgradeFailed", "Helm upgrade failed for release vault"),
+        ready(
+            "Kustomization",
+            "infra",
+            "flux-system",
+            "False",
+            "HealthCheckFailed",
+            "health check failed: [HelmRelease/vault/vault status: 'Failed']",
+        ),  # fmt: skip
+    ]
+    for k in range(kustomizations):
+        waits_on = f"app-{k - 1}" if k else "infra"
+        items.append(ready("Kustomization", f"app-{k}", "flux-system", "False", "DependencyNotReady",
+                           f"dependency 'flux-system/{waits_on}' is not ready"))  # fmt: skip
+        for i in range(workloads):
+            items.append({"kind": "Deployment", "metadata": {"name": f"app-{k}-wl-{i}", "namespace": f"app-{k}"},
+                          "spec": {"replicas": 1}, "status": {"readyReplicas": 1}})  # fmt: skip
+    for i in range(max(0, objects - len(items))):
+        items.append({"kind": "Deployment", "metadata": {"name": f"extra-{i}", "namespace": "bench"},
+                      "spec": {"replicas": 1}, "status": {"readyReplicas": 1}})  # fmt: skip
+    return items
+
+
+def load_status(graph: Path) -> None:
+    """The snapshot above on cluster-0 of the graph (replacing any earlier one)."""
+    from kg import status
+    from kg.store import open_store
+
+    with open_store("embedded", graph=str(graph)) as store:
+        status.load(store, "cluster-0", status_snapshot(), status.now(), "benchmark")
+
+
+def baseline_texts(rev: str) -> dict[str, str]:
+    """The cypher/ask files of a git revision, by question name."""
+    from kg.questions import catalogue
+
+    out = {}
+    for name in catalogue():
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:cypher/ask/{name}.cypher"],
+                               capture_output=True, text=True)  # fmt: skip
+        if shown.returncode == 0:
+            out[name] = shown.stdout
+    return out
+
+
+def question_medians(
+    graph: Path, baseline: str | None = None, only: list[str] | None = None, runs: int = RUNS
+) -> dict[str, float]:
+    """Median ms of each question at 20k, in this process (start-up excluded; the first
+    run, which reads the tables it touches into the buffer pool, is not counted). With
+    `baseline` (a git revision), that revision's text of each question runs alternately
+    with the current one on the same graph, both answers must be the same rows (evidence
+    included), and both medians are printed."""
+    from dataclasses import replace
+
+    import kg.questions.answer as answer
+    from kg.cypher_files import CypherFile
     from kg.errors import KgError
     from kg.questions import ask, catalogue
     from kg.store import open_store
 
+    current = catalogue()
+    old = baseline_texts(baseline) if baseline else {}
     store = open_store("embedded", graph=str(graph))
     out = {}
-    for question in catalogue().values():
-        target = TARGETS.get(question.name, "app-62" if question.name == "depends-on" else "app-0-wl-0")
-        samples = []
-        for _ in range(RUNS):
-            start = time.perf_counter()
-            try:
-                ask(
-                    store,
-                    question.name,
-                    target if question.takes_target else None,
-                    cluster="cluster-0" if question.single else None,
-                )
-            except KgError:
-                pass
-            samples.append(time.perf_counter() - start)
-        out[f"20k ask {question.name}"] = statistics.median(samples) * 1000
+    print(f"  {'question at 20k':<44} {'rows':>7} {'median ms':>10}" + (f" {'at ' + baseline:>12}" if old else ""))
+    for question, target, cluster in question_cases():
+        name = case_name(question, target, cluster)
+        if only and not any(o in name for o in only):
+            continue
+        variants = {"new": current}
+        if question in old and old[question] != current[question].text:
+            file = CypherFile.parse(old[question], f"ask/{question}.cypher")
+            variants["old"] = {**current, question: replace(current[question], text=file.text, file=file)}
+        samples: dict[str, list[float]] = {v: [] for v in variants}
+        answers: dict[str, list] = {}
+        for i in range(runs + 1):
+            for variant, questions in variants.items():
+                answer.catalogue = lambda questions=questions: questions  # type: ignore[misc]
+                start = time.perf_counter()
+                try:
+                    rows = ask(store, question, target, cluster=cluster).rows
+                except KgError as exc:
+                    rows = [{"error": str(exc)}]
+                if i:
+                    samples[variant].append(time.perf_counter() - start)
+                answers.setdefault(variant, rows)
+        answer.catalogue = catalogue
+        out[f"20k ask {name}"] = statistics.median(samples["new"]) * 1000
+        line = f"  {name:<44} {len(answers['new']):>7} {out[f'20k ask {name}']:>10.0f}"
+        if "old" in variants:
+            same = "same rows" if answers["old"] == answers["new"] else "ROWS DIFFER"
+            line += f" {statistics.median(samples['old']) * 1000:>12.0f}  {same}"
+        print(line, flush=True)
     store.close()
     return out
 
@@ -123,11 +244,23 @@ def question_medians(graph: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", action="store_true", help="also the 20,560-object repository (minutes)")
+    parser.add_argument("--graph", type=Path, help="only the questions, on this graph of the 20,000-object repository")
+    parser.add_argument("--status", action="store_true", help="with --graph: load a status snapshot of cluster-0 first")
+    parser.add_argument("--baseline", help="with --graph: also time this git revision's question texts")
+    parser.add_argument("--only", nargs="+", help="with --graph: only the cases whose name holds one of these")
+    parser.add_argument("--runs", type=int, default=RUNS, help="with --graph: runs per text (median)")
     args = parser.parse_args()
     expected = recorded()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; tolerance +{(TOLERANCE - 1) * 100:.0f}%")
+    if args.graph:
+        if args.status:
+            load_status(args.graph)
+        figures = question_medians(args.graph, args.baseline, args.only, args.runs)
+        print(f"load average {os.getloadavg()[0]:.1f}")
+    else:
+        figures = measure(args.scale)
     worse = []
-    for name, value in measure(args.scale).items():
+    for name, value in figures.items():
         base = expected.get(name)
         verdict = "not recorded" if base is None else ("WORSE" if value > base * TOLERANCE else "ok")
         print(f"  {name:<48} {value:>9.0f}   recorded {base if base is not None else '-':>7}   {verdict}")
