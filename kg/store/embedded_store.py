@@ -89,7 +89,9 @@ def _plain(value: Any) -> Any:
             if any(n.get("_ID") is None for n in nodes) or any(r.get("_LABEL") is None for r in rels):
                 return None  # an OPTIONAL MATCH path that matched nothing (Neo4j: null)
             return path_tokens(
-                [_plain(n) for n in nodes],
+                # a path's text names each node by kind and name: its other properties
+                # (every property of every label its ends may have) are not copied
+                [{"kind": n.get("kind"), "name": n.get("name")} for n in nodes],
                 [rel["_SRC"] == node["_ID"] for node, rel in zip(nodes, rels)],
                 [rel["_LABEL"] for rel in rels],
             )
