@@ -230,6 +230,7 @@ WHERE x.id <> t.id
 RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'uses ' + t.kind + ' ' + t.name + ' directly' AS reason, x.kind + '/' + x.name + ' -[FETCHES]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
+// skip without: LiveStatus
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
 MATCH (ts:LiveStatus)-[:STATUS_OF]->(t)

@@ -226,6 +226,7 @@ UNION ALL
 // Live (kg status load): a failing object is an error when it is a root cause, a
 // warning when suspended or absent from the cluster, info when another failure explains
 // it (blocked; the detail names the cause). No snapshot: no rows.
+// skip without: LiveStatus
 MATCH (c:Cluster)
 WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
 MATCH p = (s:LiveStatus)-[:STATUS_OF]->(x)
@@ -245,6 +246,7 @@ RETURN c.name AS cluster, rank AS severity_order,
          + ' [snapshot ' + coalesce(s.status_snapshot_at, '?') + ']' AS detail,
        x.source_file AS source_file, p AS evidence
 UNION ALL
+// skip without: LiveStatus
 MATCH (c:Cluster)
 WHERE (c.name = $cluster OR $cluster IS NULL) AND (c.repo = $repo OR $repo IS NULL)
 MATCH (s:LiveStatus)
