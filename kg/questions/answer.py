@@ -97,7 +97,7 @@ def ask(
         params["ids"] = resolved.ids
         if not store.labels_bind_properties:
             text = bind_target_label(question.file, resolved.labels)
-    return _answer(store, question, params, text, resolved)
+    return _answer(store, question, params, text, resolved, resolved.labels if resolved else None)
 
 
 def ask_ids(store: Store, name: str, ids: list[str], label: str) -> Answer:
@@ -105,13 +105,18 @@ def ask_ids(store: Store, name: str, ids: list[str], label: str) -> Answer:
     NAME that resolves to them: `kg diff` asks blast-radius about each changed object."""
     question = catalogue()[name]
     text = None if store.labels_bind_properties else bind_target_label(question.file, {label})
-    return _answer(store, question, {"cluster": None, "repo": None, "ids": ids}, text, None)
+    return _answer(store, question, {"cluster": None, "repo": None, "ids": ids}, text, None, {label})
 
 
 def _answer(
-    store: Store, question: Question, params: dict[str, Any], text: str | None, resolved: Target | None
+    store: Store,
+    question: Question,
+    params: dict[str, Any],
+    text: str | None,
+    resolved: Target | None,
+    target_labels: set[str] | None = None,
 ) -> Answer:
-    rows = run_cypher.run(store, question.file, params, text)
+    rows = run_cypher.run(store, question.file, params, text, target_labels)
     if question.segments:
         for row in rows:
             row[question.segments[0]] = joined_segments(row, question.segments)

@@ -39,3 +39,48 @@ def test_they_run_when_it_holds_one():
     runner = Runner(live=True)
     assert run_cypher.run(runner, FILE) == [{"n": 1}, {"n": 2}, {"n": 3}]
     assert len(runner.asked) == 4
+
+
+def test_the_target_label_of_a_part():
+    assert (
+        run_cypher.target_label("// a note\nMATCH (t:Kustomization)\nWHERE t.id IN $ids\nRETURN t") == "Kustomization"
+    )
+    assert run_cypher.target_label("MATCH (t/*:{target}*/)\nWHERE t.id IN $ids\nRETURN t") is None
+    assert run_cypher.target_label("MATCH (c:Cluster)\nMATCH (t:Kustomization)\nWHERE t.id IN $ids") is None
+
+
+def test_parts_about_another_label_of_target_are_not_run():
+    file = CypherFile.parse(
+        "MATCH (t:Kustomization)\nWHERE t.id IN $ids\nRETURN 1 AS n\n"
+        "UNION ALL\nMATCH (t:HelmRelease)\nWHERE t.id IN $ids\nRETURN 2 AS n\n"
+        "UNION ALL\nMATCH (t)\nWHERE t.id IN $ids\nRETURN 3 AS n\n"
+    )
+    runner = Runner(live=False)
+    assert run_cypher.run(runner, file, {"ids": ["x"]}, target_labels={"HelmRelease"}) == [{"n": 2}, {"n": 3}]
+    assert len(runner.asked) == 2
+    assert len(run_cypher.run(Runner(live=False), file, {"ids": ["x"]})) == 3  # labels unknown: all run
+
+
+def test_every_part_that_starts_from_a_labelled_target_has_no_rows_without_one(tmp_path, example_repo):
+    """What makes skipping such a part safe: nothing after its first MATCH makes a row
+    out of no target (a global count(), an OPTIONAL MATCH first)."""
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+    from kg.config import EmbeddedSettings
+    from kg.questions import catalogue
+    from kg.store import EmbeddedStore
+
+    graph = tmp_path / "graph"
+    loaded = CliRunner().invoke(app, ["load", str(example_repo), "--engine", "embedded", "--graph", str(graph)])
+    assert loaded.exit_code == 0, loaded.output
+    checked = 0
+    with EmbeddedStore(EmbeddedSettings(graph)) as store:
+        for question in catalogue().values():
+            statements, _ = question.file.parts()
+            for statement in statements:
+                if run_cypher.target_label(statement):
+                    params = {"ids": [], "cluster": None, "repo": None, "key": ".*"}
+                    assert store.query(statement, params) == [], (question.name, statement[:200])
+                    checked += 1
+    assert checked > 20
