@@ -8,7 +8,8 @@ hand or in a nightly job, on a quiet machine (it prints the load average).
         # only the questions, on a graph G already loaded from the 20,000-object repository
         # (generate_repo.py --objects 20000; kg load); --status first loads a status
         # snapshot of cluster-0 into G; --baseline times REV's question texts alternately
-        # with the current ones and checks both give the same rows
+        # with the current ones and checks both give the same rows; --against PYTHON times
+        # each case in processes of another environment (another kg), alternately
 
 Each `kg` runs as its own process (peak memory is the whole process tree's largest
 resident set, the way /usr/bin/time -v reports it); timings are medians of 5 runs.
@@ -18,6 +19,7 @@ Exit status 1 when a figure regressed, 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -188,8 +190,29 @@ def baseline_texts(rev: str) -> dict[str, str]:
     return out
 
 
+def against(graph: Path, python: str, only: list[str] | None, runs: int, rounds: int = 3) -> None:
+    """Each case timed in processes of two environments, alternately (`rounds` processes
+    each, `runs` timed answers in each after a first one): the median of the medians."""
+    cases = [case_name(*c) for c in question_cases() if not only or any(o in case_name(*c) for o in only)]
+    print(f"  {'question at 20k':<44} {'this':>9} {'other':>9}   (median ms; {python})")
+    for name in cases:
+        times: dict[str, list[float]] = {"this": [], "other": []}
+        for _ in range(rounds):
+            for side, interpreter in (("other", python), ("this", sys.executable)):
+                out = subprocess.run(
+                    [interpreter, __file__, "--graph", str(graph), "--only", name, "--runs", str(runs), "--emit-json"],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                times[side] += [v for k, v in json.loads(out.stdout).items() if k == f"20k ask {name}"]
+        print(
+            f"  {name:<44} {statistics.median(times['this']):>9.0f} {statistics.median(times['other']):>9.0f}",
+            flush=True,
+        )
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
 def question_medians(
-    graph: Path, baseline: str | None = None, only: list[str] | None = None, runs: int = RUNS
+    graph: Path, baseline: str | None = None, only: list[str] | None = None, runs: int = RUNS, quiet: bool = False
 ) -> dict[str, float]:
     """Median ms of each question at 20k, in this process (start-up excluded; the first
     run, which reads the tables it touches into the buffer pool, is not counted). With
@@ -208,10 +231,11 @@ def question_medians(
     old = baseline_texts(baseline) if baseline else {}
     store = open_store("embedded", graph=str(graph))
     out = {}
-    print(f"  {'question at 20k':<44} {'rows':>7} {'median ms':>10}" + (f" {'at ' + baseline:>12}" if old else ""))
+    if not quiet:
+        print(f"  {'question at 20k':<44} {'rows':>7} {'median ms':>10}" + (f" {'at ' + baseline:>12}" if old else ""))
     for question, target, cluster in question_cases():
         name = case_name(question, target, cluster)
-        if only and not any(o in name for o in only):
+        if only and not any(o == name if quiet else o in name for o in only):
             continue
         variants = {"new": current}
         if question in old and old[question] != current[question].text:
@@ -236,7 +260,8 @@ def question_medians(
         if "old" in variants:
             same = "same rows" if answers["old"] == answers["new"] else "ROWS DIFFER"
             line += f" {statistics.median(samples['old']) * 1000:>12.0f}  {same}"
-        print(line, flush=True)
+        if not quiet:
+            print(line, flush=True)
     store.close()
     return out
 
@@ -249,7 +274,20 @@ def main() -> None:
     parser.add_argument("--baseline", help="with --graph: also time this git revision's question texts")
     parser.add_argument("--only", nargs="+", help="with --graph: only the cases whose name holds one of these")
     parser.add_argument("--runs", type=int, default=RUNS, help="with --graph: runs per text (median)")
+    parser.add_argument(
+        "--against",
+        metavar="PYTHON",
+        help="with --graph: also time each case with this interpreter (an environment with another kg "
+        "installed: the code as well as the texts), each in its own process, alternately with this one",
+    )
+    parser.add_argument("--emit-json", action="store_true", help=argparse.SUPPRESS)  # internal: --against
     args = parser.parse_args()
+    if args.emit_json:
+        print(json.dumps(question_medians(args.graph, None, args.only, args.runs, quiet=True)))
+        return
+    if args.graph and args.against:
+        against(args.graph, args.against, args.only, args.runs)
+        return
     expected = recorded()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; tolerance +{(TOLERANCE - 1) * 100:.0f}%")
     if args.graph:
