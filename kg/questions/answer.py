@@ -120,7 +120,7 @@ def _answer(
     if question.segments:
         for row in rows:
             row[question.segments[0]] = joined_segments(row, question.segments)
-    rows = [{k: cell(v) for k, v in row.items()} for row in rows]
+    rows = [{k: v if v.__class__ is str else cell(v) for k, v in row.items()} for row in rows]
     if question.per:
         rows = run_cypher.order_rows(least_per(rows, question.per, question.least), question.order)
     columns = question.columns or list(dict.fromkeys(k for row in rows for k in row))

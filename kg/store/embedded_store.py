@@ -105,6 +105,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _is_path(value: Any) -> bool:
     return isinstance(value, dict) and "_NODES" in value and "_RELS" in value
 
@@ -294,7 +297,8 @@ class EmbeddedStore(Store):
         columns = result.get_column_names()
         rows = []
         while result.has_next():
-            rows.append({c: _plain(v) for c, v in zip(columns, result.get_next())})
+            # most values are text or numbers: only the others go through _plain
+            rows.append({c: v if v.__class__ in _SCALARS else _plain(v) for c, v in zip(columns, result.get_next())})
         return rows
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[Row]:
