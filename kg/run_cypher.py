@@ -34,15 +34,15 @@ from kg.cypher_files import CypherFile
 from kg.store.base import QueryRunner, Row
 
 _SKIP_WITHOUT = re.compile(r"^\s*// skip without: (\w+)\s*$", re.MULTILINE)
-_TARGET_LABEL = re.compile(r"MATCH \(t:(\w+)\)\s*\n\s*WHERE t\.id IN \$ids\b")
+_TARGET_LABEL = re.compile(r"MATCH \((\w+):(\w+)\)\s*\n\s*WHERE \1\.id IN \$ids\b")
 
 
 def target_label(statement: str) -> str | None:
     """The label a part's first clause gives its target (`MATCH (t:LABEL) WHERE t.id IN
-    $ids`), if it starts so."""
+    $ids`, whatever the variable), if it starts so."""
     clauses = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("//"))
     found = _TARGET_LABEL.match(clauses.strip())
-    return found.group(1) if found else None
+    return found.group(2) if found else None
 
 
 def _hashable(value: Any) -> Any:

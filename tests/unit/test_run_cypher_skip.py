@@ -45,6 +45,8 @@ def test_the_target_label_of_a_part():
     assert (
         run_cypher.target_label("// a note\nMATCH (t:Kustomization)\nWHERE t.id IN $ids\nRETURN t") == "Kustomization"
     )
+    assert run_cypher.target_label("MATCH (w:Workload)\nWHERE w.id IN $ids\nRETURN w") == "Workload"
+    assert run_cypher.target_label("MATCH (w:Workload)\nWHERE t.id IN $ids\nRETURN w") is None
     assert run_cypher.target_label("MATCH (t/*:{target}*/)\nWHERE t.id IN $ids\nRETURN t") is None
     assert run_cypher.target_label("MATCH (c:Cluster)\nMATCH (t:Kustomization)\nWHERE t.id IN $ids") is None
 
