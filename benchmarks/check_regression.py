@@ -1,6 +1,7 @@
 """Regression check (issue 21): measure the figures recorded in docs/engines.md ("Recorded
-figures") again and fail when one is more than 25% worse. Not a timed test: run it by
-hand or in a nightly job, on a quiet machine (it prints the load average).
+figures") again and fail when one is more than 25% worse (a question's time: and more than
+50 ms). Not a timed test: run it by hand or in a nightly job, on a quiet machine (it
+prints the load average).
 
     python benchmarks/check_regression.py            # memory per corpus, start-up
     python benchmarks/check_regression.py --scale    # also the 20,560-object load and questions
@@ -35,6 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 DOC = ROOT / "docs" / "engines.md"
 TOLERANCE = 1.25  # a figure may be up to 25% worse than recorded
+SLACK_MS = 50  # and a time this much: a 24 ms answer varies by more than 25% from run to run
 RUNS = 5
 # `| name | value | unit |` rows of the docs/engines.md table under "Recorded figures"
 ROW = re.compile(r"^\|\s*`(?P<name>[^`]+)`\s*\|\s*(?P<value>[0-9.,]+)\s*\|\s*(?P<unit>MB|ms|s)\s*\|")
@@ -300,7 +302,12 @@ def main() -> None:
     worse = []
     for name, value in figures.items():
         base = expected.get(name)
-        verdict = "not recorded" if base is None else ("WORSE" if value > base * TOLERANCE else "ok")
+        worse = (
+            base is not None
+            and value > base * TOLERANCE
+            and not (name.startswith("20k ask") and value <= base + SLACK_MS)
+        )
+        verdict = "not recorded" if base is None else ("WORSE" if worse else "ok")
         print(f"  {name:<48} {value:>9.0f}   recorded {base if base is not None else '-':>7}   {verdict}")
         if verdict == "WORSE":
             worse.append(name)
