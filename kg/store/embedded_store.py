@@ -322,16 +322,23 @@ class EmbeddedStore(Store):
     ) -> tuple[list[Row], bool]:
         """A read on the file opened read-only (Ladybug refuses writes there), interrupted
         after `timeout` seconds; only `max_rows` rows are converted."""
-        conn = self._reader()
-        conn.set_query_timeout(max(1, int(timeout * 1000)))
-        try:
-            result = conn.execute(text, params or {})
-        except RuntimeError as exc:
-            if "Interrupted" in str(exc):
-                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
-            raise DatabaseError(f"embedded engine: {_first_line(exc)}") from None
-        finally:
-            conn.set_query_timeout(0)  # the connection is shared: no limit for kg's own queries
+        for attempt in (1, 2):
+            conn = self._reader()
+            conn.set_query_timeout(max(1, int(timeout * 1000)))
+            try:
+                result = conn.execute(text, params or {})
+                break
+            except RuntimeError as exc:
+                if "Interrupted" in str(exc):
+                    raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+                if "buffer pool is full" in str(exc) and attempt == 1 and not self._default_pool:
+                    self.close()  # as in query(): again, with Ladybug's default pool
+                    self._default_pool = True
+                    continue
+                raise DatabaseError(f"embedded engine: {_first_line(exc)}") from None
+            finally:
+                if self._conn is not None:
+                    self._conn.set_query_timeout(0)  # shared: no limit for kg's own queries
         if isinstance(result, list):  # several statements: Ladybug ran them all
             raise DatabaseError("embedded engine: one statement at a time")
         columns = result.get_column_names()

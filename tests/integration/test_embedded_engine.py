@@ -214,3 +214,6 @@ def test_a_question_that_fills_the_sized_buffer_pool_runs_again_with_the_default
         nodes = store.query("MATCH (a) RETURN count(*) AS n")[0]["n"]
         assert store.query(wide) == [{"n": nodes * nodes}]
         assert store._default_pool  # it did fill the sized pool
+    with EmbeddedStore(EmbeddedSettings(graph)) as store:  # kg mcp's kg_cypher: the same
+        assert store.query_limited(wide, max_rows=10, timeout=60) == ([{"n": nodes * nodes}], False)
+        assert store._default_pool
