@@ -337,6 +337,16 @@ REL_TYPES: dict[str, RelType] = {
             ("via", "inferred", "service"),
         ),
         RelType(
+            "SHIPS_TO",
+            ("ConfigKey", "HelmRelease"),
+            ("Service", "HelmRelease"),
+            "A collector's configuration (an Alloy file in a ConfigMap key, or a chart's values) sends a "
+            "`signal` (logs, metrics, traces) to the Service at `url` (a HelmRelease whose chart would make it: "
+            "`inferred`), as `tenant` in `tenant_header`, with `labels` (names; external labels name=value), "
+            "fed by `sources`; `component` names the writer.",
+            ("signal", "component", "url", "tenant", "tenant_header", "labels", "sources", "inferred", "service"),
+        ),
+        RelType(
             "SERVED_BY",
             ("SecretBackend",),
             ("HelmRelease", "Service", "Workload"),
@@ -441,6 +451,8 @@ PROPERTY_TYPES: dict[str, str] = {
             "inputs_from",
             "container_resources",
             "probes",
+            "labels",
+            "sources",
         ),
         STRING_LIST,
     ),

@@ -127,6 +127,7 @@ def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
     out = {}
     for key, row in zip(keys, found):
         flux_path = row.get("flux_path")
+        released = _released_calls(row.get("calls_released"))
         out[key] = {
             "namespace": text(row["namespace"]),
             "deployment": row["deployment"],
@@ -144,10 +145,24 @@ def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "secretProviderClasses": names(row.get("secret_provider_classes")),
             "configMaps": names(row.get("config_maps")),
             "secrets": names(row.get("secrets")),
-            "calls": names(row.get("calls")),
+            "calls": names(list(row.get("calls") or []) + list(released)),
             "settings": _service_settings(row, settings),
+            "helmReleaseCalls": released,
         }
+        if not released:
+            del out[key]["helmReleaseCalls"]
     return {"services": out}
+
+
+def _released_calls(values: Iterable[Any] | None) -> dict[str, str]:
+    """`namespace/service` -> HelmRelease, from 'name.namespace RELEASE' rows: a Service the
+    workload calls that no manifest declares but whose HelmRelease's chart would make."""
+    out = {}
+    for value in sorted(names(values)):
+        address, _, release = value.partition(" ")
+        name, _, namespace = address.partition(".")
+        out[f"{namespace}/{name}"] = release
+    return out
 
 
 # -- flux-resources.json ---------------------------------------------------------
@@ -543,5 +558,5 @@ DATA_FILES = (
     DataFile("configmaps", ("configmaps", "config_keys", "substitutions", "variables", "settings"), configmaps),
 )
 # Read by SKILL.md only (kg/skill/markdown.py), besides the data files' rows.
-GUIDE_QUERIES = ("namespaces", "backends")
+GUIDE_QUERIES = ("namespaces", "backends", "telemetry")
 QUERIES = tuple(dict.fromkeys([q for data_file in DATA_FILES for q in data_file.queries] + list(GUIDE_QUERIES)))

@@ -20,6 +20,7 @@ from ..model import (
     meta,
 )
 from ..resourceset import is_resourceset
+from ..telemetry import values_shipments
 from .context import ClusterContext, clip
 
 # inline Helm values, as applied (after substitution), for "what value does X have"
@@ -286,6 +287,10 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         else None,
         **_chart_render(ctx, f"HelmRelease/{namespace}/{rendered.name}"),
     )
+    # a collector configured in its values (remoteWrite, clients, sinks, an Alloy config)
+    chart_name = str(chart_spec.get("chart") or (chart_ref or {}).get("name") or "")
+    for shipment in values_shipments(spec.get("values"), "logs" if "log" in chart_name else ""):
+        ctx.pending_shipments.append((node, target_ns or namespace, shipment))
     if ref.get("name"):
         kind = ref.get("kind") or "HelmRepository"
         ref_ns = _ref_namespace(ref, namespace)
