@@ -92,19 +92,10 @@ def _setting(row: Row) -> dict[str, Any]:
 
 
 def _service_settings(row: Row, settings: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
-    """The settings of a service's workload and of the SecretProviderClasses it mounts that
-    reference variables, each once with the variables it uses."""
+    """The settings of a service's workload that reference variables, each once with the
+    variables it uses (a mounted SecretProviderClass's are in secrets-map.json, once)."""
     own = [s for (holder, _), s in settings.items() if holder == row["id"]]
-    mounted = {f"SecretProviderClass/{row['namespace']}/{name}" for name in row.get("secret_provider_classes") or []}
-    spcs = [
-        s
-        for (holder, _), s in settings.items()
-        if s["cluster"] == row["cluster"] and s["object"] in mounted and holder != row["id"]
-    ]
-    return [
-        {k: v for k, v in s.items() if k != "cluster"}
-        for s in sorted(own + spcs, key=lambda s: (s["object"], s["field"]))
-    ]
+    return [{k: v for k, v in s.items() if k != "cluster"} for s in sorted(own, key=lambda s: (s["object"], s["field"]))]
 
 
 def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
@@ -175,7 +166,24 @@ OPTIONAL_FIELDS = {
         "managedObjects", "renderError", "unresolvedVariables",
     ),
     "helmReleases": ("targetNamespace", "dependsOn", "suspend", "valuesFrom"),
+    # left out of the written file only (SKILL.md is built from the full entries)
+    "services": ("app", "images", "secretProviderClasses", "configMaps", "secrets", "calls", "settings"),
+    "configMaps": (
+        "binaryKeys", "generatedName", "generator", "keyReaders", "namedIn", "redactedVariables", "resolvedKeys",
+        "substitutedBy", "unresolvedVariables", "valuesFor", "variables",
+    ),
 }  # fmt: skip
+PUBLISHED_LEAN = {"services": "services", "configmaps": "configMaps"}  # file stem -> section leaned on writing
+
+
+def published(stem: str, document: dict[str, Any]) -> dict[str, Any]:
+    """The document as written: entries of the sections in PUBLISHED_LEAN without their
+    empty optional fields (an assistant reads what is particular to each entry)."""
+    section = PUBLISHED_LEAN.get(stem)
+    if section is None:
+        return document
+    optional = OPTIONAL_FIELDS[section]
+    return {**document, section: {key: lean(entry, optional) for key, entry in document[section].items()}}
 
 
 def lean(entry: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def test_skill_md_lists_are_complete_against_the_graph(example_repo, example_loa
     alloy = configmaps["configMaps"]["alloy-config"]
     assert alloy["namedIn"] == ["grafana-alloy (values.alloy.configMap.name)"]
     assert "Named in the Helm values of grafana-alloy" in alloy["description"]
-    assert not [k for k, v in configmaps["configMaps"].items() if v["namedIn"] and k != "alloy-config"]
+    assert not [k for k, v in configmaps["configMaps"].items() if v.get("namedIn") and k != "alloy-config"]
     # each service names the service account its pods run as (a Vault role names it)
     services = json.loads((tmp_path / "out" / "flux-infra-guide" / "data" / "services.json").read_text())["services"]
     assert services["papi"]["serviceAccount"] == "default"  # the example sets none
