@@ -95,7 +95,9 @@ def _service_settings(row: Row, settings: dict[tuple[str, str], dict[str, Any]])
     """The settings of a service's workload that reference variables, each once with the
     variables it uses (a mounted SecretProviderClass's are in secrets-map.json, once)."""
     own = [s for (holder, _), s in settings.items() if holder == row["id"]]
-    return [{k: v for k, v in s.items() if k != "cluster"} for s in sorted(own, key=lambda s: (s["object"], s["field"]))]
+    return [
+        {k: v for k, v in s.items() if k != "cluster"} for s in sorted(own, key=lambda s: (s["object"], s["field"]))
+    ]
 
 
 def services(rows: dict[str, list[Row]]) -> dict[str, Any]:

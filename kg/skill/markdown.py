@@ -515,10 +515,11 @@ def _secret_table(secrets: dict[str, Any], limit: int) -> str:
     lines = []
     for kind, key, v in rows[:limit]:
         paths = sorted({e["vaultPath"] or e["vaultKvPath"] for e in v["secrets"] if e["vaultPath"] or e["vaultKvPath"]})
+        role = v.get("vaultRole", "")  # an ExternalSecret's role is its store's (secretStores)
         lines.append(
-            f"| {kind} `{key}` | {cell(v['namespace'])} | {cell(some(paths, 3))} | {cell(some(v['usedBy']))} |"
+            f"| {kind} `{key}` | {cell(v['namespace'])} | {cell(some(paths, 3))} | {cell(role)} | {cell(some(v['usedBy']))} |"
         )
-    return capped(lines, len(rows), "data/secrets-map.json", 4)
+    return capped(lines, len(rows), "data/secrets-map.json", 5)
 
 
 def _secret_backend_namespace(rows: dict[str, list[Row]]) -> str:
