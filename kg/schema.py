@@ -330,9 +330,10 @@ REL_TYPES: dict[str, RelType] = {
         RelType("SELECTS", ("Service",), ("Workload",), "The Service's selector matches the pod labels."),
         RelType(
             "CALLS",
-            ("Workload", "ConfigKey", "SecretBackend"),
+            ("Workload", "ConfigKey", "SecretBackend", "HelmRelease"),
             ("Service", "HelmRelease"),
-            "An in-cluster address in its configuration (`via`: the env var or key) names the Service; a "
+            "An in-cluster address in its configuration (`via`: the env var, key, container arg or Helm "
+            "values path; a chart's values naming its own Services do not count) names the Service; a "
             "HelmRelease when its chart was not rendered and its release would make that Service (`inferred`).",
             ("via", "inferred", "service"),
         ),

@@ -22,6 +22,7 @@ from ..model import (
 from ..resourceset import is_resourceset
 from ..telemetry import values_shipments
 from .context import ClusterContext, clip
+from .workloads import called_services
 
 # inline Helm values, as applied (after substitution), for "what value does X have"
 MAX_VALUES_CHARS = 16384
@@ -258,6 +259,14 @@ def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
     return {"rendered_chart": f"{outcome.chart}@{outcome.version}", "rendered_objects": outcome.objects}
 
 
+def _string_leaves(value: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _string_leaves(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _string_leaves(v, f"{path}[{i}]")]
+    return [(path, value)] if isinstance(value, str) else []
+
+
 def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
     gd = ctx.gd
     spec = as_dict(rendered.obj.get("spec"))
@@ -287,6 +296,10 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         else None,
         **_chart_render(ctx, f"HelmRelease/{namespace}/{rendered.name}"),
     )
+    # in-cluster addresses in its values: what the release's workloads will call
+    for value_path, value in _string_leaves(spec.get("values"), "values"):
+        for service, svc_namespace in called_services(value, target_ns or namespace, value_path.rsplit(".", 1)[-1]):
+            ctx.pending_calls.append((node, service, svc_namespace, value_path))
     # a collector configured in its values (remoteWrite, clients, sinks, an Alloy config)
     chart_name = str(chart_spec.get("chart") or (chart_ref or {}).get("name") or "")
     for shipment in values_shipments(spec.get("values"), "logs" if "log" in chart_name else ""):

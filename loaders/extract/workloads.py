@@ -266,6 +266,12 @@ def _add_pod_references(
     for secret in pod_spec.get("imagePullSecrets") or []:
         use("Secret", as_dict(secret).get("name"), "imagePullSecrets")
     for c in containers:
+        # addresses in the command line: --redis=redis.backend-services.svc:6379, a URL
+        for field_name in ("command", "args"):
+            for i, arg in enumerate(c.get(field_name) or []):
+                if isinstance(arg, str):
+                    for service, svc_namespace in called_services(arg.partition("=")[2] or arg, namespace):
+                        ctx.pending_calls.append((node, service, svc_namespace, f"{c.get('name')} {field_name}[{i}]"))
         for env_from in c.get("envFrom") or []:
             env_from = as_dict(env_from)
             use("Secret", as_dict(env_from.get("secretRef")).get("name"), "envFrom")
@@ -340,8 +346,14 @@ def link_calls(ctx: ClusterContext) -> None:
     redis-sentinel.backend-services.svc), marked inferred; a secret backend is SERVED_BY it.
     A collector's writers SHIPS_TO the Service (or HelmRelease) of their endpoint."""
     releases = [r for r in ctx.gd.by_label("HelmRelease") if r.id.startswith(ctx.prefix + "/")]
+    made_by = {r.end: r.start for r in ctx.gd.rels.values() if r.type == "MANAGES" and r.start_label == "HelmRelease"}
     for source, service, namespace, via in ctx.pending_calls:
         target_id = ctx.id("Service", namespace, service)
+        if source[0] == "HelmRelease" and (
+            made_by.get(target_id) == source[1]
+            or getattr(_release_making(releases, service, namespace), "id", None) == source[1]
+        ):
+            continue  # a chart's values naming its own Services are not a call
         if target_id in ctx.gd.nodes:
             ctx.gd.add_rel("CALLS", source, ("Service", target_id), via=via)
             if source[0] == "SecretBackend":
