@@ -309,8 +309,8 @@ def _namespace_table(rows: list[Row], limit: int) -> str:
     lines = []
     for name, e in ordered[:limit]:
         what = []
-        if e["workloads"]:
-            what.append(f"{plural(len(e['workloads']), 'workload')}: {some(sorted(e['workloads']))}")
+        if e["workloads"]:  # named once, in the service index
+            what.append(f"{plural(len(e['workloads']), 'workload')} (Service Index)")
         if e["helm"]:
             what.append(f"{'HelmRelease' if len(e['helm']) == 1 else 'HelmReleases'} {some(sorted(e['helm']))}")
         text = "; ".join(what) or "no workloads or HelmReleases in the repository"
