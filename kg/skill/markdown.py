@@ -1013,7 +1013,7 @@ def _dependency_sections(
         ]
     else:
         checks.append("   kubectl get endpoints <service> -n <namespace>")
-    checks.append("   # with kg and its Neo4j at hand: what else breaks if it fails")
+    checks.append("   # with kg and the loaded graph at hand (kg load): what else breaks if it fails")
     checks.append(f"   kg ask blast-radius {hub or '<name>'}")
     return {
         "dependency_tree": "\n".join(header + tree) if tree else "No Kustomization declares dependsOn.",
