@@ -24,6 +24,7 @@ ALLOY_WRITERS = {
     "otelcol.exporter.otlp": "traces",
     "otelcol.exporter.otlphttp": "traces",
 }
+_HOST_PORT = re.compile(r"^[a-z0-9][a-z0-9.-]*:\d{1,5}$", re.IGNORECASE)
 _LOG_STORE = re.compile(r"//[^/]*(loki|logs)[^/]*", re.IGNORECASE)  # a log store's host
 TENANT_HEADERS = ("x-scope-orgid", "accountid", "projectid")  # Loki/Mimir/Cortex, VictoriaMetrics
 # a `tenant_id` setting (Loki clients) is sent as this header, the one queries carry too
@@ -264,12 +265,16 @@ def values_shipments(values: Any, signal_hint: str = "") -> list[Shipment]:
         elif key == "sinks" and isinstance(value, dict):
             for name, sink in value.items():
                 if isinstance(sink, dict):
-                    url = str(sink.get("endpoint") or sink.get("uri") or "")
+                    # an http(s) endpoint, or a vector-to-vector `address` (host:port)
+                    url = str(sink.get("endpoint") or sink.get("uri") or sink.get("address") or "")
                     kind = str(sink.get("type") or "")
-                    signal = "logs" if kind in ("loki", "elasticsearch", "vector") else "metrics"
+                    signal = "metrics" if "prometheus" in kind or "metrics" in kind else "logs"
                     tenant, header = _tenant(sink)
-                    if url.startswith(("http://", "https://")):
-                        out.append(Shipment(signal, f"{path}.{name}", url, tenant, header))
+                    labels = sorted(str(k) for k in as_dict(sink.get("labels")))
+                    listens = kind.endswith("_exporter")  # a scrape endpoint it serves, not a destination
+                    if not listens and (url.startswith(("http://", "https://")) or _HOST_PORT.match(url)):
+                        inputs = [str(i) for i in sink.get("inputs") or [] if isinstance(i, str)]
+                        out.append(Shipment(signal, f"{path}.{name}", url, tenant, header, labels, inputs))
             continue
         else:
             continue

@@ -98,6 +98,13 @@ def test_chart_values_remote_write_clients_sinks_and_an_inline_alloy_config():
               endpoint: http://loki.monitoring.svc:3100
             notes:
               type: console
+            forward:
+              type: vector
+              inputs: [kubernetes_logs]
+              address: vector-aggregator:6000
+            metrics:
+              type: prometheus_exporter
+              address: 0.0.0.0:9090
         alloy:
           configMap:
             content: |
@@ -111,8 +118,11 @@ def test_chart_values_remote_write_clients_sinks_and_an_inline_alloy_config():
         ("values.prometheus.prometheusSpec.remoteWrite[0]", "metrics", "http://mimir-nginx.mimir.svc/api/v1/push", "prod", "X-Scope-OrgID"),
         ("values.promtail.config.clients[0]", "logs", "http://loki-gateway.loki.svc/loki/api/v1/push", "prod", "X-Scope-OrgID"),
         ("values.customConfig.sinks.loki", "logs", "http://loki.monitoring.svc:3100", "", ""),
+        ("values.customConfig.sinks.forward", "logs", "vector-aggregator:6000", "", ""),
         ('loki.write "default"', "logs", "http://loki.loki.svc/loki/api/v1/push", "", ""),
     }  # fmt: skip
+    (forward,) = [s for s in values_shipments(values) if s.component.endswith("forward")]
+    assert forward.sources == ["kubernetes_logs"]
     (promtail,) = [s for s in values_shipments(values) if "clients" in s.component]
     assert promtail.labels == ["cluster=c1"]
 
