@@ -54,3 +54,12 @@ def test_the_copy_statement_reads_lists_as_text_and_quotes_the_file_path():
     assert "'/tmp/it\\'s\\\\here/1.csv'" in statement
     assert "RETURN c0, c1, CASE WHEN c2 IS NULL" in statement
     assert statement.endswith("(from='Workload', to='Secret')")
+
+
+def test_a_write_tunes_malloc_where_the_c_library_is_glibc():
+    import platform
+
+    from kg.store.embedded_store import lean_malloc, release_free_memory
+
+    assert lean_malloc() is (platform.libc_ver()[0] == "glibc")
+    release_free_memory()  # a no-op elsewhere, never an error
