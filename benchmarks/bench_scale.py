@@ -4,6 +4,11 @@ each stage, the latency of every `kg ask` question (kg.questions.catalogue(), so
 questions are included), and the fitted exponent of time and memory against size.
 
     NEO4J_URI=bolt://127.0.0.1:7687 python benchmarks/bench_scale.py [SIZE ...] [--json FILE]
+    NEO4J_URI=... python benchmarks/bench_scale.py 50000    # issue 21: past one machine's estate
+
+At 50,000 objects one load is one transaction of more than 2.8 GB on the server: give Neo4j an 8 GB
+heap (KG_NEO4J_HEAP=8g scripts/neo4j-local start); with 4 GB it is refused at commit
+(docs/engines.md, Scale beyond one machine).
 
 Each size runs in a fresh process (peak memory is a high-water mark). Memory per stage:
 the largest resident set sampled every 10 ms during the stage; kustomize's own is its
@@ -204,8 +209,10 @@ def main() -> None:
     if not os.environ.get("NEO4J_URI"):
         sys.exit("set NEO4J_URI (the benchmark writes to Neo4j and asks every question)")
     results = []
-    # a first small load warms the server (schema, query plans) and is not counted
-    subprocess.run([sys.executable, __file__, "--one", str(min(args.sizes))], capture_output=True, text=True)
+    # a first small load warms the server (schema, query plans) and is not counted: the
+    # smallest size, never more than SIZES[0] (`bench_scale.py 50000` once loaded 50,000 twice)
+    warm_up = min(SIZES[0], *args.sizes)
+    subprocess.run([sys.executable, __file__, "--one", str(warm_up)], capture_output=True, text=True)
     for size in args.sizes:
         proc = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True)
         if proc.returncode != 0:

@@ -139,9 +139,10 @@ def build_files(
                 "run `kg status load FILE --cluster NAME` (or --live) first"
             )
         docs["flux-resources"]["status"] = documents.status_section(status_rows)
-    for stem, document in docs.items():
+    written = {stem: documents.published(stem, document) for stem, document in docs.items()}
+    for stem, document in written.items():
         validate(stem, document)
-    files = {f"{DATA_DIR}/{stem}.json": dumps(document) for stem, document in docs.items()}
+    files = {f"{DATA_DIR}/{stem}.json": dumps(document) for stem, document in written.items()}
     files[f"{SKILL_DIR}/SKILL.md"] = markdown.guide(docs, rows, meta)
     files[f"{REGENERATE_DIR}/SKILL.md"] = markdown.regenerate(docs, meta, clusters)
     for relative, content in files.items():

@@ -330,11 +330,22 @@ REL_TYPES: dict[str, RelType] = {
         RelType("SELECTS", ("Service",), ("Workload",), "The Service's selector matches the pod labels."),
         RelType(
             "CALLS",
-            ("Workload", "ConfigKey", "SecretBackend"),
+            ("Workload", "ConfigKey", "SecretBackend", "HelmRelease"),
             ("Service", "HelmRelease"),
-            "An in-cluster address in its configuration (`via`: the env var or key) names the Service; a "
+            "An in-cluster address in its configuration (`via`: the env var, key, container arg or Helm "
+            "values path; a chart's values naming its own Services do not count) names the Service; a "
             "HelmRelease when its chart was not rendered and its release would make that Service (`inferred`).",
             ("via", "inferred", "service"),
+        ),
+        RelType(
+            "SHIPS_TO",
+            ("ConfigKey", "HelmRelease"),
+            ("Service", "HelmRelease"),
+            "A collector's configuration (an Alloy file in a ConfigMap key, or a chart's values) sends a "
+            "`signal` (logs, metrics, traces) to the Service at `url` (a HelmRelease whose chart would make it: "
+            "`inferred`), as `tenant` in `tenant_header`, with `labels` (names; external labels name=value), "
+            "fed by `sources`; `component` names the writer.",
+            ("signal", "component", "url", "tenant", "tenant_header", "labels", "sources", "inferred", "service"),
         ),
         RelType(
             "SERVED_BY",
@@ -441,6 +452,8 @@ PROPERTY_TYPES: dict[str, str] = {
             "inputs_from",
             "container_resources",
             "probes",
+            "labels",
+            "sources",
         ),
         STRING_LIST,
     ),

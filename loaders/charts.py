@@ -31,7 +31,6 @@ import threading
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -511,6 +510,8 @@ class ChartCache:
         return parsed
 
     def _download(self, target: str, repo_url: str) -> bytes:
+        import urllib.request  # with ssl and http.client ~8 MB: only a load that fetches pays it
+
         request = urllib.request.Request(target, headers={"User-Agent": "flux-kg"})
         creds = repository_credentials(repo_url)
         same_host = urllib.parse.urlsplit(target).netloc == urllib.parse.urlsplit(repo_url).netloc

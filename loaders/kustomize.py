@@ -417,6 +417,23 @@ class Tree:
         return f"{self.name}:{path}"
 
 
+def _link_or_copy(source: str, destination: str) -> None:
+    """A worker copy's file: a hard link to the first copy's (no data copied), or a copy
+    where the file system has no hard links."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _rewrite(path: Path, data: bytes) -> None:
+    """Give a workspace file new content as a new file: the worker copies share their
+    files as hard links, so writing in place would change the file in every copy."""
+    fresh = path.with_name(f".{path.name}.kg-{threading.get_ident()}")
+    fresh.write_bytes(data)
+    os.replace(fresh, path)
+
+
 class Workspace:
     """The prepared source trees of one cluster, with one copy per parallel worker."""
 
@@ -450,7 +467,8 @@ class Workspace:
         self._copies = [first]
         for i in range(1, max(1, workers)):
             copy = base / f"w{i}"
-            shutil.copytree(first, copy, symlinks=True)
+            # hard links, not copies: a build replaces the one file it writes (_rewrite)
+            shutil.copytree(first, copy, symlinks=True, copy_function=_link_or_copy)
             self._copies.append(copy)
         for copy in self._copies:
             self._slots.put(copy)
@@ -581,7 +599,7 @@ class Workspace:
                 objects, cached_warnings, error = decode_build(entry)
                 return BuildResult(objects, warnings + cached_warnings, error)
         try:
-            kfile.write_text(yaml.safe_dump(content, sort_keys=False))
+            _rewrite(kfile, yaml.safe_dump(content, sort_keys=False).encode())
             result = self._run(copy, tree, directory, rel_dir, warnings)
             # a build stopped by a limit is not retried file by file: that would multiply the wait
             if created and result.error and not result.limit_hit:

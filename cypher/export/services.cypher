@@ -4,7 +4,9 @@
 // calls (Services named in its env or in the ConfigMap keys it reads, its own Services
 // left out); feeds
 // data/services.json. Lists are unordered (the exporter sorts them).
-// columns: id, cluster, service, namespace, deployment, kind, kustomization, flux_path, description, source_file, images, app, service_account, secret_provider_classes, config_maps, secrets, calls
+// calls_released: a Service that an unrendered chart would make, named by address, as
+// 'name.namespace RELEASE' (the HelmRelease whose release makes it; CALLS marked inferred).
+// columns: id, cluster, service, namespace, deployment, kind, kustomization, flux_path, description, source_file, images, app, service_account, secret_provider_classes, config_maps, secrets, calls, calls_released
 MATCH (w:Workload)
 WHERE w.repo = $repo
   AND (w.cluster IN $clusters OR $clusters IS NULL)
@@ -31,6 +33,12 @@ OPTIONAL MATCH (w)-[:READS_KEY]->(:ConfigKey)-[:CALLS]->(viaconfig:Service)
 WHERE NOT EXISTS { MATCH (viaconfig)-[:SELECTS]->(w) }
 WITH w, kustomization, flux_path, spcs, cms, secrets, calls_direct,
      collect(DISTINCT CASE WHEN viaconfig IS NULL THEN null ELSE viaconfig.namespace + '/' + viaconfig.name END) AS calls_config
+OPTIONAL MATCH (w)-[direct_release:CALLS]->(released:HelmRelease)
+WITH w, kustomization, flux_path, spcs, cms, secrets, calls_direct, calls_config,
+     collect(DISTINCT CASE WHEN released IS NULL THEN null ELSE direct_release.service + ' ' + released.name END) AS released_direct
+OPTIONAL MATCH (w)-[:READS_KEY]->(:ConfigKey)-[config_release:CALLS]->(released_config:HelmRelease)
+WITH w, kustomization, flux_path, spcs, cms, secrets, calls_direct, calls_config, released_direct,
+     collect(DISTINCT CASE WHEN released_config IS NULL THEN null ELSE config_release.service + ' ' + released_config.name END) AS released_config
 RETURN w.id AS id,
        w.cluster AS cluster,
        coalesce(w.service, w.name) AS service,
@@ -47,5 +55,6 @@ RETURN w.id AS id,
        spcs AS secret_provider_classes,
        cms AS config_maps,
        secrets,
-       calls_direct + calls_config AS calls
+       calls_direct + calls_config AS calls,
+       released_direct + released_config AS calls_released
 ORDER BY service, cluster, namespace, deployment

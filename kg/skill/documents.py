@@ -92,18 +92,11 @@ def _setting(row: Row) -> dict[str, Any]:
 
 
 def _service_settings(row: Row, settings: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
-    """The settings of a service's workload and of the SecretProviderClasses it mounts that
-    reference variables, each once with the variables it uses."""
+    """The settings of a service's workload that reference variables, each once with the
+    variables it uses (a mounted SecretProviderClass's are in secrets-map.json, once)."""
     own = [s for (holder, _), s in settings.items() if holder == row["id"]]
-    mounted = {f"SecretProviderClass/{row['namespace']}/{name}" for name in row.get("secret_provider_classes") or []}
-    spcs = [
-        s
-        for (holder, _), s in settings.items()
-        if s["cluster"] == row["cluster"] and s["object"] in mounted and holder != row["id"]
-    ]
     return [
-        {k: v for k, v in s.items() if k != "cluster"}
-        for s in sorted(own + spcs, key=lambda s: (s["object"], s["field"]))
+        {k: v for k, v in s.items() if k != "cluster"} for s in sorted(own, key=lambda s: (s["object"], s["field"]))
     ]
 
 
@@ -127,6 +120,7 @@ def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
     out = {}
     for key, row in zip(keys, found):
         flux_path = row.get("flux_path")
+        released = _released_calls(row.get("calls_released"))
         out[key] = {
             "namespace": text(row["namespace"]),
             "deployment": row["deployment"],
@@ -144,10 +138,24 @@ def services(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "secretProviderClasses": names(row.get("secret_provider_classes")),
             "configMaps": names(row.get("config_maps")),
             "secrets": names(row.get("secrets")),
-            "calls": names(row.get("calls")),
+            "calls": names(list(row.get("calls") or []) + list(released)),
             "settings": _service_settings(row, settings),
+            "helmReleaseCalls": released,
         }
+        if not released:
+            del out[key]["helmReleaseCalls"]
     return {"services": out}
+
+
+def _released_calls(values: Iterable[Any] | None) -> dict[str, str]:
+    """`namespace/service` -> HelmRelease, from 'name.namespace RELEASE' rows: a Service the
+    workload calls that no manifest declares but whose HelmRelease's chart would make."""
+    out = {}
+    for value in sorted(names(values)):
+        address, _, release = value.partition(" ")
+        name, _, namespace = address.partition(".")
+        out[f"{namespace}/{name}"] = release
+    return out
 
 
 # -- flux-resources.json ---------------------------------------------------------
@@ -160,7 +168,24 @@ OPTIONAL_FIELDS = {
         "managedObjects", "renderError", "unresolvedVariables",
     ),
     "helmReleases": ("targetNamespace", "dependsOn", "suspend", "valuesFrom"),
+    # left out of the written file only (SKILL.md is built from the full entries)
+    "services": ("app", "images", "secretProviderClasses", "configMaps", "secrets", "calls", "settings"),
+    "configMaps": (
+        "binaryKeys", "generatedName", "generator", "keyReaders", "namedIn", "redactedVariables", "resolvedKeys",
+        "substitutedBy", "unresolvedVariables", "valuesFor", "variables",
+    ),
 }  # fmt: skip
+PUBLISHED_LEAN = {"services": "services", "configmaps": "configMaps"}  # file stem -> section leaned on writing
+
+
+def published(stem: str, document: dict[str, Any]) -> dict[str, Any]:
+    """The document as written: entries of the sections in PUBLISHED_LEAN without their
+    empty optional fields (an assistant reads what is particular to each entry)."""
+    section = PUBLISHED_LEAN.get(stem)
+    if section is None:
+        return document
+    optional = OPTIONAL_FIELDS[section]
+    return {**document, section: {key: lean(entry, optional) for key, entry in document[section].items()}}
 
 
 def lean(entry: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:
@@ -543,5 +568,5 @@ DATA_FILES = (
     DataFile("configmaps", ("configmaps", "config_keys", "substitutions", "variables", "settings"), configmaps),
 )
 # Read by SKILL.md only (kg/skill/markdown.py), besides the data files' rows.
-GUIDE_QUERIES = ("namespaces", "backends")
+GUIDE_QUERIES = ("namespaces", "backends", "telemetry")
 QUERIES = tuple(dict.fromkeys([q for data_file in DATA_FILES for q in data_file.queries] + list(GUIDE_QUERIES)))

@@ -19,9 +19,10 @@ from typing import Any, cast
 from kg.errors import KgError
 from kg.skill.keys import Row
 
-# Rows per table and lines of the dependency tree, tried in turn until SKILL.md stays
-# under MAX_LINES (a big repository gets shorter tables; the data files hold everything).
-LIMITS = ((15, 45), (8, 24), (4, 12))
+# Rows per table, lines of the dependency tree and rows of the service index, tried in
+# turn until SKILL.md stays under MAX_LINES (a big repository gets shorter tables, each
+# saying where the data files hold the rest).
+LIMITS = ((15, 45, 150), (8, 24, 80), (4, 12, 40))
 MAX_LINES = 500
 GUIDE = "flux-infra-guide"  # skill names, which are also their folder names (the spec wants both equal)
 REGENERATE = "flux-infra-guide-regenerate"
@@ -67,6 +68,7 @@ OBSERVABILITY = (
     ("uptime-kuma", "Uptime monitoring"),
     ("gatus", "Uptime monitoring"),
 )  # fmt: skip
+VARIABLES_SHOWN = 30  # variables drawn in the substitution flow; the data file has them all
 MESH = (("linkerd", "Linkerd (mesh)", "linkerd check"), ("istio", "Istio (mesh)", "istioctl analyze"))
 
 
@@ -107,96 +109,64 @@ def capped(rows: list[str], total: int, where: str, columns: int = 3) -> str:
     return "\n".join(rows + ([f"| ... {more} more | see `{where}` |" + " |" * (columns - 2)] if more > 0 else []))
 
 
-def _sample_value(value: Any, depth: int = 0) -> Any:
-    """Shorten long lists, maps and strings of a sample entry (still valid JSON)."""
-    if isinstance(value, str):
-        return value if len(value) <= 80 else value[:77] + "..."
-    if isinstance(value, list):
-        limit = 2 if any(isinstance(v, dict) for v in value) else 3
-        return [_sample_value(v, depth + 1) for v in value[:limit]] + (["..."] if len(value) > limit else [])
-    if isinstance(value, dict):
-        items = list(value.items())
-        limit = 4 if depth else len(items)
-        return {k: _sample_value(v, depth + 1) for k, v in items[:limit]} | (
-            {"...": "..."} if len(items) > limit else {}
-        )
-    return value
-
-
-def _compact_json(value: Any, indent: int = 0) -> str:
-    """JSON with short maps and lists of plain values on one line (fewer SKILL.md lines,
-    same content)."""
-    pad = "  " * indent
-    flat = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    nested = isinstance(value, (dict, list)) and any(
-        isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, (dict, list)) for x in v))
-        for v in (value.values() if isinstance(value, dict) else value)
-    )
-    if not nested and (not isinstance(value, dict) or len(flat) + len(pad) <= 200):
-        return flat
-    if isinstance(value, dict):
-        inner = [
-            f"{pad}  {json.dumps(k, ensure_ascii=False)}: {_compact_json(v, indent + 1)}" for k, v in value.items()
-        ]
-        return "{\n" + ",\n".join(inner) + f"\n{pad}}}"
-    inner = [f"{pad}  {_compact_json(v, indent + 1)}" for v in value]
-    return "[\n" + ",\n".join(inner) + f"\n{pad}]"
-
-
-# The fields the seed plan shows (plus resolvedKeys) go into the SKILL.md samples; the
-# others are named below each sample, so SKILL.md stays short and still says they exist.
-SAMPLE_FIELDS = {
-    "services": ("namespace", "deployment", "fluxPath", "kustomization", "description"),
+# Data-format sections are field lists: the seed's fields first (what most answers need),
+# then the others. A note says what a field holds where its name does not.
+FIRST_FIELDS = {
+    "services": ("namespace", "deployment", "kind", "kustomization", "fluxPath", "sourceFile", "description"),
     "kustomizations": ("namespace", "path", "sourceRef", "dependsOn", "interval", "prune", "manages", "substituteFrom"),
-    "helmReleases": ("namespace", "chart", "chartSource", "interval"),
-    "secretProviderClasses": (
-        "namespace",
-        "provider",
-        "vaultRole",
-        "vaultMountPath",
-        "secrets",
-        "k8sSecretName",
-        "usedBy",
-    ),
+    "helmReleases": ("namespace", "deploysTo", "chart", "chartVersion", "chartSource", "kustomization", "valuesFrom"),
+    "sources": (),
+    "secretProviderClasses": ("namespace", "provider", "vaultRole", "vaultMountPath", "secrets", "k8sSecretName", "usedBy"),
     "externalSecrets": ("namespace", "store", "k8sSecretName", "secrets", "usedBy"),
+    "secretStores": (),
     "secrets": ("objectName", "vaultPath", "vaultKey", "k8sSecretName", "mountPath"),
-    "configMaps": ("namespace", "generatedBy", "sourceFile", "description", "keys", "resolvedKeys", "usedBy"),
-    "variableSubstitution": ("mechanism", "sourceConfigMap", "namespace", "syntax"),
+    "configMaps": ("namespace", "generatedBy", "sourceFile", "description", "keys", "resolvedKeys", "keyReaders", "usedBy"),
+    "variableSubstitution": ("mechanism", "sourceConfigMap", "namespace", "syntax", "variables", "sources"),
+}  # fmt: skip
+FIELD_NOTES = {
+    "deployment": "workload name",
+    "calls": "Services it calls, namespace/name",
+    "helmReleaseCalls": "called Services a chart would make, with their HelmRelease",
+    "settings": "fields using post-build variables, raw and applied",
+    "serviceAccount": "what a Vault role names",
+    "fluxPath": "folder of its Kustomization",
+    "manages": "what it applies",
+    "managedObjects": "count",
+    "deploysTo": "namespace of the release",
+    "keys": "values as in git",
+    "resolvedKeys": "values Flux applies, where substitution changes them",
+    "keyReaders": "per key: who reads it, env or envFrom",
+    "namedIn": "Helm values naming it",
+    "usedBy": "services",
+    "vaultMountPathResolved": "after substitution",
+    "status": "live status, with --with-status",
 }
 
 
-def _pick(section: str, entry: dict[str, Any]) -> dict[str, Any]:
-    fields = SAMPLE_FIELDS[section]
-    picked = {f: entry[f] for f in fields if f in entry}
-    if "secrets" in picked:
-        picked["secrets"] = [_pick("secrets", e) for e in picked["secrets"]]
-    if not picked.get("resolvedKeys"):
-        picked.pop("resolvedKeys", None)  # nothing substituted: an empty map says nothing
-    return picked
-
-
-def sample(sections: dict[str, dict[str, Any]], meta: dict[str, Any], full_metadata: bool = False) -> str:
-    """A JSON sample of real entries (seed fields only, long values shortened), then the
-    names of the other fields each entry has. Metadata is the same in every file: shown
-    in full once."""
-    shown: dict[str, Any] = {}
-    others: dict[str, set[str]] = {}
+def field_list(name: str, sections: dict[str, Any]) -> str:
+    """`name`: for each top-level section, the fields its entries have (first the ones
+    most answers need), a short note where the name says too little."""
+    lines = [f"`{name}` holds:"]
     for section, entries in sections.items():
-        if section == "variableSubstitution":
-            shown[section] = _sample_value(_pick(section, entries))
+        records = [] if section == "variableSubstitution" else [e for e in entries.values() if isinstance(e, dict)]
+        fields = set(entries) if section == "variableSubstitution" else {f for entry in records for f in entry}
+        if not fields:
             continue
-        shown[section] = {key: _sample_value(_pick(section, entry)) for key, entry in entries.items()}
-        for entry in entries.values():
-            others.setdefault(section, set()).update(set(entry) - set(SAMPLE_FIELDS[section]))
-    if not full_metadata:
-        meta = {"generatedFrom": meta["generatedFrom"], "generatedAt": meta["generatedAt"], "...": "..."}
-    text = "```json\n" + _compact_json({**shown, "metadata": meta}) + "\n```"
-    notes = [
-        f"`{section}` entries also have: " + ", ".join(f"`{f}`" for f in sorted(fields))
-        for section, fields in others.items()
-        if fields
-    ]
-    return text + ("\n\n" + ".\n".join(notes) + "." if notes else "")
+        first = [f for f in FIRST_FIELDS.get(section, ()) if f in fields]
+        ordered = first + sorted(fields - set(first))
+        text = ", ".join(f"`{f}`" + (f" ({FIELD_NOTES[f]})" if f in FIELD_NOTES else "") for f in ordered)
+        where = f"`{section}`" if section == "variableSubstitution" else f"`{section}.NAME`"
+        lines.append(f"- {where}: {text}")
+        nested = {f for entry in records for e in entry.get("secrets") or [] if isinstance(e, dict) for f in e}
+        if nested:
+            first = [f for f in FIRST_FIELDS["secrets"] if f in nested]
+            lines.append(
+                f"  - each of its `secrets`: {', '.join(f'`{f}`' for f in first + sorted(nested - set(first)))}"
+            )
+    lines.append(
+        "- `metadata`: `generatedFrom`, `generatedAt`, `gitRevision`, `fluxRepoPath`, `fluxRepoUrl`, `clusters`"
+    )
+    return "\n".join(lines)
 
 
 def clean(text: str) -> str:
@@ -287,6 +257,45 @@ def _clusters_text(meta: dict[str, Any]) -> str:
 
 
 # -- sections ----------------------------------------------------------------------------
+def _callers(services: dict[str, Any]) -> dict[str, list[str]]:
+    """`namespace/workload` -> the services calling it."""
+    called_by: dict[str, list[str]] = {}
+    for key, s in services.items():
+        for target in s["calls"]:
+            called_by.setdefault(target, []).append(key)
+    return called_by
+
+
+def _relative(target: str, namespace: str) -> str:
+    target_namespace, _, name = target.partition("/")
+    return name if target_namespace == namespace else target
+
+
+def _service_index(services: dict[str, Any], limit: int) -> str:
+    """One row per service: where it runs, what applies it, its secrets and ConfigMaps,
+    whom it calls and who calls it (complete lists; rows past `limit` are in services.json)."""
+    called_by = _callers(services)
+    lines = []
+    for key, s in sorted(services.items()):
+        name = key.split("/")[-1]
+        workload = s["deployment"] if s["deployment"] != name else ""
+        if s["kind"] != "Deployment":
+            workload = f"{s['kind']} {s['deployment']}"
+        secrets = [f"CSI {spc}" for spc in s["secretProviderClasses"]] + s["secrets"]
+        released = s.get("helmReleaseCalls", {})
+        calls = [
+            _relative(t, s["namespace"]) + (f" (HelmRelease {released[t]})" if t in released else "")
+            for t in s["calls"]
+        ]
+        callers = sorted(called_by.get(f"{s['namespace']}/{s['deployment']}", []))
+        lines.append(
+            f"| **{key}** | {cell(s['namespace'])} | {cell(workload)} | {cell(s['kustomization'])} "
+            f"| {cell(', '.join(secrets))} | {cell(', '.join(s['configMaps']))} | {cell(', '.join(calls))} "
+            f"| {cell(', '.join(callers))} |"
+        )
+    return capped(lines[:limit], len(lines), "data/services.json", 8)
+
+
 def _namespace_table(rows: list[Row], limit: int) -> str:
     merged: dict[str, dict[str, set[str]]] = {}
     for r in rows:
@@ -300,8 +309,8 @@ def _namespace_table(rows: list[Row], limit: int) -> str:
     lines = []
     for name, e in ordered[:limit]:
         what = []
-        if e["workloads"]:
-            what.append(f"{plural(len(e['workloads']), 'workload')}: {some(sorted(e['workloads']))}")
+        if e["workloads"]:  # named once, in the service index
+            what.append(f"{plural(len(e['workloads']), 'workload')} (Service Index)")
         if e["helm"]:
             what.append(f"{'HelmRelease' if len(e['helm']) == 1 else 'HelmReleases'} {some(sorted(e['helm']))}")
         text = "; ".join(what) or "no workloads or HelmReleases in the repository"
@@ -335,9 +344,11 @@ def _flux_check_order(docs: dict[str, Any], hub: str | None) -> str:
     ks = service.get("kustomization") or next(
         iter(k for k, v in flux["kustomizations"].items() if not v.get("root")), "<name>"
     )
-    helm = next(iter(flux["helmReleases"].items()), None)
+    # the subject's own HelmRelease (one making a Service it calls), else a placeholder
+    release = next(iter(sorted(service.get("helmReleaseCalls", {}).values())), None)
+    helm = flux["helmReleases"].get(release) if release else None
     helm_cmd = (
-        f"`flux get helmrelease {helm[0].split('/')[-1]} -n {helm[1]['namespace']}`"
+        f"`flux get helmrelease {release} -n {helm['namespace']}` (the release behind a Service `{hub}` calls)"
         if helm
         else "`flux get helmrelease <name> -n <namespace>`"
     )
@@ -432,7 +443,7 @@ def _secret_flow(docs: dict[str, Any], rows: dict[str, list[Row]]) -> str:
                 f"    ├── {p}" + (f" ({'key' if len(keys) == 1 else 'keys'} {', '.join(keys)})" if keys else "")
             )
         if len(paths) > 6:
-            lines.append(f"    ├── ... {len(paths) - 6} more")
+            lines.append(f"    ├── and {len(paths) - 6} more: `secrets` of {top} in data/secrets-map.json")
         lines += ["    │", "    ▼", f"SecretProviderClass ({top}, namespace {spc['namespace']})"]
         settings = [f"    ├── vaultRole: {spc['vaultRole']}"] if spc["vaultRole"] else []
         if spc["vaultMountPath"]:
@@ -504,10 +515,11 @@ def _secret_table(secrets: dict[str, Any], limit: int) -> str:
     lines = []
     for kind, key, v in rows[:limit]:
         paths = sorted({e["vaultPath"] or e["vaultKvPath"] for e in v["secrets"] if e["vaultPath"] or e["vaultKvPath"]})
+        role = v.get("vaultRole", "")  # an ExternalSecret's role is its store's (secretStores)
         lines.append(
-            f"| {kind} `{key}` | {cell(v['namespace'])} | {cell(some(paths, 3))} | {cell(some(v['usedBy']))} |"
+            f"| {kind} `{key}` | {cell(v['namespace'])} | {cell(some(paths, 3))} | {cell(role)} | {cell(some(v['usedBy']))} |"
         )
-    return capped(lines, len(rows), "data/secrets-map.json", 4)
+    return capped(lines, len(rows), "data/secrets-map.json", 5)
 
 
 def _secret_backend_namespace(rows: dict[str, list[Row]]) -> str:
@@ -522,7 +534,7 @@ def _csi_namespace(helm: dict[str, Any]) -> str:
     return "kube-system"
 
 
-def _secret_check_order(docs: dict[str, Any], rows: dict[str, list[Row]]) -> str:
+def _secret_check_order(docs: dict[str, Any], rows: dict[str, list[Row]], hub: str | None) -> str:
     secrets = docs["secrets-map"]
     spc = secrets["secretProviderClasses"].get(_top_spc(secrets["secretProviderClasses"]) or "")
     steps = []
@@ -541,7 +553,10 @@ def _secret_check_order(docs: dict[str, Any], rows: dict[str, list[Row]]) -> str
         steps.append(
             f"ExternalSecrets synced: `kubectl get externalsecret -n {namespace}`, stores: `kubectl get clustersecretstore,secretstore -A`"
         )
-    user = docs["services"]["services"].get(spc["usedBy"][0]) if spc and spc["usedBy"] else None
+    # a pod of the section's subject: the example service when it mounts this class
+    services = docs["services"]["services"]
+    users = ([hub] if spc and hub in spc["usedBy"] else []) + (spc["usedBy"] if spc else [])
+    user = services.get(users[0]) if users else None
     steps.append(
         f"Pod events: `kubectl describe pod -n {user['namespace']} -l app={user['app']}` (look for mount errors)"
         if user and user["app"]
@@ -594,9 +609,11 @@ def _substitution_flow(configs: dict[str, Any]) -> str:
             for v_key, v in variables.items()
             if f"ConfigMap {main['namespace']}/{main['name']}" in v["definedIn"]
         ]
-        lines += [f"    ├── {v_key.split('/')[-1]}: {v['value']}" for v_key, v in defined[:4]]
-        if len(defined) > 4:
-            lines.append(f"    ├── ... ({len(defined)} variables)")
+        lines += [f"    ├── {v_key.split('/')[-1]}: {v['value']}" for v_key, v in defined[:VARIABLES_SHOWN]]
+        if len(defined) > VARIABLES_SHOWN:
+            lines.append(
+                f"    ├── and {len(defined) - VARIABLES_SHOWN} more: `variableSubstitution.variables` in data/configmaps.json"
+            )
         lines += ["    │", "    ▼"]
         kustomizations = main["kustomizations"]
     else:
@@ -669,7 +686,100 @@ def _config_check_order(docs: dict[str, Any], hub: str | None) -> str:
     return "\n".join(lines)
 
 
-def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -> dict[str, str]:
+# How to read what a writer pushed: (push path suffix, query path replacing it)
+READ_PATHS = (
+    ("/loki/api/v1/push", "/loki/api/v1/query_range"),
+    ("/api/v1/push", "/prometheus/api/v1/query"),  # Mimir and Cortex: the Prometheus API under /prometheus
+    ("/api/v1/write", "/api/v1/query"),  # Prometheus and VictoriaMetrics
+)
+
+
+def _read_url(url: str) -> str:
+    """The query URL beside a push URL; a distributor takes writes only, so its reads go to
+    the query-frontend of the same release (the Cortex and Mimir charts' naming)."""
+    for push, read in READ_PATHS:
+        if url.endswith(push):
+            base = url[: -len(push)]
+            return re.sub(r"-distributor\.", "-query-frontend.", base) + read
+    return ""
+
+
+def _label_names(row: Row) -> list[str]:
+    return [label.split("=")[0] for label in row.get("labels") or []]
+
+
+def _selector(row: Row | None, namespace: str, service: dict[str, Any] | None) -> str:
+    """A LogQL/PromQL selector with the labels the pipeline really sets (external labels
+    with their values), for the example service."""
+    names = _label_names(row) if row else ["namespace", "app"]
+    parts = [
+        f'{label.split("=")[0]}="{label.split("=", 1)[1]}"' for label in (row or {}).get("labels") or [] if "=" in label
+    ]
+    if "namespace" in names:
+        parts.append(f'namespace="{namespace}"')
+    if service and service["app"] and "app" in names:
+        parts.append(f'app="{service["app"]}"')
+    elif service and "pod" in names:
+        parts.append(f'pod=~"{service["deployment"]}-.*"')
+    return "{" + ", ".join(parts) + "}"
+
+
+def _signal_flow(telemetry: list[Row], configs: dict[str, Any]) -> str:
+    if not telemetry:
+        return (
+            "No collector configuration found in the repository (Alloy config, Promtail clients, remoteWrite, "
+            "Vector sinks): which store holds which signal, and its tenant, are not known here."
+        )
+    lines = []
+    for (kind, name, key, namespace, file), _ in sorted(
+        {
+            (r["config_kind"], r["config_name"], r["config_key"], r["config_namespace"], r["config_file"]): 1
+            for r in telemetry
+        }.items()
+    ):
+        cm = configs["configMaps"].get(name) or configs["configMaps"].get(f"{namespace}/{name}") or {}
+        named = f", named in the values of {', '.join(cm['namedIn'])}" if cm.get("namedIn") else ""
+        what = f"{kind} `{name}`" + (f" key `{key}`" if key else "")
+        lines.append(f"Collector configuration: {what} (namespace {namespace}, `{file}`{named}).")
+    lines += [
+        "",
+        "| Signal | Collected from | Sent to | Write endpoint | Tenant | Labels |",
+        "|--------|----------------|---------|----------------|--------|--------|",
+    ]
+    for r in telemetry:
+        store = f"{r['store']} ({r['store_kind']})"
+        tenant = f"`{r['tenant']}` ({r['tenant_header']})" if r["tenant"] else "none"
+        lines.append(
+            f"| {r['signal']} | {cell(', '.join(r.get('sources') or []))} | {store} | `{r['url']}` | {tenant} "
+            f"| {cell(', '.join(r.get('labels') or []))} |"
+        )
+    tenants = sorted({(r["tenant_header"], r["tenant"]) for r in telemetry if r["tenant"]})
+    if tenants:
+        header, tenant = tenants[0]
+        lines += [
+            "",
+            f"**Multi-tenancy:** every read names its tenant in the `{header}` header, as the writers do "
+            f"(`{tenant}`); without it the store answers `no org id`. In Grafana: the datasource's HTTP header "
+            f"`{header}`; with curl: `-H '{header}: {tenant}'`.",
+        ]
+    reads = []
+    for r in telemetry:
+        read = _read_url(r["url"])
+        if read:
+            reads.append(f"| {r['signal']} | {r['store']} | `{read}` |")
+    if reads:
+        lines += [
+            "",
+            "| Signal | Datasource | Read endpoint (in-cluster) |",
+            "|--------|------------|------------|",
+            *dict.fromkeys(reads),
+        ]
+    return "\n".join(lines)
+
+
+def _observability_sections(
+    docs: dict[str, Any], rows: dict[str, list[Row]], hub: str | None, limit: int
+) -> dict[str, str]:
     flux = docs["flux-resources"]
     found = _observability(flux["helmReleases"])
     services = docs["services"]["services"]
@@ -677,10 +787,26 @@ def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -
     namespace = service["namespace"] if service else "<namespace>"
     selector = f"app={service['app']}" if service and service["app"] else None
     target = f"-l {selector}" if selector else (f"deploy/{service['deployment']}" if service else "<pod>")
-    labels = (
-        f'namespace="{namespace}", app="{service["app"]}"' if service and service["app"] else f'namespace="{namespace}"'
+    cluster = service["cluster"] if service else None
+    telemetry = [r for r in rows.get("telemetry", []) if cluster is None or r["cluster"] == cluster]
+    logs = next((r for r in telemetry if r["signal"] == "logs"), None)
+    # container metrics come from the kubelet's cAdvisor: the writer fed by it, else any metrics writer
+    metrics = next(
+        (
+            r
+            for r in telemetry
+            if r["signal"] == "metrics" and any("cadvisor" in s or "kubelet" in s for s in r.get("sources") or [])
+        ),
+        next((r for r in telemetry if r["signal"] == "metrics"), None),
     )
-    pod = f"{service['deployment']}.*" if service else ".*"
+    labels = _selector(logs, namespace, service)[1:-1]
+    metric_labels = [p for p in _selector(metrics, namespace, None)[1:-1].split(", ") if p]
+    pod = f"{service['deployment']}-.*" if service else ".*"
+    metric_selector = ", ".join(
+        metric_labels
+        + ([] if any(p.startswith("namespace=") for p in metric_labels) else [f'namespace="{namespace}"'])
+        + [f'pod=~"{pod}"']
+    )
     if found:
         names = sorted({f"{purpose.split(' (')[0]}: {key}" for key, purpose, _ in found})
         intro = f"Observability components deployed by Flux ({len(found)} HelmReleases): " + "; ".join(names) + "."
@@ -703,9 +829,36 @@ def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -
         if cm["namespace"] in namespaces and cm["sourceFile"]:
             files.setdefault(cm["sourceFile"], f"ConfigMap {key.split('/')[-1]} ({some(list(cm['keys']), 3)})")
     file_rows = [f"| `{f}` | {cell(what)} |" for f, what in sorted(files.items())[:limit]]
+    where_logs = (
+        f"{logs['store']}, tenant `{logs['tenant']}`" if logs and logs["tenant"] else (logs["store"] if logs else "")
+    )
+    no_app = sorted(k for k, s in services.items() if not s["app"] and (cluster is None or s["cluster"] == cluster))
+    label_note = (
+        f"labels set by {logs['component']}: {', '.join(_label_names(logs))}"
+        if logs
+        else "label names depend on the collector"
+    )
+    logql = [
+        f"# {hub or 'a service'} ({label_note})" + (f"; datasource {where_logs}" if where_logs else ""),
+        f"{{{labels}}}",
+        f'{{{labels}}} |= "ERROR"',
+        f'{{{labels}}} |~ "connection refused|timeout"',
+        f'count_over_time({{{labels}}} |= "ERROR" [5m])',
+    ]
+    if logs and "app" in _label_names(logs):
+        logql.append(
+            '# any service of the Service Index: its namespace, and app="SERVICE" (the index\'s service name is its app label)'
+            + (f'; no app label, use pod=~"WORKLOAD-.*": {", ".join(no_app)}' if no_app else "")
+        )
+    where_metrics = (
+        f"datasource {metrics['store']}" + (f", tenant `{metrics['tenant']}`" if metrics["tenant"] else "")
+        if metrics
+        else "a Prometheus-compatible datasource"
+    )
     return {
         "observability_intro": intro,
         "observability_table": capped(table, len(found), "data/flux-resources.json", 5),
+        "signal_flow": _signal_flow(telemetry, docs["configmaps"]),
         "kubectl_logs": "\n".join(
             [
                 f"kubectl logs -n {namespace} {target} --tail=100     # recent logs",
@@ -713,19 +866,12 @@ def _observability_sections(docs: dict[str, Any], hub: str | None, limit: int) -
                 f"kubectl logs -n {namespace} {target} --previous     # previous container (after a crash)",
             ]
         ),
-        "logql": "\n".join(
-            [
-                f"# {hub or 'a service'}: all logs, errors only, a pattern, errors over time (label names depend on the collector)",
-                f"{{{labels}}}",
-                f'{{{labels}}} |= "ERROR"',
-                f'{{{labels}}} |~ "connection refused|timeout"',
-                f'count_over_time({{{labels}}} |= "ERROR" [5m])',
-            ]
-        ),
+        "logql": "\n".join(logql),
         "promql": "\n".join(
             [
-                f'sum(rate(container_cpu_usage_seconds_total{{namespace="{namespace}", pod=~"{pod}"}}[5m]))     # CPU',
-                f'sum(container_memory_working_set_bytes{{namespace="{namespace}", pod=~"{pod}"}})              # memory',
+                f"# {hub or 'a service'}: {where_metrics}",
+                f"sum(rate(container_cpu_usage_seconds_total{{{metric_selector}}}[5m]))     # CPU",
+                f"sum(container_memory_working_set_bytes{{{metric_selector}}})              # memory",
             ]
         ),
         "example_namespace": namespace,
@@ -805,21 +951,15 @@ def _dependency_sections(
         if any(k.get("root") for k in flux["kustomizations"].values())
         else []
     )
-    # service dependencies: calls and secrets, most-called first
-    called_by: dict[str, list[str]] = {}
+    # Services charts would make (not in the index): who calls each
+    release_callers: dict[tuple[str, str], list[str]] = {}
     for key, s in services.items():
-        for target in s["calls"]:
-            called_by.setdefault(target, []).append(key)
-    table = []
-    for key, s in sorted(
-        services.items(), key=lambda kv: (-len(called_by.get(f"{kv[1]['namespace']}/{kv[1]['deployment']}", [])), kv[0])
-    ):
-        needs = [t.split("/")[-1] if t.split("/")[0] == s["namespace"] else t for t in s["calls"]]
-        needs += [f"secrets via {spc}" for spc in s["secretProviderClasses"]]
-        users = called_by.get(f"{s['namespace']}/{s['deployment']}", [])
-        if needs or users:
-            table.append(f"| **{key}** | {cell(some(needs, 5))} | {cell(some(sorted(users), 5))} |")
-    total = len(table)
+        for target, release in s.get("helmReleaseCalls", {}).items():
+            release_callers.setdefault((target, release), []).append(key)
+    released = [
+        f"- `{target}` (HelmRelease {release}): {', '.join(sorted(callers))}"
+        for (target, release), callers in sorted(release_callers.items())
+    ]
     # infrastructure dependencies, from what the graph holds
     infra = []
     secrets = docs["secrets-map"]
@@ -873,14 +1013,19 @@ def _dependency_sections(
         ]
     else:
         checks.append("   kubectl get endpoints <service> -n <namespace>")
-    checks.append("   # with kg and its Neo4j at hand: what else breaks if it fails")
+    checks.append("   # with kg and the loaded graph at hand (kg load): what else breaks if it fails")
     checks.append(f"   kg ask blast-radius {hub or '<name>'}")
     return {
         "dependency_tree": "\n".join(header + tree) if tree else "No Kustomization declares dependsOn.",
-        "service_dependency_table": capped(table[:limit], total, "data/services.json"),
         "infra_dependency_table": "\n".join(infra)
         if infra
         else "| - | no shared infrastructure found in the repository | - |",
+        "released_services": (
+            "Services that charts make (no manifest in the repository; inferred from the HelmRelease), and their callers:\n\n"
+            + "\n".join(released)
+            if released
+            else "No service calls a Service that only a chart makes."
+        ),
         "flux_namespace": _root(flux)[2],
         "connectivity_checks": "\n".join(checks),
     }
@@ -888,14 +1033,16 @@ def _dependency_sections(
 
 # -- the two files -------------------------------------------------------------------
 def guide(docs: dict[str, Any], rows: dict[str, list[Row]], meta: dict[str, Any]) -> str:
-    for limit, tree_lines in LIMITS:
-        text = _guide(docs, rows, meta, limit, tree_lines)
+    for limit, tree_lines, index_rows in LIMITS:
+        text = _guide(docs, rows, meta, limit, tree_lines, index_rows)
         if len(text.splitlines()) < MAX_LINES:
             break
     return text  # still too long: the export refuses it
 
 
-def _guide(docs: dict[str, Any], rows: dict[str, list[Row]], meta: dict[str, Any], limit: int, tree_lines: int) -> str:
+def _guide(
+    docs: dict[str, Any], rows: dict[str, list[Row]], meta: dict[str, Any], limit: int, tree_lines: int, index_rows: int
+) -> str:
     c = _counts(docs)
     services = docs["services"]["services"]
     flux = docs["flux-resources"]
@@ -919,18 +1066,6 @@ def _guide(docs: dict[str, Any], rows: dict[str, list[Row]], meta: dict[str, Any
         f"{plural(c['spcs'], 'SecretProviderClass', 'SecretProviderClasses')}, {plural(c['external'], 'ExternalSecret')} "
         f"and {plural(c['configmaps'], 'ConfigMap')}"
     )
-    secret_sections: dict[str, dict[str, Any]] = {}
-    top = _top_spc(secrets["secretProviderClasses"])
-    if top:
-        secret_sections["secretProviderClasses"] = {top: secrets["secretProviderClasses"][top]}
-    if secrets["externalSecrets"]:
-        first = _top_external(secrets["externalSecrets"])
-        secret_sections["externalSecrets"] = {first: secrets["externalSecrets"][first]}
-    flux_key = services.get(hub or "", {}).get("kustomization") or next(iter(flux["kustomizations"]), None)
-    flux_entries: dict[str, Any] = (
-        {cast(str, flux_key): flux["kustomizations"][flux_key]} if flux_key in flux["kustomizations"] else {}
-    )
-    first_helm = dict(list(flux["helmReleases"].items())[:1])
     subst = configs["variableSubstitution"]
     slots = {
         "frontmatter": frontmatter(GUIDE, description, meta),
@@ -939,10 +1074,13 @@ def _guide(docs: dict[str, Any], rows: dict[str, list[Row]], meta: dict[str, Any
         "revision": (meta["gitRevision"] or "unknown")[:12],
         "generated_at": meta["generatedAt"],
         "counts": counts,
-        "services_sample": sample({"services": {hub: services[hub]} if hub else {}}, meta, full_metadata=True),
+        "services_fields": field_list("data/services.json", {"services": services}),
+        "service_index": _service_index(services, index_rows),
         "namespace_table": _namespace_table(rows["namespaces"], limit),
         "flux_counts": f"{plural(c['kustomizations'], 'Kustomization')}, {plural(c['helm'], 'HelmRelease')}, {plural(c['sources'], 'source')}",
-        "flux_sample": sample({"kustomizations": flux_entries, "helmReleases": first_helm}, meta),
+        "flux_fields": field_list(
+            "data/flux-resources.json", {k: v for k, v in flux.items() if isinstance(v, dict) and k != "metadata"}
+        ),
         "helm_table": _helm_table(flux["helmReleases"], limit),
         "flux_check_order": _flux_check_order(docs, hub),
         "render_problems": _render_problems(flux) + _live_status(flux),
@@ -950,15 +1088,19 @@ def _guide(docs: dict[str, Any], rows: dict[str, list[Row]], meta: dict[str, Any
             f"{plural(c['spcs'], 'SecretProviderClass', 'SecretProviderClasses')}, {plural(c['external'], 'ExternalSecret')}, "
             f"{plural(c['stores'], 'SecretStore')}"
         ),
-        "secrets_sample": sample(secret_sections or {"secretProviderClasses": {}}, meta),
+        "secrets_fields": field_list(
+            "data/secrets-map.json", {k: v for k, v in secrets.items() if isinstance(v, dict) and k != "metadata"}
+        ),
         "secret_flow": _secret_flow(docs, rows),
         "secret_table": _secret_table(secrets, limit),
-        "secret_check_order": _secret_check_order(docs, rows),
+        "secret_check_order": _secret_check_order(docs, rows, hub),
         "config_counts": f"{plural(c['configmaps'], 'ConfigMap')}, {plural(c['variables'], 'substitution variable')} ({subst['mechanism']})",
-        "config_sample": sample({"configMaps": _sample_configmaps(configs), "variableSubstitution": subst}, meta),
+        "config_fields": field_list(
+            "data/configmaps.json", {"configMaps": configs["configMaps"], "variableSubstitution": subst}
+        ),
         "substitution_flow": _substitution_flow(configs),
         "config_check_order": _config_check_order(docs, hub),
-        **_observability_sections(docs, hub, limit),
+        **_observability_sections(docs, rows, hub, limit),
         **_dependency_sections(docs, rows, hub, limit, tree_lines),
     }
     return fill(_template("flux-infra-guide"), slots)

@@ -2,7 +2,7 @@
 in-process with the same .cypher files as Neo4j.
 
 Ladybug wants typed tables declared up front (generated from kg/schema.py) and loads
-fastest with COPY from a DataFrame into a fresh database, so a load builds a new
+fastest with COPY (here from CSV files kg writes) into a fresh database, so a load builds a new
 database file beside the old one (the old graph outside the load's scope, plus the
 new records), then renames it over the old one: readers see the old graph or the new
 one, never half of it, and a load that dies leaves the old file untouched. One lock
@@ -12,10 +12,13 @@ file serialises loads; reads open the file read-only and never wait for a load.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
+import functools
 import os
+import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +28,12 @@ from kg.errors import DatabaseError, DatabaseReadOnly, DatabaseUnavailable, KgEr
 from kg.evidence import path_tokens
 from kg.graphdoc import GraphDoc
 from kg.schema import (
+    BOOLEAN,
+    INT64,
     NODE_TYPES,
     REL_TYPES,
+    STRING,
+    STRING_LIST,
     check_identifier,
     label_for_kind,
     node_properties,
@@ -142,7 +149,7 @@ def table_statements() -> list[str]:
 # Bounds of a load's write (see EmbeddedStore._build): rows per COPY, and what may be
 # written before a commit; Ladybug holds a transaction's COPYs in memory until then.
 COPY_ROWS = 20_000
-COPIES_PER_COMMIT = 4
+COPIES_PER_COMMIT = 2
 ROWS_PER_COMMIT = 30_000
 MB = 2**20
 
@@ -154,6 +161,39 @@ MB = 2**20
 # ran out of a 512 MB one), so when one fills it the store reopens with the default.
 POOL_MIN = 512 * MB  # ample for the empty tables (~70 MB) and a read-back of small graphs
 POOL_MAX = 4096 * MB
+
+
+# glibc's malloc keeps what Ladybug's COPYs and commits free: its mmap threshold grows
+# to the largest block freed (up to 32 MB), so later large buffers come from the heap and
+# stay resident after a commit; each thread gets an arena of its own; and freed pages
+# inside the heap go back to the system only on malloc_trim. A write fixes the threshold
+# (large buffers are mapped and unmapped), shares one arena, and trims after each commit.
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+MMAP_THRESHOLD = 128 * 1024
+
+
+@functools.cache
+def _libc() -> Any:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018 - glibc's, absent from other C libraries
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+@functools.cache
+def lean_malloc() -> bool:
+    """Tune glibc's malloc for a write, once per process; False where there is no glibc."""
+    libc = _libc()
+    return libc is not None and bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(M_ARENA_MAX, 1))
+
+
+def release_free_memory() -> None:
+    """Give the pages malloc holds free back to the system (glibc; elsewhere nothing)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def build_pool_bytes(records: int) -> int:
@@ -199,30 +239,103 @@ def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
         yield rows[start : start + COPY_ROWS]
 
 
+# The COPY source: each batch of rows is a CSV file kg writes with the standard library
+# (no DataFrame: pandas alone costs ~50 MB, and a COPY from a frame held ~30 MB more
+# until its commit), read by Ladybug's `LOAD FROM` and deleted after the COPY. Ladybug's
+# CSV reader takes a quoted field as a string (`""` is the empty string) and an
+# unquoted empty field as null. Its own list syntax (`[a,b]`) cannot carry every string
+# (commas, quotes, brackets, empty items), so a list travels as one string: each item
+# prefixed with LIST_ITEM (Ladybug's string_split drops empty pieces) and joined with
+# LIST_SEPARATOR; these two and LIST_ESCAPE inside an item are written as LIST_ESCAPE
+# followed by 1, 2 or 0. The COPY statement splits and unescapes it
+# (cypher/embedded/csv_list.cypher). An empty list is the empty string.
+LIST_SEPARATOR, LIST_ESCAPE, LIST_ITEM = "\x1f", "\x1b", "\x1e"
+_LIST_ESCAPES = str.maketrans(
+    {LIST_ESCAPE: LIST_ESCAPE + "0", LIST_SEPARATOR: LIST_ESCAPE + "1", LIST_ITEM: LIST_ESCAPE + "2"}
+)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _list_item(item: Any) -> str:
+    return LIST_ITEM + str(item).translate(_LIST_ESCAPES)
+
+
+def csv_field(value: Any, column_type: str) -> str:
+    """One value as a field of a COPY's CSV file, by the column's schema type."""
+    if value is None:
+        return ""
+    if column_type == STRING_LIST:
+        return _quoted(LIST_SEPARATOR.join(_list_item(item) for item in value))
+    if column_type == BOOLEAN:
+        return "true" if value else "false"
+    if column_type == INT64:
+        return str(int(value))
+    return _quoted(str(value))
+
+
+def csv_line(row: list[Any], column_types: list[str]) -> str:
+    return ",".join([csv_field(value, column_type) for value, column_type in zip(row, column_types)]) + "\n"
+
+
+def _cypher_string(text: str) -> str:
+    """A Cypher string literal (a file path kg chose: quotes and backslashes escaped)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def copy_statement(template: str, column_types: list[str], file: Path, **names: str) -> str:
+    """`COPY ... FROM (LOAD WITH HEADERS (c0 TYPE, ...) FROM 'file' ... RETURN ...)`: the
+    file's columns in table order, a list column read as text and split back."""
+    split_list = cypher_files.load("embedded/csv_list.cypher")
+    columns = ", ".join(f"c{i} {STRING if t == STRING_LIST else t}" for i, t in enumerate(column_types))
+    values = ", ".join(
+        cypher_files.CypherFile.parse(split_list.fill({"column": f"c{i}"})).body if t == STRING_LIST else f"c{i}"
+        for i, t in enumerate(column_types)
+    )
+    generated = {"columns": columns, "values": values, "file": _cypher_string(str(file))}
+    return cypher_files.load(template).fill(generated, **names)
+
+
 class _Batches:
-    """COPYs in transactions of bounded size: one transaction for several COPYs (a
-    commit costs ~25 ms), a commit before the held writes grow past the bounds."""
+    """COPYs in transactions of bounded size: one transaction for a few COPYs (a commit
+    costs ~25 ms), a commit before the held writes grow past the bounds (a relationship
+    COPY holds ~8 MB until then). Each COPY reads a CSV file written into `folder` for it
+    and removed after it."""
 
-    def __init__(self, conn: Any):
+    def __init__(self, conn: Any, folder: Path):
         self.conn = conn
-        self.copies = self.rows = 0
+        self.folder = folder
+        self.copies = self.rows = self.files = 0
 
-    def copy(self, text: str, rows: list[list[Any]], columns: list[str]) -> None:
-        import pandas as pd  # the COPY source; only a write needs it (~50 MB, ~0.3 s to import)
-
+    def copy(self, template: str, rows: Iterable[list[Any]], column_types: list[str], **names: str) -> None:
+        """COPY the rows (each in table order; a relationship's from and to ids first),
+        written to the file one by one, never held as a whole."""
+        self.files += 1
+        file = self.folder / f"{self.files}.csv"
+        count = 0
+        with open(file, "w", encoding="utf-8", newline="") as handle:
+            for row in rows:
+                handle.write(csv_line(row, column_types))
+                count += 1
         if self.copies == 0:
             self.conn.execute("BEGIN TRANSACTION")
-        frame = pd.DataFrame(rows, columns=columns, dtype=object)
-        EmbeddedStore._copy(self.conn, text, frame)
+        try:
+            self.conn.execute(copy_statement(template, column_types, file, **names))
+        except RuntimeError as exc:
+            raise DatabaseError(f"embedded engine refused the load: {_first_line(exc)} (nothing was written)") from None
+        finally:
+            file.unlink()
         self.copies += 1
-        self.rows += len(frame)
-        del frame
+        self.rows += count
         if self.copies >= COPIES_PER_COMMIT or self.rows >= ROWS_PER_COMMIT:
             self.commit()
 
     def commit(self) -> None:
         if self.copies:
             self.conn.execute("COMMIT")
+            release_free_memory()
         self.copies = self.rows = 0
 
 
@@ -427,6 +540,7 @@ class EmbeddedStore(Store):
         if not self.path.exists():
             return nodes, rels, all_ids, all_keys
         self.close()  # a question's connection has the default pool: read back with a sized one
+        lean_malloc()
         conn = self._reader(read_back_pool_bytes(self.path))
         tables = self._tables(conn)
         kept_ids: set[str] = set()
@@ -472,51 +586,47 @@ class EmbeddedStore(Store):
         """A fresh database file with the tables and everything in the records.
 
         Memory is bounded, not proportional to the graph: Ladybug keeps what each COPY
-        wrote in memory until a checkpoint (about 8 MB per COPY however few its rows),
-        so the build commits (and so checkpoints) after every few COPYs or rows; each
-        COPY takes at most COPY_ROWS rows, as a frame built for that batch only; and the
-        buffer pool is sized to the graph instead of Ladybug's default of 80% of RAM.
-        Committing part-way is safe: nobody reads this file before it is renamed in."""
+        wrote in memory until a checkpoint (about 8 MB per relationship COPY however few
+        its rows), so the build commits (and so checkpoints) after every few COPYs or
+        rows; each COPY takes at most COPY_ROWS rows, as a CSV file written for that
+        batch only (in a folder beside `target`, removed with it); and the buffer pool is
+        sized to the graph instead of Ladybug's default of 80% of RAM. Committing
+        part-way is safe: nobody reads this file before it is renamed in."""
         ladybug = _ladybug()
+        lean_malloc()
+        folder = target.with_name(target.name + ".rows")
+        folder.mkdir()
         db = ladybug.Database(str(target), buffer_pool_size=build_pool_bytes(len(nodes) + len(rels)))
         conn = ladybug.Connection(db)
         try:
             for statement in table_statements():
                 conn.execute(statement)
-            batches = _Batches(conn)
+            batches = _Batches(conn, folder)
             by_label: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {label: [] for label in NODE_TYPES}
             for label, props, added in nodes.values():
                 by_label[label].append((props, added))
             for label, rows in by_label.items():
                 columns = list(node_properties(label))
-                text = cypher_files.load("embedded/copy_nodes.cypher").fill(label=label)
-                for chunk in _chunks(rows):  # Ladybug refuses to copy an empty frame: none for an empty label
-                    batches.copy(text, [[a.get(c, p.get(c)) for c in columns] for p, a in chunk], columns)
+                types = [property_type(c, label) for c in columns]
+                for chunk in _chunks(rows):  # an empty label has no COPY
+                    node_rows = ([a.get(c, p.get(c)) for c in columns] for p, a in chunk)
+                    batches.copy("embedded/copy_nodes.cypher", node_rows, types, label=label)
             del by_label
             groups: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any], dict[str, Any]]]] = {}
             for (rel_type, start, end, _), (start_label, end_label, props, added) in rels.items():
                 groups.setdefault((rel_type, start_label, end_label), []).append((start, end, props, added))
             for (rel_type, start_label, end_label), group in sorted(groups.items()):
                 columns = list(rel_properties(rel_type))
-                text = cypher_files.load("embedded/copy_rels.cypher").fill(
-                    type=rel_type, start_label=start_label, end_label=end_label
-                )
+                types = [STRING, STRING] + [property_type(c, rel_type) for c in columns]
+                names = {"type": rel_type, "start_label": start_label, "end_label": end_label}
                 for chunk in _chunks(group):
-                    rel_rows = [[s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in chunk]
-                    batches.copy(text, rel_rows, ["from", "to"] + columns)
+                    rel_rows = ([s, e] + [a.get(c, p.get(c)) for c in columns] for s, e, p, a in chunk)
+                    batches.copy("embedded/copy_rels.cypher", rel_rows, types, **names)
             batches.commit()
         finally:
             conn.close()
             db.close()
-
-    @staticmethod
-    def _copy(conn: Any, text: str, frame: Any) -> None:
-        # Ladybug's COPY finds the DataFrame by its Python variable name: the statement
-        # says `frame`, which is this function's argument.
-        try:
-            conn.execute(text)
-        except RuntimeError as exc:
-            raise DatabaseError(f"embedded engine refused the load: {_first_line(exc)} (nothing was written)") from None
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _swap(self, nodes: dict[str, NodeRecord], rels: dict[RelKey, RelRecord]) -> None:
         building = self.path.with_name(f"{self.path.name}.new-{uuid.uuid4().hex[:8]}")
@@ -532,6 +642,9 @@ class EmbeddedStore(Store):
     def _clean_leftovers(self) -> None:
         """Files of builds that died (killed loads); only ever called under the lock."""
         for leftover in self.path.parent.glob(f"{self.path.name}.new-*"):
+            if leftover.is_dir() and not leftover.is_symlink():  # the CSV files of a COPY
+                shutil.rmtree(leftover, ignore_errors=True)
+                continue
             with contextlib.suppress(OSError):
                 leftover.unlink()
 

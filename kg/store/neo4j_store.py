@@ -61,6 +61,12 @@ class _TooBig(Exception):
     leaves the driver's retry loop at once (it only retries driver errors)."""
 
 
+# what to raise when the server refuses a load's transaction memory
+TRANSACTION_MEMORY_SETTINGS = (
+    "server.memory.heap.max_size, or dbms.memory.transaction.total.max; KG_NEO4J_HEAP for scripts/neo4j-local"
+)
+
+
 def _retry_seconds() -> float:
     try:
         return float(os.environ.get("KG_NEO4J_RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
@@ -115,6 +121,12 @@ def translate_errors(settings: Neo4jSettings, writing: bool = False) -> Iterator
             raise DatabaseReadOnly(
                 f"Neo4j at {settings.uri} refuses to write to {_database_name(settings)}: {_first_line(exc)} "
                 "(read-only database or user; nothing was written)"
+            ) from None
+        if "MemoryPoolOutOfMemoryError" in code:  # at commit (inside the work: _TooBig)
+            raise DatabaseError(
+                f"Neo4j at {settings.uri} refused the memory this transaction needs ({_first_line(exc)}).{rolled_back} "
+                f"Give the server more ({TRANSACTION_MEMORY_SETTINGS}), or load one cluster at a time "
+                "(kg load REPO --cluster NAME)"
             ) from None
         if isinstance(exc, neo4j_errors.TransientError):
             raise DatabaseBusy(
@@ -351,7 +363,7 @@ class Neo4jStore(Store):
             raise DatabaseError(
                 f"Neo4j at {self.settings.uri} refused the memory this load's single transaction needs "
                 f"({len(gd.nodes)} nodes, {len(gd.rels)} relationships): {exc}. The load was rolled back. Give the server more "
-                "(server.memory.heap.max_size, or dbms.memory.transaction.total.max; KG_NEO4J_HEAP for scripts/neo4j-local)"
+                f"({TRANSACTION_MEMORY_SETTINGS}), or load one cluster at a time (kg load REPO --cluster NAME)"
             ) from None
         return swept
 

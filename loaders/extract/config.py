@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..model import Rendered, as_dict
 from ..substitute import referenced_variables
+from ..telemetry import text_shipments
 from .context import ClusterContext, clip, labels_of, logical_name
 from .workloads import called_services
 
@@ -56,6 +57,8 @@ def add_configmap(ctx: ClusterContext, rendered: Rendered) -> None:
             gd.add_rel("USES_VAR", key_node, variable_node(ctx, var), origin=origin, redacted=redacted)
         for service, svc_namespace in called_services(value, namespace, key):
             ctx.pending_calls.append((key_node, service, svc_namespace, key))
+        for shipment in text_shipments(value):
+            ctx.pending_shipments.append((key_node, namespace, shipment))
     ctx.configmap_keys[(namespace, name)] = keys
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from kg.graphdoc import GraphDoc
 
 from ..model import ClusterRender, LoadWarning, Rendered, meta
+from ..telemetry import Shipment
 
 # kustomize's generator suffix: "-" and a 10-character hash
 _HASH_SUFFIX = re.compile(r"^(?P<name>.+)-[a-z0-9]{10}$")
@@ -64,6 +65,8 @@ class ClusterContext:
     # (source node, service name, namespace, where: env or key name) named by in-cluster
     # addresses, linked at the end
     pending_calls: list[tuple[tuple[str, str], str, str, str]] = field(default_factory=list)
+    # (collector configuration node, namespace, what it sends where), linked at the end
+    pending_shipments: list[tuple[tuple[str, str], str, Shipment]] = field(default_factory=list)
 
     @property
     def name(self) -> str:

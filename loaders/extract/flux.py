@@ -20,7 +20,9 @@ from ..model import (
     meta,
 )
 from ..resourceset import is_resourceset
+from ..telemetry import values_shipments
 from .context import ClusterContext, clip
+from .workloads import called_services
 
 # inline Helm values, as applied (after substitution), for "what value does X have"
 MAX_VALUES_CHARS = 16384
@@ -257,6 +259,14 @@ def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
     return {"rendered_chart": f"{outcome.chart}@{outcome.version}", "rendered_objects": outcome.objects}
 
 
+def _string_leaves(value: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _string_leaves(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _string_leaves(v, f"{path}[{i}]")]
+    return [(path, value)] if isinstance(value, str) else []
+
+
 def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
     gd = ctx.gd
     spec = as_dict(rendered.obj.get("spec"))
@@ -286,6 +296,14 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         else None,
         **_chart_render(ctx, f"HelmRelease/{namespace}/{rendered.name}"),
     )
+    # in-cluster addresses in its values: what the release's workloads will call
+    for value_path, value in _string_leaves(spec.get("values"), "values"):
+        for service, svc_namespace in called_services(value, target_ns or namespace, value_path.rsplit(".", 1)[-1]):
+            ctx.pending_calls.append((node, service, svc_namespace, value_path))
+    # a collector configured in its values (remoteWrite, clients, sinks, an Alloy config)
+    chart_name = str(chart_spec.get("chart") or (chart_ref or {}).get("name") or "")
+    for shipment in values_shipments(spec.get("values"), "logs" if "log" in chart_name else ""):
+        ctx.pending_shipments.append((node, target_ns or namespace, shipment))
     if ref.get("name"):
         kind = ref.get("kind") or "HelmRepository"
         ref_ns = _ref_namespace(ref, namespace)

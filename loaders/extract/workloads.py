@@ -25,6 +25,7 @@ _HOST_VALUE = re.compile(r"^([a-z0-9][a-z0-9.-]*)(:\d{1,5})?$", re.IGNORECASE)
 # key or env names whose bare-word value is a host name (REDIS_HOST=redis); not
 # *SERVICE_NAME, which usually names the workload itself (OTEL_SERVICE_NAME=papi)
 _HOST_HINT = re.compile(r"host|addr|server|endpoint|url|uri", re.IGNORECASE)
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 _SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
@@ -265,6 +266,12 @@ def _add_pod_references(
     for secret in pod_spec.get("imagePullSecrets") or []:
         use("Secret", as_dict(secret).get("name"), "imagePullSecrets")
     for c in containers:
+        # addresses in the command line: --redis=redis.backend-services.svc:6379, a URL
+        for field_name in ("command", "args"):
+            for i, arg in enumerate(c.get(field_name) or []):
+                if isinstance(arg, str):
+                    for service, svc_namespace in called_services(arg.partition("=")[2] or arg, namespace):
+                        ctx.pending_calls.append((node, service, svc_namespace, f"{c.get('name')} {field_name}[{i}]"))
         for env_from in c.get("envFrom") or []:
             env_from = as_dict(env_from)
             use("Secret", as_dict(env_from.get("secretRef")).get("name"), "envFrom")
@@ -322,32 +329,69 @@ def link_services(ctx: ClusterContext) -> None:
                 gd.add_rel("SELECTS", ("Service", service.id), ("Workload", workload.id))
 
 
+def _release_making(releases: list[Any], service: str, namespace: str) -> Any | None:
+    """The HelmRelease deploying into `namespace` whose release name starts `service`."""
+    for release in releases:
+        name = str(release.props.get("release_name") or "")
+        if release.props.get("deploys_to") == namespace and name and service.startswith(name):
+            return release
+    return None
+
+
 def link_calls(ctx: ClusterContext) -> None:
     """CALLS to Services named by in-cluster addresses (any scheme, host:port, a bare
     `name.ns.svc`), when the Service is in the graph. A Service a chart would make whose
     chart was not rendered: the call goes to the HelmRelease deploying into that
     namespace whose release name starts the service name (`redis-sentinel` serves
-    redis-sentinel.backend-services.svc), marked inferred; a secret backend is SERVED_BY it."""
+    redis-sentinel.backend-services.svc), marked inferred; a secret backend is SERVED_BY it.
+    A collector's writers SHIPS_TO the Service (or HelmRelease) of their endpoint."""
     releases = [r for r in ctx.gd.by_label("HelmRelease") if r.id.startswith(ctx.prefix + "/")]
+    made_by = {r.end: r.start for r in ctx.gd.rels.values() if r.type == "MANAGES" and r.start_label == "HelmRelease"}
     for source, service, namespace, via in ctx.pending_calls:
         target_id = ctx.id("Service", namespace, service)
+        if source[0] == "HelmRelease" and (
+            made_by.get(target_id) == source[1]
+            or getattr(_release_making(releases, service, namespace), "id", None) == source[1]
+        ):
+            continue  # a chart's values naming its own Services are not a call
         if target_id in ctx.gd.nodes:
             ctx.gd.add_rel("CALLS", source, ("Service", target_id), via=via)
             if source[0] == "SecretBackend":
                 ctx.gd.add_rel("SERVED_BY", source, ("Service", target_id))
             continue
-        for release in releases:
-            name = str(release.props.get("release_name") or "")
-            if release.props.get("deploys_to") != namespace or not name or not service.startswith(name):
-                continue
-            if source[0] == "SecretBackend":
-                ctx.gd.add_rel("SERVED_BY", source, ("HelmRelease", release.id))
-            else:
+        release = _release_making(releases, service, namespace)
+        if release is None:
+            continue
+        if source[0] == "SecretBackend":
+            ctx.gd.add_rel("SERVED_BY", source, ("HelmRelease", release.id))
+        else:
+            ctx.gd.add_rel(
+                "CALLS", source, ("HelmRelease", release.id), via=via, inferred=True, service=f"{service}.{namespace}"
+            )
+    for source, own_namespace, shipment in ctx.pending_shipments:
+        props = {
+            "signal": shipment.signal,
+            "component": shipment.component,
+            "url": _USERINFO.sub(r"\1", shipment.url),  # no credentials from a URL
+            "tenant": shipment.tenant,
+            "tenant_header": shipment.tenant_header,
+            "labels": shipment.labels,
+            "sources": shipment.sources,
+        }
+        for service, namespace in called_services(shipment.url, own_namespace):
+            target_id = ctx.id("Service", namespace, service)
+            if target_id in ctx.gd.nodes:
+                ctx.gd.add_rel("SHIPS_TO", source, ("Service", target_id), rel_key=shipment.component, **props)
+                break
+            release = _release_making(releases, service, namespace)
+            if release is not None:
                 ctx.gd.add_rel(
-                    "CALLS",
+                    "SHIPS_TO",
                     source,
                     ("HelmRelease", release.id),
-                    via=via,
+                    rel_key=shipment.component,
                     inferred=True,
                     service=f"{service}.{namespace}",
+                    **props,
                 )
+                break

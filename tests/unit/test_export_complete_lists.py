@@ -51,7 +51,73 @@ def test_skill_md_lists_are_complete_against_the_graph(example_repo, example_loa
     alloy = configmaps["configMaps"]["alloy-config"]
     assert alloy["namedIn"] == ["grafana-alloy (values.alloy.configMap.name)"]
     assert "Named in the Helm values of grafana-alloy" in alloy["description"]
-    assert not [k for k, v in configmaps["configMaps"].items() if v["namedIn"] and k != "alloy-config"]
+    assert not [k for k, v in configmaps["configMaps"].items() if v.get("namedIn") and k != "alloy-config"]
     # each service names the service account its pods run as (a Vault role names it)
     services = json.loads((tmp_path / "out" / "flux-infra-guide" / "data" / "services.json").read_text())["services"]
     assert services["papi"]["serviceAccount"] == "default"  # the example sets none
+
+
+def test_skill_md_service_index_and_signal_flow_against_the_graph(example_repo, example_load, tmp_path, monkeypatch):
+    """Each service has one index row naming its namespace, Kustomization, mounted
+    SecretProviderClasses, ConfigMaps and every Service it calls (a chart-made one through
+    its HelmRelease); the Observability section names each store's tenant and labels."""
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    graph = ["--engine", "embedded", "--graph", str(tmp_path / "graph")]
+    runner = CliRunner()
+    assert runner.invoke(app, ["load", str(example_repo), *graph], catch_exceptions=False).exit_code == 0
+    assert runner.invoke(app, ["export", "--out", str(tmp_path / "out"), *graph], catch_exceptions=False).exit_code == 0
+    skill = (tmp_path / "out" / "flux-infra-guide" / "SKILL.md").read_text()
+    gd = example_load.graph
+    index = {}
+    for line in skill.splitlines():
+        m = re.match(r"^\| \*\*([\w.-]+)\*\* \| ([\w-]+) \| (.*) \|$", line)
+        if m and line.count("|") == 9:
+            index[m.group(1)] = [m.group(2)] + [c.strip() for c in m.group(3).split(" | ")]
+    workloads = [n for n in gd.by_label("Workload") if n.props["kind"] in ("Deployment", "StatefulSet", "DaemonSet")]
+    assert sorted(index) == sorted(w.props.get("service") or w.props["name"] for w in workloads)
+
+    def ends(rel_type, start, label):
+        return [
+            gd.nodes[r.end]
+            for r in gd.rels.values()
+            if r.type == rel_type and r.start == start and r.end_label == label
+        ]
+
+    for w in workloads:
+        namespace, workload, kustomization, secrets, configmaps, calls, _ = index[
+            w.props.get("service") or w.props["name"]
+        ]
+        assert namespace == w.props["namespace"]
+        assert workload == (w.props["name"] if w.props["name"] != (w.props.get("service") or w.props["name"]) else "-")
+        appliers = sorted(
+            gd.nodes[r.start].props["name"] for r in gd.rels.values() if r.type == "MANAGES" and r.end == w.id
+        )
+        assert kustomization == (appliers[0] if appliers else "-")
+        for spc in ends("MOUNTS", w.id, "SecretProviderClass"):
+            assert f"CSI {spc.props['name']}" in secrets
+        for cm in ends("USES", w.id, "ConfigMap"):
+            assert cm.props["name"] in configmaps.split(", ")
+        called = [
+            n.props["name"]
+            if n.props["namespace"] == w.props["namespace"]
+            else f"{n.props['namespace']}/{n.props['name']}"
+            for n in ends("CALLS", w.id, "Service")
+        ]
+        called += [f"{r.props['service'].split('.')[0]} (HelmRelease {gd.nodes[r.end].props['name']})"
+                   for r in gd.rels.values() if r.type == "CALLS" and r.start == w.id and r.end_label == "HelmRelease"]  # fmt: skip
+        for target in called:
+            assert target in calls, (w.props["name"], target, calls)
+    # the datastores of the issue: every user of neo4j and of redis-sentinel on its row
+    for service in ("papi", "modelsync", "usearch-indexer", "usearch-query"):
+        assert "neo4j (HelmRelease neo4j)" in index[service][5]
+    for service in ("celery-beat", "celery-worker", "flower"):
+        assert "redis-sentinel (HelmRelease redis-sentinel)" in index[service][5]
+    assert index["celery-beat"][1] == "beat"  # the workload name where it differs
+
+    # Observability: one row per writer of the Alloy pipeline, with tenant and labels
+    ships = [r for r in gd.rels.values() if r.type == "SHIPS_TO"]
+    assert {gd.nodes[r.end].props["name"] for r in ships} == {"loki", "mimir", "cortex"}
+    for r in ships:
+        (row,) = [line for line in skill.splitlines() if f"`{r.props['url']}`" in line and line.startswith("| ")]
+        assert f"`{r.props['tenant']}` (X-Scope-OrgID)" in row and r.props["tenant"] == "runwhen-nonprod"
+    assert '{cluster="platform-cluster-01", namespace="backend-services", app="papi"}' in skill

@@ -173,3 +173,32 @@ def test_artifact_copy_rules():
     assert infra.repo_path("configs") == "infrastructure/configs"
     _, problems = artifact_tree("EA/x", {"copy": [{"from": "@other/x/**", "to": "@artifact/"}]}, {"other": None}, files)
     assert problems == ["source @other is not this repository"]
+
+
+def test_worker_copies_share_files_but_a_build_never_changes_another_copy(tmp_path):
+    # the second worker copy is hard links to the first (no data copied); a build writes
+    # the Flux overlay into its copy's kustomization.yaml as a new file, so the other copy
+    # (where another build may be running) keeps the repository's text throughout
+    original = "resources: [a.yaml]\n"
+    _write(tmp_path, "apps/kustomization.yaml", original)
+    _write(tmp_path, "apps/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    with Workspace(tmp_path, workers=2) as ws:
+        copies = [copy / REPO_TREE / "apps" / "kustomization.yaml" for copy in ws._copies]
+        assert copies[0].stat().st_ino == copies[1].stat().st_ino
+        seen = []
+        run = ws._run
+
+        def run_and_look(copy, *args):
+            built = next(c for c in copies if c.is_relative_to(copy))
+            other = next(c for c in copies if not c.is_relative_to(copy))
+            seen.append((built.read_text(), other.read_text()))
+            return run(copy, *args)
+
+        ws._run = run_and_look
+        result = ws.build(REPO_TREE, "apps", {"namePrefix": "p-"})
+        assert result.error == "" and [o["metadata"]["name"] for o, _, _ in result.objects] == ["p-a"]
+        (building, other_copy) = seen[0]
+        assert "namePrefix: p-" in building
+        assert other_copy == original
+        assert [c.read_text() for c in copies] == [original, original]
+    assert (tmp_path / "apps" / "kustomization.yaml").read_text() == original

@@ -70,3 +70,19 @@ def test_exit_codes_are_distinct():
         if isinstance(cls, type) and issubclass(cls, errors.KgError) and cls not in (errors.KgError, errors.NotFound)
     }
     assert codes == {2, 3, 4, 5, 6, 7, 8, 9, 11}  # 10: a `kg diff --fail-on` policy matched (not an error)
+
+
+def test_transaction_memory_refused_at_commit_says_what_to_raise_not_try_again_later():
+    # at 50,000 objects the server refused the single transaction's memory when it
+    # committed (inside the work kg stops at once: _TooBig): no "try again later"
+    error = translated(
+        server_error(
+            "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+            "The allocation of an extra 2.0 MiB would use more than the limit 2.8 GiB. "
+            "dbms.memory.transaction.total.max threshold reached",
+        ),
+        writing=True,
+    )
+    assert type(error) is DatabaseError and error.exit_code == 6
+    assert "rolled back" in str(error) and "dbms.memory.transaction.total.max" in str(error)
+    assert "--cluster" in str(error) and "Try again later" not in str(error)
