@@ -9,7 +9,6 @@ knows nothing about databases.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from .discover import ClusterEntry, discover_clusters, entry_for_path
 from .extract import extract_cluster
 from .flux_operator import HOW_ENTRY
 from .kustomize import kustomize_command
-from .model import ClusterRender, LoadWarning
+from .model import ClusterRender, LoadWarning, without_credentials
 from .releases import render_releases
 from .render import default_workers, render_clusters
 from .render_cache import RenderCache, open_cache
@@ -78,9 +77,6 @@ def _git(path: Path, *args: str) -> str:
     return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
-_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
-
-
 def git_location(path: Path) -> tuple[str, str]:
     """(folder relative to the top of the git checkout, remote URL without credentials):
     what an export may say about where the repository lives, unlike the local path.
@@ -92,7 +88,7 @@ def git_location(path: Path) -> tuple[str, str]:
     remote = ""
     if remotes:
         chosen = "origin" if "origin" in remotes else sorted(remotes)[0]
-        remote = _USERINFO.sub(r"\1", _git(path, "remote", "get-url", chosen))
+        remote = without_credentials(_git(path, "remote", "get-url", chosen))
     return (subdir if inside else "."), remote
 
 

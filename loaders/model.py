@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import posixpath
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,25 @@ class LoadWarning:
 def as_dict(value: Any) -> dict[str, Any]:
     """The value when it is a mapping, else an empty one: fields of real repos often are not."""
     return value if isinstance(value, dict) else {}
+
+
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
+
+
+def without_credentials(url: str) -> str:
+    """The URL without a `user:password@` part."""
+    return _USERINFO.sub(r"\1", url)
+
+
+def walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(path, value) of a value and of everything inside it: `path.key`, `path[index]`."""
+    yield path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from walk(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from walk(v, f"{path}[{i}]")
 
 
 def api_group(obj: dict[str, Any]) -> str:

@@ -11,11 +11,10 @@ never an error; the configuration is the user's and Alloy itself validates it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import as_dict
+from .model import as_dict, walk
 
 # Alloy components that write, and the signal each carries
 ALLOY_WRITERS = {
@@ -227,16 +226,6 @@ def alloy_shipments(text: str) -> list[Shipment]:
 
 
 # -- chart values (YAML already parsed) ---------------------------------------------------
-def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    yield path, value
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _walk(v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _walk(v, f"{path}[{i}]")
-
-
 def _tenant(entry: dict[str, Any]) -> tuple[str, str]:
     headers = as_dict(entry.get("headers"))
     header = next((h for h in headers if str(h).lower() in TENANT_HEADERS), "")
@@ -251,7 +240,7 @@ def values_shipments(values: Any, signal_hint: str = "") -> list[Shipment]:
     lists (metrics, or logs for a log collector), Promtail `clients` (logs), Vector `sinks`;
     an Alloy configuration held in a string value is read as Alloy."""
     out: list[Shipment] = []
-    for path, value in _walk(values, "values"):
+    for path, value in walk(values, "values"):
         key = path.rsplit(".", 1)[-1]
         if isinstance(value, str) and "\n" in value and _is_alloy(value):
             out += alloy_shipments(value)

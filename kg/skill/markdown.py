@@ -210,11 +210,10 @@ def _hub(services: dict[str, Any]) -> str | None:
     """The example service: the one most others call (ties: by key), else the first."""
     if not services:
         return None
-    called: dict[str, int] = {}
-    for entry in services.values():
-        for target in entry["calls"]:
-            called[target] = called.get(target, 0) + 1
-    return min(services, key=lambda k: (-called.get(f"{services[k]['namespace']}/{services[k]['deployment']}", 0), k))
+    called_by = _callers(services)
+    return min(
+        services, key=lambda k: (-len(called_by.get(f"{services[k]['namespace']}/{services[k]['deployment']}", [])), k)
+    )
 
 
 def _observability(helm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

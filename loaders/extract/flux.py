@@ -18,6 +18,7 @@ from ..model import (
     api_group,
     as_dict,
     meta,
+    walk,
 )
 from ..resourceset import is_resourceset
 from ..telemetry import values_shipments
@@ -259,14 +260,6 @@ def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
     return {"rendered_chart": f"{outcome.chart}@{outcome.version}", "rendered_objects": outcome.objects}
 
 
-def _string_leaves(value: Any, path: str) -> list[tuple[str, str]]:
-    if isinstance(value, dict):
-        return [leaf for k, v in value.items() for leaf in _string_leaves(v, f"{path}.{k}")]
-    if isinstance(value, list):
-        return [leaf for i, v in enumerate(value) for leaf in _string_leaves(v, f"{path}[{i}]")]
-    return [(path, value)] if isinstance(value, str) else []
-
-
 def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
     gd = ctx.gd
     spec = as_dict(rendered.obj.get("spec"))
@@ -297,9 +290,10 @@ def _add_helm_release(ctx: ClusterContext, rendered: Rendered) -> None:
         **_chart_render(ctx, f"HelmRelease/{namespace}/{rendered.name}"),
     )
     # in-cluster addresses in its values: what the release's workloads will call
-    for value_path, value in _string_leaves(spec.get("values"), "values"):
-        for service, svc_namespace in called_services(value, target_ns or namespace, value_path.rsplit(".", 1)[-1]):
-            ctx.pending_calls.append((node, service, svc_namespace, value_path))
+    for value_path, value in walk(spec.get("values"), "values"):
+        if isinstance(value, str):
+            for service, svc_namespace in called_services(value, target_ns or namespace, value_path.rsplit(".", 1)[-1]):
+                ctx.pending_calls.append((node, service, svc_namespace, value_path))
     # a collector configured in its values (remoteWrite, clients, sinks, an Alloy config)
     chart_name = str(chart_spec.get("chart") or (chart_ref or {}).get("name") or "")
     for shipment in values_shipments(spec.get("values"), "logs" if "log" in chart_name else ""):

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..model import Rendered, as_dict
+from ..model import Rendered, as_dict, without_credentials
 from .context import ClusterContext, clip, labels_of, pairs
 
 CSI_DRIVER = "secrets-store.csi.k8s.io"
@@ -25,7 +25,6 @@ _HOST_VALUE = re.compile(r"^([a-z0-9][a-z0-9.-]*)(:\d{1,5})?$", re.IGNORECASE)
 # key or env names whose bare-word value is a host name (REDIS_HOST=redis); not
 # *SERVICE_NAME, which usually names the workload itself (OTEL_SERVICE_NAME=papi)
 _HOST_HINT = re.compile(r"host|addr|server|endpoint|url|uri", re.IGNORECASE)
-_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 _SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
@@ -338,6 +337,20 @@ def _release_making(releases: list[Any], service: str, namespace: str) -> Any | 
     return None
 
 
+def _call_target(
+    ctx: ClusterContext, releases: list[Any], service: str, namespace: str
+) -> tuple[tuple[str, str], dict[str, Any]] | None:
+    """The Service an address names, else the HelmRelease that would make it (with the
+    properties marking the link inferred), else None."""
+    target_id = ctx.id("Service", namespace, service)
+    if target_id in ctx.gd.nodes:
+        return ("Service", target_id), {}
+    release = _release_making(releases, service, namespace)
+    if release is None:
+        return None
+    return ("HelmRelease", release.id), {"inferred": True, "service": f"{service}.{namespace}"}
+
+
 def link_calls(ctx: ClusterContext) -> None:
     """CALLS to Services named by in-cluster addresses (any scheme, host:port, a bare
     `name.ns.svc`), when the Service is in the graph. A Service a chart would make whose
@@ -348,50 +361,32 @@ def link_calls(ctx: ClusterContext) -> None:
     releases = [r for r in ctx.gd.by_label("HelmRelease") if r.id.startswith(ctx.prefix + "/")]
     made_by = {r.end: r.start for r in ctx.gd.rels.values() if r.type == "MANAGES" and r.start_label == "HelmRelease"}
     for source, service, namespace, via in ctx.pending_calls:
-        target_id = ctx.id("Service", namespace, service)
         if source[0] == "HelmRelease" and (
-            made_by.get(target_id) == source[1]
+            made_by.get(ctx.id("Service", namespace, service)) == source[1]
             or getattr(_release_making(releases, service, namespace), "id", None) == source[1]
         ):
             continue  # a chart's values naming its own Services are not a call
-        if target_id in ctx.gd.nodes:
-            ctx.gd.add_rel("CALLS", source, ("Service", target_id), via=via)
-            if source[0] == "SecretBackend":
-                ctx.gd.add_rel("SERVED_BY", source, ("Service", target_id))
+        found = _call_target(ctx, releases, service, namespace)
+        if found is None:
             continue
-        release = _release_making(releases, service, namespace)
-        if release is None:
-            continue
+        target, inferred = found
         if source[0] == "SecretBackend":
-            ctx.gd.add_rel("SERVED_BY", source, ("HelmRelease", release.id))
-        else:
-            ctx.gd.add_rel(
-                "CALLS", source, ("HelmRelease", release.id), via=via, inferred=True, service=f"{service}.{namespace}"
-            )
+            ctx.gd.add_rel("SERVED_BY", source, target)
+        if source[0] != "SecretBackend" or not inferred:
+            ctx.gd.add_rel("CALLS", source, target, via=via, **inferred)
     for source, own_namespace, shipment in ctx.pending_shipments:
         props = {
             "signal": shipment.signal,
             "component": shipment.component,
-            "url": _USERINFO.sub(r"\1", shipment.url),  # no credentials from a URL
+            "url": without_credentials(shipment.url),
             "tenant": shipment.tenant,
             "tenant_header": shipment.tenant_header,
             "labels": shipment.labels,
             "sources": shipment.sources,
         }
         for service, namespace in called_services(shipment.url, own_namespace):
-            target_id = ctx.id("Service", namespace, service)
-            if target_id in ctx.gd.nodes:
-                ctx.gd.add_rel("SHIPS_TO", source, ("Service", target_id), rel_key=shipment.component, **props)
-                break
-            release = _release_making(releases, service, namespace)
-            if release is not None:
-                ctx.gd.add_rel(
-                    "SHIPS_TO",
-                    source,
-                    ("HelmRelease", release.id),
-                    rel_key=shipment.component,
-                    inferred=True,
-                    service=f"{service}.{namespace}",
-                    **props,
-                )
+            found = _call_target(ctx, releases, service, namespace)
+            if found is not None:
+                target, inferred = found
+                ctx.gd.add_rel("SHIPS_TO", source, target, rel_key=shipment.component, **inferred, **props)
                 break
