@@ -4,18 +4,30 @@ assistant is looking for. Checked against the graph itself."""
 
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
 
 
-def test_skill_md_lists_are_complete_against_the_graph(example_repo, example_load, tmp_path, monkeypatch):
-    monkeypatch.delenv("NEO4J_URI", raising=False)
+@pytest.fixture(scope="module")
+def exported(example_repo, tmp_path_factory):
+    """The example loaded into an embedded graph and exported once: the export's folder."""
+    tmp_path = tmp_path_factory.mktemp("complete-lists")
     graph = ["--engine", "embedded", "--graph", str(tmp_path / "graph")]
     runner = CliRunner()
-    assert runner.invoke(app, ["load", str(example_repo), *graph], catch_exceptions=False).exit_code == 0
-    assert runner.invoke(app, ["export", "--out", str(tmp_path / "out"), *graph], catch_exceptions=False).exit_code == 0
-    skill = (tmp_path / "out" / "flux-infra-guide" / "SKILL.md").read_text()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("NEO4J_URI", raising=False)
+        assert runner.invoke(app, ["load", str(example_repo), *graph], catch_exceptions=False).exit_code == 0
+        assert (
+            runner.invoke(app, ["export", "--out", str(tmp_path / "out"), *graph], catch_exceptions=False).exit_code
+            == 0
+        )
+    return tmp_path / "out"
+
+
+def test_skill_md_lists_are_complete_against_the_graph(exported, example_load):
+    skill = (exported / "flux-infra-guide" / "SKILL.md").read_text()
     assert not re.search(r"\(\d+ in all\)", skill)
     assert len(skill.splitlines()) <= 500
 
@@ -47,26 +59,21 @@ def test_skill_md_lists_are_complete_against_the_graph(example_repo, example_loa
     # not "read by nothing": its entry names the release and the values path
     import json
 
-    configmaps = json.loads((tmp_path / "out" / "flux-infra-guide" / "data" / "configmaps.json").read_text())
+    configmaps = json.loads((exported / "flux-infra-guide" / "data" / "configmaps.json").read_text())
     alloy = configmaps["configMaps"]["alloy-config"]
     assert alloy["namedIn"] == ["grafana-alloy (values.alloy.configMap.name)"]
     assert "Named in the Helm values of grafana-alloy" in alloy["description"]
     assert not [k for k, v in configmaps["configMaps"].items() if v.get("namedIn") and k != "alloy-config"]
     # each service names the service account its pods run as (a Vault role names it)
-    services = json.loads((tmp_path / "out" / "flux-infra-guide" / "data" / "services.json").read_text())["services"]
+    services = json.loads((exported / "flux-infra-guide" / "data" / "services.json").read_text())["services"]
     assert services["papi"]["serviceAccount"] == "default"  # the example sets none
 
 
-def test_skill_md_service_index_and_signal_flow_against_the_graph(example_repo, example_load, tmp_path, monkeypatch):
+def test_skill_md_service_index_and_signal_flow_against_the_graph(exported, example_load):
     """Each service has one index row naming its namespace, Kustomization, mounted
     SecretProviderClasses, ConfigMaps and every Service it calls (a chart-made one through
     its HelmRelease); the Observability section names each store's tenant and labels."""
-    monkeypatch.delenv("NEO4J_URI", raising=False)
-    graph = ["--engine", "embedded", "--graph", str(tmp_path / "graph")]
-    runner = CliRunner()
-    assert runner.invoke(app, ["load", str(example_repo), *graph], catch_exceptions=False).exit_code == 0
-    assert runner.invoke(app, ["export", "--out", str(tmp_path / "out"), *graph], catch_exceptions=False).exit_code == 0
-    skill = (tmp_path / "out" / "flux-infra-guide" / "SKILL.md").read_text()
+    skill = (exported / "flux-infra-guide" / "SKILL.md").read_text()
     gd = example_load.graph
     index = {}
     for line in skill.splitlines():
