@@ -707,9 +707,9 @@ def _label_names(row: Row) -> list[str]:
     return [label.split("=")[0] for label in row.get("labels") or []]
 
 
-def _selector(row: Row | None, namespace: str, service: dict[str, Any] | None) -> str:
-    """A LogQL/PromQL selector with the labels the pipeline really sets (external labels
-    with their values), for the example service."""
+def _matchers(row: Row | None, namespace: str, service: dict[str, Any] | None) -> list[str]:
+    """The label matchers of a LogQL/PromQL selector, with the labels the pipeline really
+    sets (external labels with their values), for the example service."""
     names = _label_names(row) if row else ["namespace", "app"]
     parts = [
         f'{label.split("=")[0]}="{label.split("=", 1)[1]}"' for label in (row or {}).get("labels") or [] if "=" in label
@@ -720,7 +720,7 @@ def _selector(row: Row | None, namespace: str, service: dict[str, Any] | None) -
         parts.append(f'app="{service["app"]}"')
     elif service and "pod" in names:
         parts.append(f'pod=~"{service["deployment"]}-.*"')
-    return "{" + ", ".join(parts) + "}"
+    return parts
 
 
 def _signal_flow(telemetry: list[Row], configs: dict[str, Any]) -> str:
@@ -798,8 +798,8 @@ def _observability_sections(
         ),
         next((r for r in telemetry if r["signal"] == "metrics"), None),
     )
-    labels = _selector(logs, namespace, service)[1:-1]
-    metric_labels = [p for p in _selector(metrics, namespace, None)[1:-1].split(", ") if p]
+    labels = ", ".join(_matchers(logs, namespace, service))
+    metric_labels = _matchers(metrics, namespace, None)
     pod = f"{service['deployment']}-.*" if service else ".*"
     metric_selector = ", ".join(
         metric_labels
