@@ -79,6 +79,14 @@ def safe_url(url: Any) -> str:
     return _USERINFO.sub(r"\1", text(url))
 
 
+_USERINFO_IN_TEXT = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
+
+
+def without_credentials(message: str) -> str:
+    """A message (a chart fetch error) with `user:password@` taken out of every URL in it."""
+    return _USERINFO_IN_TEXT.sub(r"\1", message)
+
+
 def flux_ref(ref: str, own_namespace: str | None) -> str:
     """A dependsOn reference as Flux reads it: `name` in the object's own namespace,
     `namespace/name` across namespaces (the graph stores `namespace/name` always)."""
@@ -167,7 +175,7 @@ OPTIONAL_FIELDS = {
         "root", "appliedBy", "substituteFromRefs", "suspend", "wait", "timeout", "targetNamespace",
         "managedObjects", "renderError", "unresolvedVariables",
     ),
-    "helmReleases": ("targetNamespace", "dependsOn", "suspend", "valuesFrom"),
+    "helmReleases": ("targetNamespace", "dependsOn", "suspend", "valuesFrom", "renderError", "calls"),
     # left out of the written file only (SKILL.md is built from the full entries)
     "services": ("app", "images", "secretProviderClasses", "configMaps", "secrets", "calls", "settings"),
     "configMaps": (
@@ -251,6 +259,8 @@ def flux_resources(rows: dict[str, list[Row]]) -> dict[str, Any]:
             "kustomization": text(h.get("kustomization")),
             "valuesFrom": names(h.get("values_from")),
             "sourceFile": text(h.get("source_file")),
+            "renderError": without_credentials(text(h.get("render_error"))),
+            "calls": names(h.get("calls")),
         }, OPTIONAL_FIELDS["helmReleases"])  # fmt: skip
     sources = {}
     kind_key = lambda r: path(r.get("cluster"), r["kind"], r.get("namespace"), r["name"])  # noqa: E731

@@ -270,11 +270,15 @@ def _relative(target: str, namespace: str) -> str:
     return name if target_namespace == namespace else target
 
 
-def _service_index(services: dict[str, Any], limit: int) -> str:
+def _service_index(services: dict[str, Any], releases: dict[str, Any], limit: int) -> str:
     """One row per service: where it runs, what applies it, its secrets and ConfigMaps,
-    whom it calls and who calls it (complete lists; rows past `limit` are in services.json)."""
+    whom it calls and who calls it (complete lists; rows past `limit` are in the data
+    files). A HelmRelease whose chart kg could not render, and which calls or is called,
+    has a row of its own: what its chart makes is missing, so the release stands for it
+    (every release is in the namespace table; a row each would crowd out the rest)."""
     called_by = _callers(services)
-    lines = []
+    release_callers = _release_callers(services, releases)
+    lines = []  # in the order of sorted(services)
     for key, s in sorted(services.items()):
         name = key.split("/")[-1]
         workload = s["deployment"] if s["deployment"] != name else ""
@@ -286,13 +290,105 @@ def _service_index(services: dict[str, Any], limit: int) -> str:
             _relative(t, s["namespace"]) + (f" (HelmRelease {released[t]})" if t in released else "")
             for t in s["calls"]
         ]
-        callers = sorted(called_by.get(f"{s['namespace']}/{s['deployment']}", []))
+        address = f"{s['namespace']}/{s['deployment']}"
+        callers = sorted({*called_by.get(address, []), *release_callers.get(address, [])})
         lines.append(
-            f"| **{key}** | {cell(s['namespace'])} | {cell(workload)} | {cell(s['kustomization'])} "
-            f"| {cell(', '.join(secrets))} | {cell(', '.join(s['configMaps']))} | {cell(', '.join(calls))} "
-            f"| {cell(', '.join(callers))} |"
+            _index_row(key, s["namespace"], workload, s["kustomization"], secrets, s["configMaps"], calls, callers)
         )
-    return capped(lines[:limit], len(lines), "data/services.json", 8)
+    # one row per namespace/name: the same release in several clusters is one app
+    apps: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for key, r in _unrendered(releases).items():
+        apps.setdefault((r["namespace"], key.split("/")[-1]), []).append(r)
+    rows: dict[str, str] = {}
+    for (namespace, name), same in sorted(apps.items()):
+        calls = sorted({_relative(t, namespace) for r in same for t in r.get("calls", [])})
+        callers = sorted(set(release_callers.get(f"{namespace}/{name}", [])))
+        if not calls and not callers:
+            continue
+        row_key = name if name not in services and name not in rows else f"{namespace}/{name}"
+        values_from = sorted({v for r in same for v in r.get("valuesFrom", [])})
+        rows[row_key] = _index_row(
+            row_key,
+            namespace,
+            "HelmRelease (chart not rendered)" if row_key == name else f"HelmRelease {name} (chart not rendered)",
+            ", ".join(sorted({r["kustomization"] for r in same if r["kustomization"]})),
+            [v.partition("/")[2] for v in values_from if v.startswith("Secret/")],
+            [v.partition("/")[2] for v in values_from if v.startswith("ConfigMap/")],
+            calls,
+            callers,
+        )
+    lines = [line for _, line in sorted([*zip(sorted(services), lines), *rows.items()])]
+    return capped(lines[:limit], len(lines), "data/services.json and data/flux-resources.json", 8)
+
+
+def _index_row(
+    key: str,
+    namespace: str,
+    workload: str,
+    kustomization: str,
+    secrets: list[str],
+    config_maps: list[str],
+    calls: list[str],
+    callers: list[str],
+) -> str:
+    return (
+        f"| **{key}** | {cell(namespace)} | {cell(workload)} | {cell(kustomization)} "
+        f"| {cell(', '.join(secrets))} | {cell(', '.join(config_maps))} | {cell(', '.join(calls))} "
+        f"| {cell(', '.join(callers))} |"
+    )
+
+
+def _unrendered(releases: dict[str, Any]) -> dict[str, Any]:
+    """The HelmReleases whose chart kg could not render, by their data-file key."""
+    return {key: r for key, r in releases.items() if r.get("renderError")}
+
+
+def _release_callers(services: dict[str, Any], releases: dict[str, Any]) -> dict[str, list[str]]:
+    """`namespace/release` -> the services and releases calling what its chart would make."""
+    called_by: dict[str, list[str]] = {}
+    for key, s in services.items():
+        for target, release in s.get("helmReleaseCalls", {}).items():
+            called_by.setdefault(f"{target.partition('/')[0]}/{release}", []).append(key)
+    for key, r in releases.items():
+        for target in r.get("calls", []):
+            if r.get("renderError"):  # a rendered release's calls are its workloads' (services)
+                called_by.setdefault(target, []).append(key.split("/")[-1])
+    return called_by
+
+
+# a chart fetch error, as helm or kg words it, and what an assistant should read from it
+_RENDER_REASONS = (
+    ("not in the chart cache", "offline, and the chart is not in the chart cache"),
+    ("no helm", "no helm binary"),
+    ("name or service not known", "its chart source could not be reached"),
+    ("no such host", "its chart source could not be reached"),
+    ("connection refused", "its chart source could not be reached"),
+)
+
+
+def _render_reason(error: str) -> str:
+    lowered = error.lower()
+    return next((reason for needle, reason in _RENDER_REASONS if needle in lowered), "the chart failed to render")
+
+
+def _service_index_note(releases: dict[str, Any]) -> str:
+    """Under the index: which releases stand in for what their charts make, and why."""
+    unrendered = _unrendered(releases)
+    if not unrendered:
+        return ""
+    reasons: dict[str, int] = {}
+    for r in unrendered.values():
+        reason = _render_reason(r["renderError"])
+        reasons[reason] = reasons.get(reason, 0) + 1
+    why = "; ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    return (
+        f"\n**{plural(len(unrendered), 'HelmRelease')} not rendered** ({why}). The Deployments and "
+        "Services their charts make are not in this index or `data/services.json`; the releases "
+        "are in the Namespaces table below and in `data/flux-resources.json` (`renderError` says "
+        "why), and those that call or are called from their values have a row above (`chart not "
+        "rendered`). To see inside them, run `kg charts pull REPO` where the chart sources are "
+        "reachable, then `kg load --offline REPO` and export again.\n"
+    )
 
 
 def _namespace_table(rows: list[Row], limit: int) -> str:
@@ -1074,7 +1170,8 @@ def _guide(
         "generated_at": meta["generatedAt"],
         "counts": counts,
         "services_fields": field_list("data/services.json", {"services": services}),
-        "service_index": _service_index(services, index_rows),
+        "service_index": _service_index(services, flux["helmReleases"], index_rows),
+        "service_index_note": _service_index_note(flux["helmReleases"]),
         "namespace_table": _namespace_table(rows["namespaces"], limit),
         "flux_counts": f"{plural(c['kustomizations'], 'Kustomization')}, {plural(c['helm'], 'HelmRelease')}, {plural(c['sources'], 'source')}",
         "flux_fields": field_list(
