@@ -71,20 +71,17 @@ def group(rows: Iterable[Row], field: str) -> dict[str, list[Row]]:
     return out
 
 
-_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
+_USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
 
 
 def safe_url(url: Any) -> str:
     """A URL without `user:password@`: credentials in a source URL are a secret too."""
-    return _USERINFO.sub(r"\1", text(url))
-
-
-_USERINFO_IN_TEXT = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
+    return without_credentials(text(url))
 
 
 def without_credentials(message: str) -> str:
-    """A message (a chart fetch error) with `user:password@` taken out of every URL in it."""
-    return _USERINFO_IN_TEXT.sub(r"\1", message)
+    """Text (a URL, or a chart fetch error naming some) with `user:password@` taken out of every URL in it."""
+    return _USERINFO.sub(r"\1", message)
 
 
 def flux_ref(ref: str, own_namespace: str | None) -> str:
