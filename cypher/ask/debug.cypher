@@ -16,7 +16,7 @@
 // One part per check (docs/engines.md: a top-level union). A check or command built from
 // a value the graph lacks is null, as Neo4j's `+` makes it: each concatenation with an
 // operand that may be null sits in a CASE, since the embedded engine reads null as ''.
-MATCH (t/*:{target}*/)
+MATCH (t:HelmRelease)
 WHERE t.id IN $ids
 // The chart source of t itself (a HelmRelease), then (the next part) the source of what
 // applies t. One statement with `MANAGES*0..1` walked from every node on the embedded
@@ -35,7 +35,7 @@ RETURN 1 AS step, 'flux' AS area,
                  + ' -n ' + s.namespace END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
 WHERE t.id IN $ids
 MATCH p = (t)<-[:MANAGES]-(f)-[:FROM_SOURCE]->(s:Source)
 WITH p, s, false AS chart
@@ -51,7 +51,33 @@ RETURN 1 AS step, 'flux' AS area,
                  + ' -n ' + s.namespace END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:HelmRelease)
+WHERE t.id IN $ids
+MATCH p = (t)<-[:MANAGES]-(f)-[:FROM_SOURCE]->(s:Source)
+WITH p, s, false AS chart
+RETURN 1 AS step, 'flux' AS area,
+       CASE WHEN s.kind IS NULL OR s.name IS NULL THEN NULL
+            WHEN chart THEN 'the chart source ' + s.kind + ' ' + s.name + ' is Ready'
+            ELSE 'the source ' + s.kind + ' ' + s.name + ' is Ready (fetched the latest revision)' END AS check,
+       CASE WHEN s.namespace IS NULL OR (s.name IS NULL AND (chart OR s.kind IN ['GitRepository', 'OCIRepository', 'HelmRepository', 'Bucket'])) THEN NULL
+            ELSE 'flux get sources '
+                 + CASE s.kind WHEN 'GitRepository' THEN 'git' WHEN 'OCIRepository' THEN 'oci' WHEN 'HelmRepository' THEN 'helm'
+                               WHEN 'Bucket' THEN CASE WHEN chart THEN 'all' ELSE 'bucket' END ELSE 'all' END
+                 + CASE WHEN chart OR s.kind IN ['GitRepository', 'OCIRepository', 'HelmRepository', 'Bucket'] THEN ' ' + s.name ELSE '' END
+                 + ' -n ' + s.namespace END AS command,
+       collect(p) AS evidence
+UNION
+MATCH (t:Workload)
+WHERE t.id IN $ids
+MATCH p = (t)<-[:MANAGES]-(k:Kustomization)
+RETURN 2 AS step, 'flux' AS area,
+       CASE WHEN k.name IS NULL OR k.path IS NULL THEN NULL
+            ELSE 'the Kustomization ' + k.name + ' applied the latest revision (path ' + k.path + ')' END AS check,
+       CASE WHEN k.name IS NULL OR k.namespace IS NULL THEN NULL
+            ELSE 'flux get kustomization ' + k.name + ' -n ' + k.namespace END AS command,
+       collect(p) AS evidence
+UNION
+MATCH (t:HelmRelease)
 WHERE t.id IN $ids
 MATCH p = (t)<-[:MANAGES]-(k:Kustomization)
 RETURN 2 AS step, 'flux' AS area,
@@ -63,9 +89,14 @@ RETURN 2 AS step, 'flux' AS area,
 UNION
 // its dependencies, one part per label: a path with a labelled end carries the
 // properties of fewer labels (docs/engines.md, rule 17)
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
 WHERE t.id IN $ids
-MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:DEPENDS_ON*1..20]->(d:Kustomization)
+// and one per label of the target: the Kustomization that applies it is matched first and
+// the walk re-states that hop (docs/engines.md, rule 15): walked in one pattern from a
+// labelled target, the embedded engine started from every Kustomization (0.7 s)
+MATCH (t)<-[:MANAGES]-(k:Kustomization)
+WITH t, k
+MATCH p = (t)<-[:MANAGES]-(k)-[:DEPENDS_ON*1..20]->(d:Kustomization)
 RETURN 3 AS step, 'flux' AS area,
        CASE WHEN d.kind IS NULL OR d.name IS NULL THEN NULL
             ELSE 'its dependency ' + d.kind + ' ' + d.name + ' is Ready (Flux waits for it)' END AS check,
@@ -73,9 +104,35 @@ RETURN 3 AS step, 'flux' AS area,
             ELSE 'flux get ' + CASE WHEN d.kind = 'HelmRelease' THEN 'helmrelease ' ELSE 'kustomization ' END + d.name + ' -n ' + d.namespace END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:HelmRelease)
 WHERE t.id IN $ids
-MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:DEPENDS_ON*1..20]->(d:HelmRelease)
+MATCH (t)<-[:MANAGES]-(k:Kustomization)
+WITH t, k
+MATCH p = (t)<-[:MANAGES]-(k)-[:DEPENDS_ON*1..20]->(d:Kustomization)
+RETURN 3 AS step, 'flux' AS area,
+       CASE WHEN d.kind IS NULL OR d.name IS NULL THEN NULL
+            ELSE 'its dependency ' + d.kind + ' ' + d.name + ' is Ready (Flux waits for it)' END AS check,
+       CASE WHEN d.name IS NULL OR d.namespace IS NULL THEN NULL
+            ELSE 'flux get ' + CASE WHEN d.kind = 'HelmRelease' THEN 'helmrelease ' ELSE 'kustomization ' END + d.name + ' -n ' + d.namespace END AS command,
+       collect(p) AS evidence
+UNION
+MATCH (t:Workload)
+WHERE t.id IN $ids
+MATCH (t)<-[:MANAGES]-(k:Kustomization)
+WITH t, k
+MATCH p = (t)<-[:MANAGES]-(k)-[:DEPENDS_ON*1..20]->(d:HelmRelease)
+RETURN 3 AS step, 'flux' AS area,
+       CASE WHEN d.kind IS NULL OR d.name IS NULL THEN NULL
+            ELSE 'its dependency ' + d.kind + ' ' + d.name + ' is Ready (Flux waits for it)' END AS check,
+       CASE WHEN d.name IS NULL OR d.namespace IS NULL THEN NULL
+            ELSE 'flux get ' + CASE WHEN d.kind = 'HelmRelease' THEN 'helmrelease ' ELSE 'kustomization ' END + d.name + ' -n ' + d.namespace END AS command,
+       collect(p) AS evidence
+UNION
+MATCH (t:HelmRelease)
+WHERE t.id IN $ids
+MATCH (t)<-[:MANAGES]-(k:Kustomization)
+WITH t, k
+MATCH p = (t)<-[:MANAGES]-(k)-[:DEPENDS_ON*1..20]->(d:HelmRelease)
 RETURN 3 AS step, 'flux' AS area,
        CASE WHEN d.kind IS NULL OR d.name IS NULL THEN NULL
             ELSE 'its dependency ' + d.kind + ' ' + d.name + ' is Ready (Flux waits for it)' END AS check,
@@ -90,7 +147,16 @@ RETURN 4 AS step, 'flux' AS area, 'the HelmRelease upgraded (look for "upgrade r
             ELSE 'flux get helmrelease ' + t.name + ' -n ' + t.namespace END AS command,
        NULL AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
+WHERE t.id IN $ids
+MATCH p = (t)<-[:MANAGES]-(k:Kustomization)
+RETURN 5 AS step, 'flux' AS area,
+       CASE WHEN k.name IS NULL THEN NULL ELSE 'Flux events about ' + k.name END AS check,
+       CASE WHEN k.name IS NULL OR k.namespace IS NULL THEN NULL
+            ELSE 'kubectl get events -n ' + k.namespace + ' --field-selector involvedObject.name=' + k.name + ' --sort-by=.lastTimestamp' END AS command,
+       collect(p) AS evidence
+UNION
+MATCH (t:HelmRelease)
 WHERE t.id IN $ids
 MATCH p = (t)<-[:MANAGES]-(k:Kustomization)
 RETURN 5 AS step, 'flux' AS area,
@@ -101,65 +167,37 @@ RETURN 5 AS step, 'flux' AS area,
 UNION
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
-WITH coalesce(t.deploys_to, t.namespace) AS ns
-RETURN 6 AS step, 'kubernetes' AS area,
-       CASE WHEN ns IS NULL THEN NULL ELSE 'events in namespace ' + ns END AS check,
-       CASE WHEN ns IS NULL THEN NULL ELSE 'kubectl get events -n ' + ns + ' --sort-by=.lastTimestamp' END AS command,
-       NULL AS evidence
-UNION
-MATCH (t/*:{target}*/)
-WHERE t.id IN $ids
-// the pods' label selector: the release's instance label, the workload's selector or its app label
+// steps 6 to 12 read only the target's own properties: one part, a row per step from a
+// list (each part reads the target anew: ~12 ms apiece on the embedded engine at 20,000
+// objects, where the target may have any label). The pods' label selector: the
+// release's instance label, the workload's selector or its app label
 WITH coalesce(t.deploys_to, t.namespace) AS ns,
      CASE WHEN t.kind = 'HelmRelease' THEN CASE WHEN t.release_name IS NULL THEN NULL ELSE 'app.kubernetes.io/instance=' + t.release_name END
-          ELSE coalesce(t.label_selector, CASE WHEN coalesce(t.app, t.name) IS NULL THEN NULL ELSE 'app=' + coalesce(t.app, t.name) END) END AS sel
-RETURN 7 AS step, 'pods' AS area,
-       CASE WHEN sel IS NULL THEN NULL ELSE 'pods are Running and Ready (selector ' + sel + ')' END AS check,
-       CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl get pods -n ' + ns + ' -l ' + sel + ' -o wide' END AS command,
-       NULL AS evidence
+          ELSE coalesce(t.label_selector, CASE WHEN coalesce(t.app, t.name) IS NULL THEN NULL ELSE 'app=' + coalesce(t.app, t.name) END) END AS sel,
+     coalesce(t.app, t.release_name, t.name) AS app, coalesce(t.name, t.app, t.release_name) AS pod
+UNWIND [
+  {step: 6, area: 'kubernetes',
+   check: CASE WHEN ns IS NULL THEN NULL ELSE 'events in namespace ' + ns END,
+   command: CASE WHEN ns IS NULL THEN NULL ELSE 'kubectl get events -n ' + ns + ' --sort-by=.lastTimestamp' END},
+  {step: 7, area: 'pods',
+   check: CASE WHEN sel IS NULL THEN NULL ELSE 'pods are Running and Ready (selector ' + sel + ')' END,
+   command: CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl get pods -n ' + ns + ' -l ' + sel + ' -o wide' END},
+  {step: 8, area: 'pods', check: 'pod events: image pulls, mounts, probes',
+   command: CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl describe pod -n ' + ns + ' -l ' + sel END},
+  {step: 9, area: 'logs', check: 'recent logs (add --previous after a crash)',
+   command: CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl logs -n ' + ns + ' -l ' + sel + ' --tail=100' END},
+  {step: 10, area: 'logs', check: 'historical errors in Loki (Grafana Explore)',
+   command: CASE WHEN ns IS NULL OR app IS NULL THEN NULL ELSE '{namespace="' + ns + '", app="' + app + '"} |= "ERROR"' END},
+  {step: 11, area: 'metrics', check: 'CPU (PromQL, Mimir)',
+   command: CASE WHEN ns IS NULL OR pod IS NULL THEN NULL
+                 ELSE 'sum(rate(container_cpu_usage_seconds_total{namespace="' + ns + '", pod=~"' + pod + '.*"}[5m]))' END},
+  {step: 12, area: 'metrics', check: 'memory (PromQL, Mimir)',
+   command: CASE WHEN ns IS NULL OR pod IS NULL THEN NULL
+                 ELSE 'sum(container_memory_working_set_bytes{namespace="' + ns + '", pod=~"' + pod + '.*"})' END}
+] AS r
+RETURN r.step AS step, r.area AS area, r.check AS check, r.command AS command, NULL AS evidence
 UNION
-MATCH (t/*:{target}*/)
-WHERE t.id IN $ids
-WITH coalesce(t.deploys_to, t.namespace) AS ns,
-     CASE WHEN t.kind = 'HelmRelease' THEN CASE WHEN t.release_name IS NULL THEN NULL ELSE 'app.kubernetes.io/instance=' + t.release_name END
-          ELSE coalesce(t.label_selector, CASE WHEN coalesce(t.app, t.name) IS NULL THEN NULL ELSE 'app=' + coalesce(t.app, t.name) END) END AS sel
-RETURN 8 AS step, 'pods' AS area, 'pod events: image pulls, mounts, probes' AS check,
-       CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl describe pod -n ' + ns + ' -l ' + sel END AS command,
-       NULL AS evidence
-UNION
-MATCH (t/*:{target}*/)
-WHERE t.id IN $ids
-WITH coalesce(t.deploys_to, t.namespace) AS ns,
-     CASE WHEN t.kind = 'HelmRelease' THEN CASE WHEN t.release_name IS NULL THEN NULL ELSE 'app.kubernetes.io/instance=' + t.release_name END
-          ELSE coalesce(t.label_selector, CASE WHEN coalesce(t.app, t.name) IS NULL THEN NULL ELSE 'app=' + coalesce(t.app, t.name) END) END AS sel
-RETURN 9 AS step, 'logs' AS area, 'recent logs (add --previous after a crash)' AS check,
-       CASE WHEN ns IS NULL OR sel IS NULL THEN NULL ELSE 'kubectl logs -n ' + ns + ' -l ' + sel + ' --tail=100' END AS command,
-       NULL AS evidence
-UNION
-MATCH (t/*:{target}*/)
-WHERE t.id IN $ids
-WITH coalesce(t.deploys_to, t.namespace) AS ns, coalesce(t.app, t.release_name, t.name) AS app
-RETURN 10 AS step, 'logs' AS area, 'historical errors in Loki (Grafana Explore)' AS check,
-       CASE WHEN ns IS NULL OR app IS NULL THEN NULL ELSE '{namespace="' + ns + '", app="' + app + '"} |= "ERROR"' END AS command,
-       NULL AS evidence
-UNION
-MATCH (t/*:{target}*/)
-WHERE t.id IN $ids
-WITH coalesce(t.deploys_to, t.namespace) AS ns, coalesce(t.name, t.app, t.release_name) AS pod
-RETURN 11 AS step, 'metrics' AS area, 'CPU (PromQL, Mimir)' AS check,
-       CASE WHEN ns IS NULL OR pod IS NULL THEN NULL
-            ELSE 'sum(rate(container_cpu_usage_seconds_total{namespace="' + ns + '", pod=~"' + pod + '.*"}[5m]))' END AS command,
-       NULL AS evidence
-UNION
-MATCH (t/*:{target}*/)
-WHERE t.id IN $ids
-WITH coalesce(t.deploys_to, t.namespace) AS ns, coalesce(t.name, t.app, t.release_name) AS pod
-RETURN 12 AS step, 'metrics' AS area, 'memory (PromQL, Mimir)' AS check,
-       CASE WHEN ns IS NULL OR pod IS NULL THEN NULL
-            ELSE 'sum(container_memory_working_set_bytes{namespace="' + ns + '", pod=~"' + pod + '.*"})' END AS command,
-       NULL AS evidence
-UNION
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
 WHERE t.id IN $ids
 // In steps 13-17 and 19 t is a Workload (only workloads mount or use): it runs in its
 // namespace, and the embedded engine refuses t.deploys_to, which Workload lacks
@@ -171,7 +209,7 @@ RETURN 13 AS step, 'secrets' AS area,
             ELSE 'kubectl get secretproviderclass ' + spc.name + ' -n ' + t.namespace + ' -o yaml' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
 WHERE t.id IN $ids
 MATCH p = (t)-[:MOUNTS]->(spc:SecretProviderClass)-[f:FETCHES]->(v:VaultPath)
 RETURN 14 AS step, 'secrets' AS area,
@@ -181,7 +219,7 @@ RETURN 14 AS step, 'secrets' AS area,
             ELSE 'vault kv get -format=json ' + v.path + ' | jq "' + CASE WHEN v.kv_version = 'v1' THEN '.data' ELSE '.data.data' END + ' | keys"' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
 WHERE t.id IN $ids
 MATCH p = (t)-[:USES]->(s:Secret)<-[:SYNCS]-(e:ExternalSecret)
 RETURN 15 AS step, 'secrets' AS area,
@@ -189,7 +227,7 @@ RETURN 15 AS step, 'secrets' AS area,
        CASE WHEN e.name IS NULL OR t.namespace IS NULL THEN NULL ELSE 'kubectl get externalsecret ' + e.name + ' -n ' + t.namespace END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
 WHERE t.id IN $ids
 MATCH p = (t)-[:USES]->(s:Secret)
 RETURN 16 AS step, 'secrets' AS area,
@@ -198,7 +236,7 @@ RETURN 16 AS step, 'secrets' AS area,
             ELSE 'kubectl get secret ' + coalesce(s.generated_name, s.name) + ' -n ' + t.namespace + ' -o jsonpath="{.data}" | jq keys' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
 WHERE t.id IN $ids
 MATCH p = (t)-[:USES]->(cm:ConfigMap)
 RETURN 17 AS step, 'config' AS area,
@@ -207,7 +245,18 @@ RETURN 17 AS step, 'config' AS area,
             ELSE 'kubectl get configmap ' + coalesce(cm.generated_name, cm.name) + ' -n ' + t.namespace + ' -o yaml' END AS command,
        collect(p) AS evidence
 UNION
-MATCH (t/*:{target}*/)
+MATCH (t:Workload)
+WHERE t.id IN $ids
+MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:SUBSTITUTES_FROM]->(src)
+RETURN 18 AS step, 'config' AS area,
+       CASE WHEN src.kind IS NULL OR src.name IS NULL THEN NULL
+            ELSE 'the substitution source ' + src.kind + ' ' + src.name + ' holds the variables' END AS check,
+       CASE WHEN src.kind IS NULL OR src.name IS NULL OR src.namespace IS NULL THEN NULL
+            ELSE 'kubectl get ' + toLower(src.kind) + ' ' + src.name + ' -n ' + src.namespace
+                 + CASE WHEN src.kind = 'Secret' THEN ' -o jsonpath="{.data}" | jq keys' ELSE ' -o yaml' END END AS command,
+       collect(p) AS evidence
+UNION
+MATCH (t:HelmRelease)
 WHERE t.id IN $ids
 MATCH p = (t)<-[:MANAGES]-(:Kustomization)-[:SUBSTITUTES_FROM]->(src)
 RETURN 18 AS step, 'config' AS area,
