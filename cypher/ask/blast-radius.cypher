@@ -23,7 +23,9 @@
 //   ExternalSecret reads NAME (a Vault path), or that reads a key whose value uses NAME
 //   (a variable); an ExternalSecret that reads through NAME (a SecretStore) and the
 //   workloads using the Secret it syncs; and anything that uses, mounts, reads, calls,
-//   fetches or takes values or variables from NAME directly.
+//   fetches or takes values or variables from NAME directly;
+// - telemetry: a collector's configuration (an Alloy file in a ConfigMap, chart values)
+//   that ships logs, metrics or traces to NAME (SHIPS_TO): what it sends is no longer stored.
 // Depth is bounded (10 dependsOn hops, 5 MANAGES levels); each (object, impact) is
 // listed once, with its shortest explaining path: every part below returns candidates,
 // kg keeps per (object, impact) the one with the fewest hops (`per`/`least` headers).
@@ -334,6 +336,18 @@ RETURN x.cluster AS cluster, 'runtime' AS impact, x.kind AS kind, x.name AS name
        'calls ' + t.kind + ' ' + t.name + CASE WHEN c.via IS NULL THEN '' ELSE ' (' + c.via + ')' END
          + CASE WHEN c.inferred THEN ', whose chart makes Service ' + c.service ELSE '' END AS reason,
        x.kind + '/' + x.name + ' -[CALLS]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
+UNION ALL
+// telemetry: what a collector ships to NAME (logs, metrics, traces) is no longer stored
+MATCH (t/*:{target}*/)
+WHERE t.id IN $ids
+MATCH (x)-[s:SHIPS_TO]->(t)
+WHERE x.id <> t.id
+RETURN x.cluster AS cluster, 'telemetry' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
+       s.signal + ' written by ' + s.component
+         + CASE WHEN x.configmap IS NULL THEN '' ELSE ' (ConfigMap ' + x.configmap + ')' END
+         + ' are no longer stored' + CASE WHEN s.tenant IS NULL THEN '' ELSE ' for tenant ' + s.tenant END
+         + CASE WHEN s.service IS NULL THEN '' ELSE ' (sent to Service ' + s.service + ')' END AS reason,
+       x.kind + '/' + x.name + ' -[SHIPS_TO]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
 UNION ALL
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids

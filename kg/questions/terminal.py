@@ -48,9 +48,12 @@ def blast_radius_summary(answer: Answer, target: str) -> str:
     workloads = {(r["namespace"], r["name"]) for r in answer.rows if r["kind"] in WORKLOAD_KINDS}
     namespaces = {namespace for namespace, _ in workloads}
     objects = {(r["kind"], r["namespace"], r["name"]) for r in answer.rows}
+    # telemetry rows: what collectors ship to the target stops being stored (reason starts with the signal)
+    signals = sorted({r["reason"].split(" ", 1)[0] for r in answer.rows if r["impact"] == "telemetry"})
+    stored = f", and the {' and '.join(signals)} shipped to it are no longer stored" if signals else ""
     return (
         f"{target} failing blocks {plural(len(kustomizations), 'Kustomization')} and stops "
-        f"{plural(len(workloads), 'workload')} in {plural(len(namespaces), 'namespace')} "
+        f"{plural(len(workloads), 'workload')} in {plural(len(namespaces), 'namespace')}{stored} "
         f"({plural(len(objects), 'object')} impacted in all)"
     )
 

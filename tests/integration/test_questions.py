@@ -95,6 +95,29 @@ def test_blast_radius_of_vault(platform):
     assert ("delivery", "corestate") in found  # what the dependent Kustomizations apply
 
 
+def test_blast_radius_of_a_log_or_metrics_store_names_what_stops_being_stored(platform, example_load):
+    """The example's Alloy file ships logs to loki and metrics to mimir and cortex: when a
+    store fails, the collector's signal is no longer stored (a telemetry row per SHIPS_TO)."""
+    gd = example_load.graph
+    ships = [r for r in gd.rels.values() if r.type == "SHIPS_TO"]
+    assert len(ships) == 3
+    for rel in ships:
+        store, writer = gd.nodes[rel.end].props, gd.nodes[rel.start].props
+        rows = [r for r in ask("blast-radius", store["name"], "--repo", platform) if r["impact"] == "telemetry"]
+        assert [(r["kind"], r["name"], r["namespace"]) for r in rows] == [
+            ("ConfigKey", writer["name"], writer["namespace"])
+        ]
+        reason = rows[0]["reason"]
+        assert reason.startswith(f"{rel.props['signal']} written by {rel.props['component']}"), reason
+        assert f"tenant {rel.props['tenant']}" in reason and f"ConfigMap {writer['configmap']}" in reason
+    # the summary says it too
+    logs = next(gd.nodes[r.end].props["name"] for r in ships if r.props["signal"] == "logs")
+    table = kg("ask", "blast-radius", logs, "--repo", platform, "--format", "table").output
+    assert "the logs shipped to it are no longer stored" in " ".join(table.split())
+    # a store nothing ships to has no telemetry rows
+    assert not [r for r in ask("blast-radius", "vault", "--repo", platform) if r["impact"] == "telemetry"]
+
+
 def test_secrets_of_papi_are_the_four_vault_objects(platform):
     rows = ask("secrets", "papi", "--repo", platform)
     csi = sorted((r["vault_path"], r["key"]) for r in rows if r["via"].startswith("csi volume"))
