@@ -474,6 +474,11 @@ class Workspace:
             self._slots.put(copy)
         self._cache: dict[tuple[str, str, str], Future[BuildResult]] = {}
         self._cache_lock = threading.Lock()
+        # limit hits of each build, published (limit_hits) once a build is asked for
+        # for real: a build run ahead of the walk that the walk never asks for is not reported
+        self._claimed: set[tuple[str, str, str]] = set()
+        self._unpublished: dict[tuple[str, str, str], list[BuildLimitHit]] = {}
+        self._running = threading.local()
         self.kustomize_seconds = 0.0
         # (tree, tree-relative file) -> the aliasing refusal of a file builds read, or None;
         # kustomization files also keep their content, to follow what they reference
@@ -517,25 +522,46 @@ class Workspace:
         return (self._copies[0] / _tree_dir(tree) / rel_dir).is_dir()
 
     # -- builds ----------------------------------------------------------------------
-    def build(self, tree: str, rel_dir: str, flux_spec: dict[str, Any]) -> BuildResult:
+    @staticmethod
+    def build_key(tree: str, rel_dir: str, flux_spec: dict[str, Any]) -> tuple[str, str, str]:
+        """What decides a build's output: the tree, the path and the CR's overlay fields."""
+        return (tree, rel_dir, yaml.safe_dump({k: flux_spec.get(k) for k in OVERLAY_FIELDS}, sort_keys=True))
+
+    def build(self, tree: str, rel_dir: str, flux_spec: dict[str, Any], ahead: bool = False) -> BuildResult:
         """Build `rel_dir` of a tree with the Flux CR's spec applied. The same build asked
-        twice (same tree, path and overlay) runs once."""
-        key = (tree, rel_dir, yaml.safe_dump({k: flux_spec.get(k) for k in OVERLAY_FIELDS}, sort_keys=True))
+        twice (same tree, path and overlay) runs once. `ahead`: run before the walk asks
+        for it (loaders/render.py); its limit hits are reported once `claim`ed."""
+        key = self.build_key(tree, rel_dir, flux_spec)
         with self._cache_lock:
             known = self._cache.get(key)
             owner = known is None
             future: Future[BuildResult] = Future() if known is None else known
             if owner:
                 self._cache[key] = future
+        if not ahead:
+            self.claim(key)
         if owner:
             slot = self._slots.get()
+            hits: list[BuildLimitHit] = []
+            self._running.hits = hits
             try:
                 future.set_result(self._build(slot, tree, rel_dir, flux_spec))
             except BaseException as exc:  # noqa: BLE001 - handed to every waiter
                 future.set_exception(exc)
             finally:
                 self._slots.put(slot)
+                with self._cache_lock:
+                    if key in self._claimed:
+                        self.limit_hits.extend(hits)
+                    else:
+                        self._unpublished[key] = hits
         return future.result()
+
+    def claim(self, key: tuple[str, str, str]) -> None:
+        """The walk asks for this build: its limit hits count from now on."""
+        with self._cache_lock:
+            self._claimed.add(key)
+            self.limit_hits.extend(self._unpublished.pop(key, []))
 
     def _build(self, copy: Path, tree_name: str, rel_dir: str, flux_spec: dict[str, Any]) -> BuildResult:
         tree = self.trees[tree_name]
@@ -665,8 +691,8 @@ class Workspace:
         seconds = proc.seconds
         with self._cache_lock:
             self.kustomize_seconds += seconds
-            if proc.limit_hit:
-                self.limit_hits.append(BuildLimitHit(tree.repo_path(rel_dir), proc.limit_hit))
+        if proc.limit_hit:
+            self._running.hits.append(BuildLimitHit(tree.repo_path(rel_dir), proc.limit_hit))
         if proc.limit_hit:
             return BuildResult([], warnings, f"kustomize {proc.limit_hit}", seconds, proc.limit_hit)
         if proc.returncode != 0:
