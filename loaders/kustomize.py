@@ -82,6 +82,23 @@ _REMOTE = re.compile(r"^(https?://|git@|ssh://|git::|(github|gitlab|bitbucket)\.
 _KLOG_PREFIX = re.compile(r'^[EWI]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=<?\s*')
 
 
+# kustomize is a Go program, and most builds are small and short: with Go's default
+# GOGC=100 a build spends about a quarter of its CPU time collecting garbage it would
+# free by exiting. Builds run with the collector off until the heap reaches
+# GO_HEAP_MB (or half the memory limit, if lower), where it collects as usual; what the
+# user sets in GOGC/GOMEMLIMIT is kept. Changes no output.
+GO_HEAP_MB = 512
+
+
+def go_env(memory_mb: int | None, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment kustomize runs with: this one, with the Go collector settings above."""
+    env = dict(os.environ if environ is None else environ)
+    if "GOGC" not in env and "GOMEMLIMIT" not in env:
+        heap = GO_HEAP_MB if not memory_mb else min(GO_HEAP_MB, memory_mb // 2)
+        env.update(GOGC="off", GOMEMLIMIT=f"{max(heap, 16)}MiB")
+    return env
+
+
 class KustomizeNotFound(RuntimeError):
     pass
 
@@ -454,6 +471,7 @@ class Workspace:
         if limits is None:
             limits, limit_problems = BuildLimits.from_env()
         self.limits = limits
+        self._env = go_env(limits.memory_mb)
         self.limit_hits: list[BuildLimitHit] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="kg-render-")
         base = Path(self._tmp.name)
@@ -685,7 +703,7 @@ class Workspace:
 
     def _run(self, copy: Path, tree: Tree, directory: Path, rel_dir: str, warnings: list[LoadWarning]) -> BuildResult:
         cmd = kustomize_command() + ["--load-restrictor", "LoadRestrictionsNone", str(directory)]
-        proc = run_bounded(cmd, copy, self.limits.timeout_s, self.limits.memory_mb)
+        proc = run_bounded(cmd, copy, self.limits.timeout_s, self.limits.memory_mb, env=self._env)
         if proc.interrupted:  # Ctrl-C killed it: the load stops, this build is not retried
             raise KeyboardInterrupt
         seconds = proc.seconds
@@ -984,7 +1002,7 @@ def _pop_origin(obj: dict[str, Any], rel_dir: str) -> tuple[str, str]:
     if not origin_text:
         return rel_dir, ""
     try:
-        origin = yaml.safe_load(origin_text) or {}
+        origin = safe_load(origin_text) or {}  # libyaml: yaml.safe_load's pure-Python reader took 0.5 ms an object
     except yaml.YAMLError:
         return rel_dir, ""
     if origin.get("repo"):
