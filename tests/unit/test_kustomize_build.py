@@ -207,9 +207,9 @@ def test_worker_copies_share_files_but_a_build_never_changes_another_copy(tmp_pa
 def test_kustomize_runs_with_the_go_collector_off_unless_the_user_set_it(tmp_path, monkeypatch):
     from kg.loaders.kustomize import go_env
 
-    assert go_env(2048, {"PATH": "/bin"}) == {"PATH": "/bin", "GOGC": "off", "GOMEMLIMIT": "512MiB"}
+    assert go_env(2048, {"PATH": "/bin"}) == {"PATH": "/bin", "GOGC": "off", "GOMEMLIMIT": "128MiB"}
     assert go_env(200, {})["GOMEMLIMIT"] == "100MiB"  # half a lower memory limit
-    assert go_env(None, {})["GOMEMLIMIT"] == "512MiB"
+    assert go_env(None, {})["GOMEMLIMIT"] == "128MiB"
     assert go_env(2048, {"GOGC": "50"}) == {"GOGC": "50"}  # the user's setting is kept
     # what a build's kustomize sees
     real = " ".join(kustomize_command())
@@ -225,4 +225,4 @@ def test_kustomize_runs_with_the_go_collector_off_unless_the_user_set_it(tmp_pat
     with Workspace(tmp_path / "repo") as ws:
         result = ws.build(REPO_TREE, "app", {})
     assert result.error == "" and [o["metadata"]["name"] for o, _, _ in result.objects] == ["a"]
-    assert seen.read_text().split() == ["off", "512MiB"]
+    assert seen.read_text().split() == ["off", "128MiB"]
