@@ -9,6 +9,13 @@ Order of work, per cluster:
    ConfigMaps/Secrets the cluster renders, so a `substituteFrom` source rendered by a
    sibling or a deeper Kustomization is found, whatever the walk order.
 
+Builds run ahead of the walk, so that the workers never wait for a level to end: as soon
+as a build is done, the Flux Kustomizations in its output are substituted with what the
+walk knows so far and their builds are started (`_run_ahead`). That is a guess, never
+an answer: the walk itself (steps 1 to 3, in the same order, with the same bookkeeping)
+decides everything and only takes a build run ahead when it asks for exactly that build
+(same tree, path and overlay); a guess that turns out wrong costs a build, nothing else.
+
 Source mapping (which folder of the repository a Kustomization reads):
 - GitRepository: the cluster's own (the root's sourceRef) and any other GitRepository
   with the same URL read the repository root. Other GitRepositories are another
@@ -29,7 +36,7 @@ import os
 import posixpath
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +71,13 @@ def default_workers() -> int:
 
 
 class ClusterRenderer:
-    def __init__(self, entry: ClusterEntry, workspace: Workspace, progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        entry: ClusterEntry,
+        workspace: Workspace,
+        progress: Callable[[str], None] | None = None,
+        run_ahead: bool = True,
+    ):
         self.entry = entry
         self.progress = progress
         self.workspace = workspace
@@ -98,6 +111,12 @@ class ClusterRenderer:
             folder = posixpath.dirname(folder)
         self.source_roots: dict[tuple[str, str, str], str] = {self.root_source: entry.source_root}
         self.substitute_seconds = 0.0
+        # builds started by this walk, by build key (Workspace.build_key), and the builds
+        # not yet looked into for Kustomizations to run ahead: future -> (Kustomization, depth)
+        self._futures: dict[tuple[str, str, str], Future[BuildResult]] = {}
+        self._watched: dict[Future[BuildResult], tuple[FluxKustomization, int]] = {}
+        self._ahead_keys: set[str] = set()  # Kustomizations whose builds were started ahead
+        self.run_ahead = run_ahead  # start builds before the walk asks (see the module's doc)
 
     def warn(self, file: str, reason: str, line: int | None = None) -> None:
         self.result.warnings.append(LoadWarning(file, line, reason, self.entry.name))
@@ -123,7 +142,8 @@ class ClusterRenderer:
                     )
                 # sources are resolved in walk order (deterministic), builds run in parallel
                 targets = [(ks, self._safely(ks, self._resolve, ks)) for ks in level]
-                futures = [pool.submit(self.workspace.build, t[0], t[1], ks.spec) if t else None for ks, t in targets]
+                futures = [self._submit(pool, ks, t, depth) if t else None for ks, t in targets]
+                self._await(pool, [f for f in futures if f is not None])
                 for (ks, target), future in zip(targets, futures):
                     if future is not None:
                         self._safely(ks, self._record_build, ks, target, future)
@@ -133,12 +153,114 @@ class ClusterRenderer:
                     next_level.extend(self._safely(ks, self._children, ks) or [])
                 level = next_level
                 depth += 1
+            for future in self._watched:  # run ahead and never asked for: not started, not run
+                future.cancel()
         if level:
             self.warn(self.entry.root_file, f"Kustomization tree deeper than {MAX_DEPTH} levels: stopped")
         for ks in self.result.kustomizations.values():
             self._safely(ks, self._substitute, ks, True)
         self.result.source_roots = {f"{k[0]}/{k[1]}/{k[2]}": v for k, v in self.source_roots.items()}
         return self.result
+
+    # -- builds, and running them ahead of the walk ------------------------------------
+    def _submit(
+        self, pool: ThreadPoolExecutor, ks: FluxKustomization, target: tuple[str, str], depth: int
+    ) -> Future[BuildResult]:
+        """The build the walk asks for: the one started ahead when there is one."""
+        key = self.workspace.build_key(target[0], target[1], ks.spec)
+        future = self._futures.get(key)
+        if future is not None:
+            self.workspace.claim(key)
+            return future
+        future = pool.submit(self.workspace.build, target[0], target[1], ks.spec)
+        self._futures[key] = future
+        self._watched[future] = (ks, depth)
+        return future
+
+    def _await(self, pool: ThreadPoolExecutor, needed: list[Future[BuildResult]]) -> None:
+        """Wait until the builds of the level are done; meanwhile, each build done starts
+        the builds of the Kustomizations in its output (in the order the builds were asked)."""
+        while True:
+            for future in [f for f in self._watched if f.done()]:
+                ks, depth = self._watched.pop(future)
+                if self.run_ahead and not future.cancelled() and future.exception() is None:
+                    self._run_ahead(pool, ks, future.result(), depth)
+            waiting = [f for f in needed if not f.done()]
+            if not waiting:
+                return
+            wait(waiting + list(self._watched), return_when=FIRST_COMPLETED)
+
+    def _run_ahead(self, pool: ThreadPoolExecutor, parent: FluxKustomization, built: BuildResult, depth: int) -> None:
+        """Start the builds of the Flux Kustomizations a build holds, as the walk will most
+        likely ask for them: substituted with the variables known now, their sources mapped
+        as the walk mapped them so far. Nothing the walk records is touched. Skipped when a
+        substituteFrom source is not rendered yet, or a source is not mapped yet."""
+        if built.error or depth + 1 >= MAX_DEPTH:
+            return
+        started = time.perf_counter()
+        try:
+            self._start_children(pool, parent, built, depth)
+        except Exception:  # noqa: BLE001 - odd input: the walk reports it, nothing runs ahead
+            pass
+        self.substitute_seconds += time.perf_counter() - started
+
+    def _start_children(
+        self, pool: ThreadPoolExecutor, parent: FluxKustomization, built: BuildResult, depth: int
+    ) -> None:
+        """The builds `_run_ahead` starts for one build done."""
+        post_build = parent.post_build
+        variables: dict[str, VarValue] = {}
+        if post_build is not None:
+            for ref in post_build.get("substituteFrom") or []:
+                if isinstance(ref, dict) and not ref.get("optional"):
+                    if (ref.get("kind") or "", parent.namespace, ref.get("name") or "") not in self._built:
+                        return
+            variables = self._variables(parent, False)
+        for raw, file, _gen in built.objects:
+            if not is_flux_kustomization(raw):
+                continue
+            obj = self._substituted(parent, raw, file, post_build, variables, False)[0]
+            if not is_flux_kustomization(obj):
+                continue
+            child = FluxKustomization(
+                name=meta(obj).get("name") or "",
+                namespace=meta(obj).get("namespace") or parent.namespace,
+                spec=copy.deepcopy(obj.get("spec") or {}),
+                source_file=file,
+                parent=parent.key,
+            )
+            if child.key in self.result.kustomizations or child.key in self._ahead_keys:
+                continue
+            self._ahead_keys.add(child.key)
+            target = self._peek(child)
+            if target is None:
+                continue
+            key = self.workspace.build_key(target[0], target[1], child.spec)
+            if key in self._futures:
+                continue
+            future = pool.submit(self.workspace.build, target[0], target[1], child.spec, True)
+            self._futures[key] = future
+            self._watched[future] = (child, depth + 1)
+
+    def _peek(self, ks: FluxKustomization) -> tuple[str, str] | None:
+        """What `_resolve` will return for this Kustomization, when it can tell without
+        mapping a source or assembling an artifact; else None. No side effect."""
+        spec = ks.spec
+        ref = as_dict(spec.get("sourceRef"))
+        kind = ref.get("kind") or "GitRepository"
+        ref_key = (kind, ref.get("namespace") or ks.namespace, ref.get("name") or "")
+        path = normalize_repo_path(str(spec.get("path") or ""))
+        if path is None:
+            return None
+        if kind == "ExternalArtifact":
+            tree = f"{self.entry.name}/ExternalArtifact/{ref_key[1]}/{ref_key[2]}"
+            if tree in self.workspace.trees and self.workspace.tree_dir_exists(tree, path):
+                return (tree, path)
+            return None
+        root = self.source_roots.get(ref_key)
+        if root is None:
+            return None
+        return (REPO_TREE, posixpath.join(root, path) if root and path else (root or path))
 
     def _expand_resourcesets(self, ks: FluxKustomization) -> None:
         """ResourceSets this Kustomization applies generate objects as the Flux Operator
@@ -389,23 +511,7 @@ class ClusterRenderer:
         unresolved_all: list[str] = []
         used_all: list[str] = []
         for raw, file, gen in raw_objects:
-            text = dump(raw)
-            active = post_build is not None and not substitution_disabled(raw)
-            referenced = referenced_variables(text) if active and "${" in text else []
-            obj, unresolved = raw, []
-            if active and "$" in text:
-                sub = substitute(text, variables)
-                unresolved = sub.unresolved
-                docs, doc_warnings = load_documents(sub.text, file)
-                if doc_warnings or not docs or not isinstance(docs[0][1], dict):
-                    if final:
-                        reason = doc_warnings[0].reason if doc_warnings else "empty result"
-                        self.warn(
-                            file,
-                            f"post-build substitution by {ks.key} produced invalid YAML for {raw.get('kind')} {_key(raw)}: {reason}",
-                        )
-                else:
-                    obj = docs[0][1]
+            obj, unresolved, referenced = self._substituted(ks, raw, file, post_build, variables, final)
             for name in unresolved:
                 if name not in unresolved_all:
                     unresolved_all.append(name)
@@ -427,6 +533,35 @@ class ClusterRenderer:
         ks.unresolved_vars = unresolved_all
         ks.variables_used = used_all
         self.substitute_seconds += time.perf_counter() - started
+
+    def _substituted(
+        self,
+        ks: FluxKustomization,
+        raw: dict[str, Any],
+        file: str,
+        post_build: dict[str, Any] | None,
+        variables: dict[str, VarValue],
+        final: bool,
+    ) -> tuple[dict[str, Any], list[str], list[str]]:
+        """One object after substitution: (object, unresolved variables, variables it uses)."""
+        text = dump(raw)
+        active = post_build is not None and not substitution_disabled(raw)
+        referenced = referenced_variables(text) if active and "${" in text else []
+        obj, unresolved = raw, []
+        if active and "$" in text:
+            sub = substitute(text, variables)
+            unresolved = sub.unresolved
+            docs, doc_warnings = load_documents(sub.text, file)
+            if doc_warnings or not docs or not isinstance(docs[0][1], dict):
+                if final:
+                    reason = doc_warnings[0].reason if doc_warnings else "empty result"
+                    self.warn(
+                        file,
+                        f"post-build substitution by {ks.key} produced invalid YAML for {raw.get('kind')} {_key(raw)}: {reason}",
+                    )
+            else:
+                obj = docs[0][1]
+        return obj, unresolved, referenced
 
 
 def _key(obj: dict[str, Any]) -> str:

@@ -202,3 +202,27 @@ def test_worker_copies_share_files_but_a_build_never_changes_another_copy(tmp_pa
         assert other_copy == original
         assert [c.read_text() for c in copies] == [original, original]
     assert (tmp_path / "apps" / "kustomization.yaml").read_text() == original
+
+
+def test_kustomize_runs_with_the_go_collector_off_unless_the_user_set_it(tmp_path, monkeypatch):
+    from kg.loaders.kustomize import go_env
+
+    assert go_env(2048, {"PATH": "/bin"}) == {"PATH": "/bin", "GOGC": "off", "GOMEMLIMIT": "128MiB"}
+    assert go_env(200, {})["GOMEMLIMIT"] == "100MiB"  # half a lower memory limit
+    assert go_env(None, {})["GOMEMLIMIT"] == "128MiB"
+    assert go_env(2048, {"GOGC": "50"}) == {"GOGC": "50"}  # the user's setting is kept
+    # what a build's kustomize sees
+    real = " ".join(kustomize_command())
+    seen = tmp_path / "env"
+    fake = tmp_path / "kustomize-env"
+    fake.write_text(f'#!/bin/sh\necho "$GOGC $GOMEMLIMIT" > {seen}\nexec {real} "$@"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("KG_KUSTOMIZE", str(fake))
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    _write(tmp_path, "repo/app/kustomization.yaml", "resources: [cm.yaml]\n")
+    _write(tmp_path, "repo/app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    with Workspace(tmp_path / "repo") as ws:
+        result = ws.build(REPO_TREE, "app", {})
+    assert result.error == "" and [o["metadata"]["name"] for o, _, _ in result.objects] == ["a"]
+    assert seen.read_text().split() == ["off", "128MiB"]
