@@ -106,17 +106,28 @@ class KustomizeNotFound(RuntimeError):
     pass
 
 
+KUSTOMIZE_LOCAL_VERSION = "v5.5.0"  # scripts/kustomize-local's default build
+
+
 def kustomize_command() -> list[str]:
-    """`kustomize build`, else `kubectl kustomize`; a clear error when neither exists."""
+    """KG_KUSTOMIZE (a whole command), else `kustomize build` from PATH, else the build
+    scripts/kustomize-local keeps in the tools cache, else `kubectl kustomize` (the same
+    kustomize inside a larger program: ~50 ms more CPU and twice the memory a build); a
+    clear error when there is none."""
     override = os.environ.get("KG_KUSTOMIZE")
     if override:
         return override.split()
     if shutil.which("kustomize"):
         return ["kustomize", "build"]
+    tools = os.environ.get("KG_TOOLS_DIR") or str(Path.home() / ".cache" / "flux-kg" / "tools")
+    built = Path(tools) / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}" / "kustomize"
+    if os.access(built, os.X_OK):
+        return [str(built), "build"]
     if shutil.which("kubectl"):
         return ["kubectl", "kustomize"]
     raise KustomizeNotFound(
-        "neither `kustomize` nor `kubectl` is on PATH: install one of them to render Flux Kustomizations"
+        "neither `kustomize` nor `kubectl` is on PATH: install one of them (or run scripts/kustomize-local "
+        "install) to render Flux Kustomizations"
     )
 
 
