@@ -38,55 +38,35 @@
 // Candidates, one part per way NAME's failure travels (a top-level union, docs/engines.md).
 // dependsOn links a Kustomization to Kustomizations and a HelmRelease to HelmReleases:
 // the delivery parts name those labels, which halves their time on the embedded engine.
-// What waits on NAME directly, with text evidence (the common shape: shipping thousands of
-// one-hop paths cost ~0.5 ms a row); the longer chains as paths, in the part after.
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH (x:Kustomization)-[:DEPENDS_ON]->(t)
-WHERE x.id <> t.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'waits on ' + t.kind + ' ' + t.name + ' (dependsOn)' AS reason, x.kind + '/' + x.name + ' -[DEPENDS_ON]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
-UNION ALL
 MATCH (t:Kustomization)
 WHERE t.id IN $ids
 MATCH p = (x:Kustomization)-[:DEPENDS_ON*1..10]->(t)
 WHERE x.id <> t.id
-WITH t.id AS target, x.id AS waiting, min(length(p)) AS hops
-WHERE hops >= 2
-// only the shortest paths travel on: each row ships its evidence paths. The second walk
-// starts again from the target matched by $ids, not from a variable a WITH bound: the
-// embedded engine then walks from the target instead of from every Kustomization
-// (docs/engines.md, rule 15; 0.3 s -> 0.03 s at 20,000 objects)
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH p = (x:Kustomization)-[:DEPENDS_ON*1..10]->(t)
-WHERE t.id = target AND x.id = waiting AND length(p) = hops
-WITH t, x, hops, collect(p) AS evidence
+WITH t, x, min(length(p)) AS hops
+// only the shortest paths travel on: each row ships its evidence paths; the walk starts
+// from each waiting object matched again by id (see the last delivery part)
+WITH t, collect({id: x.id, hops: hops}) AS waiting
+UNWIND waiting AS w
+MATCH (x:Kustomization) WHERE x.id = w.id
+MATCH p = (x)-[:DEPENDS_ON*1..10]->(t)
+WHERE length(p) = w.hops
+WITH t, x, w.hops AS hops, collect(p) AS evidence
 RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'waits on ' + t.kind + ' ' + t.name + ' (dependsOn)' AS reason, evidence, NULL AS evidence_to, x.id AS id, hops AS hops
 UNION ALL
 MATCH (t:HelmRelease)
 WHERE t.id IN $ids
-MATCH (x:HelmRelease)-[:DEPENDS_ON]->(t)
-WHERE x.id <> t.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'waits on ' + t.kind + ' ' + t.name + ' (dependsOn)' AS reason, x.kind + '/' + x.name + ' -[DEPENDS_ON]-> ' + t.kind + '/' + t.name AS evidence, NULL AS evidence_to, x.id AS id, 1 AS hops
-UNION ALL
-MATCH (t:HelmRelease)
-WHERE t.id IN $ids
 MATCH p = (x:HelmRelease)-[:DEPENDS_ON*1..10]->(t)
 WHERE x.id <> t.id
-WITH t.id AS target, x.id AS waiting, min(length(p)) AS hops
-WHERE hops >= 2
-// only the shortest paths travel on: each row ships its evidence paths. The second walk
-// starts again from the target matched by $ids, not from a variable a WITH bound: the
-// embedded engine then walks from the target instead of from every HelmRelease
-// (docs/engines.md, rule 15; 0.3 s -> 0.03 s at 20,000 objects)
-MATCH (t:HelmRelease)
-WHERE t.id IN $ids
-MATCH p = (x:HelmRelease)-[:DEPENDS_ON*1..10]->(t)
-WHERE t.id = target AND x.id = waiting AND length(p) = hops
-WITH t, x, hops, collect(p) AS evidence
+WITH t, x, min(length(p)) AS hops
+// only the shortest paths travel on: each row ships its evidence paths; the walk starts
+// from each waiting object matched again by id (see the last delivery part)
+WITH t, collect({id: x.id, hops: hops}) AS waiting
+UNWIND waiting AS w
+MATCH (x:HelmRelease) WHERE x.id = w.id
+MATCH p = (x)-[:DEPENDS_ON*1..10]->(t)
+WHERE length(p) = w.hops
+WITH t, x, w.hops AS hops, collect(p) AS evidence
 RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'waits on ' + t.kind + ' ' + t.name + ' (dependsOn)' AS reason, evidence, NULL AS evidence_to, x.id AS id, hops AS hops
 UNION ALL
@@ -108,13 +88,11 @@ RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS nam
 UNION ALL
 MATCH (t:Kustomization)
 WHERE t.id IN $ids
-// the rest, the longer paths only (the shapes above and below are left out): what a
-// Kustomization that waits on NAME through two dependsOn hops or more applies, however
-// deep. The dependsOn chains to each waiting Kustomization first, then what it applies
-// (enumerating whole paths at once grows with chains x objects)
+// the rest: the dependsOn chains to each waiting Kustomization first, then what it
+// applies (enumerating whole paths at once grows with chains x objects); the shapes
+// above are left out here, so only the longer paths travel
 MATCH pk = (k:Kustomization)-[:DEPENDS_ON*0..10]->(t)
 WITH t, k, min(length(pk)) AS waits
-WHERE waits >= 2
 // each walk starts from Kustomizations matched again by id (an UNWIND of the ones found):
 // from a variable bound by a WITH, the embedded engine walked from every node and joined
 // afterwards (docs/engines.md, rule 15); 4x faster at 20,000 objects
@@ -124,112 +102,19 @@ MATCH (k:Kustomization) WHERE k.id = w.id
 MATCH pm = (k)-[:MANAGES*1..5]->(x)
 WHERE x.id <> t.id
 WITH t, k, x, w.waits AS waits, min(length(pm)) AS applies
-// the paths of what is found only (collected paths carry every property of their nodes),
-// walked again from the target matched by $ids (rule 15: from the Kustomizations matched
-// by id, this step cost 0.3 s at 20,000 objects even when nothing was found)
-WITH collect({t: t.id, k: k.id, x: x.id, waits: waits, applies: applies}) AS found
+WHERE waits >= 2 OR applies >= 2
+// the paths of what is left only (collected paths carry every property of their nodes)
+WITH t, collect({k: k.id, x: x.id, waits: waits, applies: applies}) AS found
 UNWIND found AS f
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH pk = (k:Kustomization)-[:DEPENDS_ON*0..10]->(t)
-WHERE t.id = f.t AND k.id = f.k AND length(pk) = f.waits
+MATCH (k:Kustomization) WHERE k.id = f.k
+MATCH pk = (k)-[:DEPENDS_ON*0..10]->(t)
+WHERE length(pk) = f.waits
 WITH t, k, f, collect(pk) AS evidence_to
 MATCH pm = (k)-[:MANAGES*1..5]->(x)
 WHERE x.id = f.x AND length(pm) = f.applies
 WITH t, k, x, evidence_to, f.waits + f.applies AS hops, collect(pm) AS evidence
 RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
        'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason, evidence, evidence_to, x.id AS id, hops AS hops
-UNION ALL
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-// then what NAME, or a Kustomization that waits on it directly, applies through what it
-// applies (two MANAGES hops or more), one part per number of hops with text evidence:
-// the variable-length walk of these paths went from every object on the embedded engine
-// (0.6 s at 20,000 objects, and 30 s for a cluster's root). A shortest path repeats no
-// node; a longer path found here as well never is the one kept (`least: hops`), nor
-// is a pair that is also one hop apart (the common shapes above give it fewer hops)
-MATCH (t)-[:MANAGES]->(m1)-[:MANAGES]->(x)
-WHERE t.id <> m1.id AND t.id <> x.id AND m1.id <> x.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'applied by Kustomization ' + t.name + ', blocked while ' + t.name + ' fails' AS reason,
-       x.kind + '/' + x.name + ' <-[MANAGES]- ' + m1.kind + '/' + m1.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence,
-       NULL AS evidence_to, x.id AS id, 2 AS hops
-UNION ALL
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH (t)-[:MANAGES]->(m1)-[:MANAGES]->(m2)-[:MANAGES]->(x)
-WHERE t.id <> m1.id AND t.id <> m2.id AND t.id <> x.id AND m1.id <> m2.id
-  AND m1.id <> x.id AND m2.id <> x.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'applied by Kustomization ' + t.name + ', blocked while ' + t.name + ' fails' AS reason,
-       x.kind + '/' + x.name + ' <-[MANAGES]- ' + m2.kind + '/' + m2.name + ' <-[MANAGES]- ' + m1.kind + '/' + m1.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence,
-       NULL AS evidence_to, x.id AS id, 3 AS hops
-UNION ALL
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH (t)-[:MANAGES]->(m1)-[:MANAGES]->(m2)-[:MANAGES]->(m3)-[:MANAGES]->(x)
-WHERE t.id <> m1.id AND t.id <> m2.id AND t.id <> m3.id AND t.id <> x.id
-  AND m1.id <> m2.id AND m1.id <> m3.id AND m1.id <> x.id AND m2.id <> m3.id
-  AND m2.id <> x.id AND m3.id <> x.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'applied by Kustomization ' + t.name + ', blocked while ' + t.name + ' fails' AS reason,
-       x.kind + '/' + x.name + ' <-[MANAGES]- ' + m3.kind + '/' + m3.name + ' <-[MANAGES]- ' + m2.kind + '/' + m2.name + ' <-[MANAGES]- ' + m1.kind + '/' + m1.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence,
-       NULL AS evidence_to, x.id AS id, 4 AS hops
-UNION ALL
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH (t)-[:MANAGES]->(m1)-[:MANAGES]->(m2)-[:MANAGES]->(m3)-[:MANAGES]->(m4)-[:MANAGES]->(x)
-WHERE t.id <> m1.id AND t.id <> m2.id AND t.id <> m3.id AND t.id <> m4.id
-  AND t.id <> x.id AND m1.id <> m2.id AND m1.id <> m3.id AND m1.id <> m4.id
-  AND m1.id <> x.id AND m2.id <> m3.id AND m2.id <> m4.id AND m2.id <> x.id
-  AND m3.id <> m4.id AND m3.id <> x.id AND m4.id <> x.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'applied by Kustomization ' + t.name + ', blocked while ' + t.name + ' fails' AS reason,
-       x.kind + '/' + x.name + ' <-[MANAGES]- ' + m4.kind + '/' + m4.name + ' <-[MANAGES]- ' + m3.kind + '/' + m3.name + ' <-[MANAGES]- ' + m2.kind + '/' + m2.name + ' <-[MANAGES]- ' + m1.kind + '/' + m1.name + ' <-[MANAGES]- ' + t.kind + '/' + t.name AS evidence,
-       NULL AS evidence_to, x.id AS id, 5 AS hops
-UNION ALL
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH (t)<-[:DEPENDS_ON]-(k:Kustomization)-[:MANAGES]->(m1)-[:MANAGES]->(x)
-WHERE k.id <> t.id AND x.id <> t.id AND k.id <> m1.id AND k.id <> x.id AND m1.id <> x.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason,
-       x.kind + '/' + x.name + ' <-[MANAGES]- ' + m1.kind + '/' + m1.name + ' <-[MANAGES]- ' + k.kind + '/' + k.name + ' -[DEPENDS_ON]-> ' + t.kind + '/' + t.name AS evidence,
-       NULL AS evidence_to, x.id AS id, 3 AS hops
-UNION ALL
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH (t)<-[:DEPENDS_ON]-(k:Kustomization)-[:MANAGES]->(m1)-[:MANAGES]->(m2)-[:MANAGES]->(x)
-WHERE k.id <> t.id AND x.id <> t.id AND k.id <> m1.id AND k.id <> m2.id AND k.id <> x.id
-  AND m1.id <> m2.id AND m1.id <> x.id AND m2.id <> x.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason,
-       x.kind + '/' + x.name + ' <-[MANAGES]- ' + m2.kind + '/' + m2.name + ' <-[MANAGES]- ' + m1.kind + '/' + m1.name + ' <-[MANAGES]- ' + k.kind + '/' + k.name + ' -[DEPENDS_ON]-> ' + t.kind + '/' + t.name AS evidence,
-       NULL AS evidence_to, x.id AS id, 4 AS hops
-UNION ALL
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH (t)<-[:DEPENDS_ON]-(k:Kustomization)-[:MANAGES]->(m1)-[:MANAGES]->(m2)-[:MANAGES]->(m3)-[:MANAGES]->(x)
-WHERE k.id <> t.id AND x.id <> t.id AND k.id <> m1.id AND k.id <> m2.id
-  AND k.id <> m3.id AND k.id <> x.id AND m1.id <> m2.id AND m1.id <> m3.id
-  AND m1.id <> x.id AND m2.id <> m3.id AND m2.id <> x.id AND m3.id <> x.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason,
-       x.kind + '/' + x.name + ' <-[MANAGES]- ' + m3.kind + '/' + m3.name + ' <-[MANAGES]- ' + m2.kind + '/' + m2.name + ' <-[MANAGES]- ' + m1.kind + '/' + m1.name + ' <-[MANAGES]- ' + k.kind + '/' + k.name + ' -[DEPENDS_ON]-> ' + t.kind + '/' + t.name AS evidence,
-       NULL AS evidence_to, x.id AS id, 5 AS hops
-UNION ALL
-MATCH (t:Kustomization)
-WHERE t.id IN $ids
-MATCH (t)<-[:DEPENDS_ON]-(k:Kustomization)-[:MANAGES]->(m1)-[:MANAGES]->(m2)-[:MANAGES]->(m3)-[:MANAGES]->(m4)-[:MANAGES]->(x)
-WHERE k.id <> t.id AND x.id <> t.id AND k.id <> m1.id AND k.id <> m2.id
-  AND k.id <> m3.id AND k.id <> m4.id AND k.id <> x.id AND m1.id <> m2.id
-  AND m1.id <> m3.id AND m1.id <> m4.id AND m1.id <> x.id AND m2.id <> m3.id
-  AND m2.id <> m4.id AND m2.id <> x.id AND m3.id <> m4.id AND m3.id <> x.id
-  AND m4.id <> x.id
-RETURN x.cluster AS cluster, 'delivery' AS impact, x.kind AS kind, x.name AS name, x.namespace AS namespace,
-       'applied by Kustomization ' + k.name + ', blocked while ' + t.name + ' fails' AS reason,
-       x.kind + '/' + x.name + ' <-[MANAGES]- ' + m4.kind + '/' + m4.name + ' <-[MANAGES]- ' + m3.kind + '/' + m3.name + ' <-[MANAGES]- ' + m2.kind + '/' + m2.name + ' <-[MANAGES]- ' + m1.kind + '/' + m1.name + ' <-[MANAGES]- ' + k.kind + '/' + k.name + ' -[DEPENDS_ON]-> ' + t.kind + '/' + t.name AS evidence,
-       NULL AS evidence_to, x.id AS id, 6 AS hops
 UNION ALL
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
