@@ -245,11 +245,7 @@ class ClusterRenderer:
     def _peek(self, ks: FluxKustomization) -> tuple[str, str] | None:
         """What `_resolve` will return for this Kustomization, when it can tell without
         mapping a source or assembling an artifact; else None. No side effect."""
-        spec = ks.spec
-        ref = as_dict(spec.get("sourceRef"))
-        kind = ref.get("kind") or "GitRepository"
-        ref_key = (kind, ref.get("namespace") or ks.namespace, ref.get("name") or "")
-        path = normalize_repo_path(str(spec.get("path") or ""))
+        kind, ref_key, path = _source_and_path(ks)
         if path is None:
             return None
         if kind == "ExternalArtifact":
@@ -341,10 +337,7 @@ class ClusterRenderer:
     def _resolve(self, ks: FluxKustomization) -> tuple[str, str] | None:
         """(tree, path in the tree) the Kustomization builds, or None (reported)."""
         spec = ks.spec
-        ref = as_dict(spec.get("sourceRef"))
-        kind = ref.get("kind") or "GitRepository"
-        ref_key = (kind, ref.get("namespace") or ks.namespace, ref.get("name") or "")
-        path = normalize_repo_path(str(spec.get("path") or ""))
+        kind, ref_key, path = _source_and_path(ks)
         if path is None:
             self._fail(ks, f"path {spec.get('path')!r} points outside the source: refused")
             return None
@@ -562,6 +555,15 @@ class ClusterRenderer:
             else:
                 obj = docs[0][1]
         return obj, unresolved, referenced
+
+
+def _source_and_path(ks: FluxKustomization) -> tuple[str, tuple[str, str, str], str | None]:
+    """The Kustomization's source kind, its (kind, namespace, name) and its path in the
+    source (None when the path leaves it): what `_resolve` and `_peek` both start from."""
+    ref = as_dict(ks.spec.get("sourceRef"))
+    kind = ref.get("kind") or "GitRepository"
+    ref_key = (kind, ref.get("namespace") or ks.namespace, ref.get("name") or "")
+    return kind, ref_key, normalize_repo_path(str(ks.spec.get("path") or ""))
 
 
 def _key(obj: dict[str, Any]) -> str:
