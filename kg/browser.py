@@ -19,7 +19,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -29,14 +29,13 @@ if TYPE_CHECKING:
     from http.server import ThreadingHTTPServer
 
 from kg import cypher_files
-from kg.config import DEFAULT_PASSWORD, Neo4jSettings
+from kg.config import DEFAULT_GUIDE_PORT, DEFAULT_PASSWORD, Neo4jSettings
 from kg.cypher_files import CypherFile
 from kg.errors import UsageError
 
 STYLE_FILE = "browser/style.grass"
 EXPLORE_FILE = "browser/explore.cypher"
 DEFAULT_HTTP_PORT = 7474
-DEFAULT_GUIDE_PORT = 7480
 # The Browser only fetches guides and styles from hosts on its allowlist
 # (browser.remote_content_hostname_allowlist, default "guides.neo4j.com,localhost"):
 # the served URLs therefore name "localhost", not 127.0.0.1.
@@ -439,45 +438,20 @@ def instructions(
     return "\n".join(out)
 
 
-def browser_command(
-    serve: Annotated[
-        bool,
-        typer.Option(
-            "--serve", help="Serve kg's guide and style on http://localhost:PORT for the Browser until Ctrl+C."
-        ),
-    ] = False,
-    port: Annotated[int, typer.Option("--port", help="Port for --serve (0: any free port).")] = DEFAULT_GUIDE_PORT,
-    open_browser: Annotated[
-        bool, typer.Option("--open", help="Also open the Browser link in the default web browser.")
-    ] = False,
-    style: Annotated[
-        bool, typer.Option("--style", help="Print only the style as a :style command to paste into the Browser editor.")
-    ] = False,
-    name: Annotated[
-        str | None,
-        typer.Option("--name", "-n", help="Service to explore (default: papi, from the example repository)."),
-    ] = None,
-    cluster: Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")] = None,
-    repo: Annotated[str | None, typer.Option("--repo", help="Only this loaded repository.")] = None,
-    browser_url: Annotated[
-        str | None,
-        typer.Option(
-            "--browser-url",
-            envvar="KG_BROWSER_URL",
-            help="Neo4j Browser address (default: http://BOLT-HOST:NEO4J_HTTP_PORT/browser/, port 7474).",
-            show_default=False,
-        ),
-    ] = None,
-    uri: Annotated[
-        str | None,
-        typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False),
-    ] = None,
-    user: Annotated[
-        str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)
-    ] = None,
+def run(
+    serve: bool,
+    port: int,
+    open_browser: bool,
+    style: bool,
+    name: str | None,
+    cluster: str | None,
+    repo: str | None,
+    browser_url: str | None,
+    uri: str | None,
+    user: str | None,
 ) -> None:
-    """Explore the graph in Neo4j Browser: the address, how to connect, kg's style and
-    ready-to-paste queries (cypher/browser/explore.cypher); --serve adds a guide."""
+    """`kg browser` (its options are in kg/cli.py): the Browser's address, how to
+    connect, kg's style and ready-to-paste queries; --serve adds a guide."""
     import webbrowser
 
     if style:

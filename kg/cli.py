@@ -18,7 +18,7 @@ import typer
 import typer.core
 
 from kg import __version__
-from kg.config import chart_cache_dir, render_cache_dir
+from kg.config import DEFAULT_GUIDE_PORT, chart_cache_dir, render_cache_dir
 from kg.errors import INTERRUPTED, KgError, UsageError, loader_errors
 
 if TYPE_CHECKING:
@@ -1053,9 +1053,50 @@ def db_status(
 
 
 # -- browser ---------------------------------------------------------------------
-from kg.browser import browser_command  # noqa: E402
+@app.command("browser")
+@handle_errors
+def browser(
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Serve kg's guide and style on http://localhost:PORT for the Browser until Ctrl+C."
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port for --serve (0: any free port).")] = DEFAULT_GUIDE_PORT,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Also open the Browser link in the default web browser.")
+    ] = False,
+    style: Annotated[
+        bool, typer.Option("--style", help="Print only the style as a :style command to paste into the Browser editor.")
+    ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", "-n", help="Service to explore (default: papi, from the example repository)."),
+    ] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="Only this loaded repository.")] = None,
+    browser_url: Annotated[
+        str | None,
+        typer.Option(
+            "--browser-url",
+            envvar="KG_BROWSER_URL",
+            help="Neo4j Browser address (default: http://BOLT-HOST:NEO4J_HTTP_PORT/browser/, port 7474).",
+            show_default=False,
+        ),
+    ] = None,
+    uri: Annotated[
+        str | None,
+        typer.Option("--uri", envvar="NEO4J_URI", help="Bolt URI (default bolt://127.0.0.1:7687).", show_default=False),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (default neo4j).", show_default=False)
+    ] = None,
+) -> None:
+    """Explore the graph in Neo4j Browser: the address, how to connect, kg's style and
+    ready-to-paste queries (cypher/browser/explore.cypher); --serve adds a guide."""
+    from kg import browser as neo4j_browser  # its HTML and HTTP parts: only for this command
 
-app.command("browser")(handle_errors(browser_command))
+    neo4j_browser.run(serve, port, open_browser, style, name, cluster, repo, browser_url, uri, user)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from kg.errors import UsageError
 DEFAULT_URI = "bolt://127.0.0.1:7687"
 DEFAULT_USER = "neo4j"
 DEFAULT_PASSWORD = "kg-password"
+DEFAULT_GUIDE_PORT = 7480  # `kg browser --serve`
 DEFAULT_GRAPH = Path(".kg") / "graph"
 ENGINES = ("embedded", "neo4j")
 

@@ -7,7 +7,7 @@
 // evidence: the chain of Flux objects from the cluster root to the workload (the shortest)
 // order: cluster, namespace, workload
 // A HelmRelease whose chart was rendered answers through the workloads it makes (they
-// are targets too: cypher/lookup/workloads_by_release.cypher), the release in the chain;
+// are targets too: cypher/lookup/workloads.cypher), the release in the chain;
 // the kustomization column names the one applying the workload or its release.
 // One part per label of the target (kg runs only those of the targets' labels): the
 // unlabelled form read and walked every table, about 0.1 s of a short `kg ask where`.

@@ -109,10 +109,10 @@ def _lookup(
     params = {"name": spec.name, "namespace": spec.namespace, "cluster": cluster, "repo": repo}
     rows: list[dict[str, Any]] = []
     for label in labels:
-        rows += store.query(cypher_files.load("lookup/target_by_label.cypher").fill(label=label), params)
-        if label == "Workload":
-            rows += store.query(cypher_files.text("lookup/workload_by_service.cypher"), params)
-            rows += store.query(cypher_files.text("lookup/workloads_by_release.cypher"), params)
+        if label == "Workload":  # by name, service name or HelmRelease, in one statement
+            rows += store.query(cypher_files.text("lookup/workloads.cypher"), params)
+        else:
+            rows += store.query(cypher_files.load("lookup/target_by_label.cypher").fill(label=label), params)
     unique = {r["id"]: r for r in rows if spec.kind is None or str(r.get("kind") or "").lower() == spec.kind.lower()}
     return [unique[i] for i in sorted(unique)]
 

@@ -12,11 +12,12 @@ file serialises loads; reads open the file read-only and never wait for a load.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import functools
 import os
 import shutil
+import sys
+import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -75,7 +76,29 @@ class NothingLoaded(KgError):
     exit_code = 1
 
 
+# Ladybug's package imports its AsyncConnection, and with it asyncio and ssl, which kg
+# never uses: ~15-25 ms of every question's start (issue 21, start-up). kg imports the
+# package with that one module held back; importing it later still loads the real one.
+_ASYNC_MODULE = "ladybug.async_connection"
+
+
 def _ladybug() -> Any:
+    if "ladybug" in sys.modules or "asyncio" in sys.modules:
+        return _import_ladybug()
+    placeholder = types.ModuleType(_ASYNC_MODULE)
+    placeholder.AsyncConnection = None  # type: ignore[attr-defined]
+    sys.modules[_ASYNC_MODULE] = placeholder
+    try:
+        ladybug = _import_ladybug()
+    finally:
+        if sys.modules.get(_ASYNC_MODULE) is placeholder:
+            del sys.modules[_ASYNC_MODULE]
+    if getattr(ladybug, "AsyncConnection", 0) is None:
+        del ladybug.AsyncConnection
+    return ladybug
+
+
+def _import_ladybug() -> Any:
     try:
         import ladybug
     except ImportError:  # pragma: no cover - a dependency of the package
@@ -174,6 +197,8 @@ MMAP_THRESHOLD = 128 * 1024
 
 @functools.cache
 def _libc() -> Any:
+    import ctypes  # only a write tunes malloc: not imported for a question
+
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt, libc.malloc_trim  # noqa: B018 - glibc's, absent from other C libraries
