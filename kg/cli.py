@@ -406,6 +406,7 @@ def load(
                     ],
                     "seconds": {k: round(v, 3) for k, v in {**result.timings, "total": total}.items()},
                     "render_cache": result.render_cache,
+                    "kustomize": result.kustomize,
                 },
                 indent=2,
             )
@@ -427,6 +428,11 @@ def load(
         typer.echo(f"render cache: {result.render_cache['hits']} of {builds} kustomize builds reused")
     counts = ", ".join(f"{label} {n}" for label, n in result.graph.counts().items())
     typer.echo(f"graph: {written['nodes']} nodes, {written['relationships']} relationships ({counts})")
+    if Path(result.kustomize.split(" ", 1)[0]).name == "kubectl" and any(c.kustomizations for c in result.clusters):
+        typer.echo(
+            "rendered with `kubectl kustomize`: a standalone kustomize (on PATH, or `scripts/kustomize-local "
+            "install` in a flux-kg checkout) builds about a third faster with half the memory"
+        )
     if result.warnings:
         if warnings:
             typer.echo("warnings:")

@@ -67,6 +67,7 @@ class LoadResult:
     git_subdir: str = ""  # the repository's folder relative to the top of its git checkout ("." at the top)
     git_remote: str = ""  # the checkout's remote URL (credentials removed), "" when none
     render_cache: dict[str, int] = field(default_factory=dict)  # hits, misses, stored, pruned
+    kustomize: str = ""  # the command that rendered: "kubectl kustomize", or a kustomize's path and "build"
 
 
 def _git(path: Path, *args: str) -> str:
@@ -172,6 +173,7 @@ def load_repo(
     result = _extract(path, repo, renders, by_name, warnings, chart_warnings, timings)
     if cache is not None:
         result.render_cache = dict(cache.stats(), pruned=cache.prune())
+    result.kustomize = " ".join(kustomize_command())
     return result
 
 

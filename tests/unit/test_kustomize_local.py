@@ -2,6 +2,7 @@
 into the tools cache): `kubectl kustomize` embeds the same kustomize but costs ~50 ms
 more CPU and twice the memory a build. The choice must not change what is rendered."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -63,3 +64,39 @@ def test_standalone_and_kubectl_kustomize_render_the_example_alike(example_repo,
 
     standalone, kubectl = graph(f"{built} build"), graph("kubectl kustomize")
     assert standalone == kubectl and len(standalone[0]) > 100
+
+
+def _load_summary(example_repo: Path, graph: Path, *args: str) -> str:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    load = ["load", str(example_repo), "--no-charts", "--engine", "embedded", "--graph", str(graph), *args]
+    done = CliRunner().invoke(app, load)
+    assert done.exit_code in (0, 3), done.output  # 3: loaded with warnings
+    return done.stdout
+
+
+def test_a_load_rendered_with_kubectl_says_a_standalone_kustomize_would_do_better(example_repo, tmp_path, monkeypatch):
+    """The summary of a load names the kustomize it rendered with; with `kubectl kustomize`
+    (by name or path) it adds how to get the standalone one."""
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        pytest.skip("needs kubectl (.ci/run has it)")
+    monkeypatch.setenv("KG_RENDER_CACHE", "off")
+    monkeypatch.setenv("KG_KUSTOMIZE", "kubectl kustomize")
+    assert json.loads(_load_summary(example_repo, tmp_path / "graph", "--format", "json"))["kustomize"] == (
+        "kubectl kustomize"
+    )
+    monkeypatch.setenv("KG_KUSTOMIZE", f"{kubectl} kustomize")
+    text = _load_summary(example_repo, tmp_path / "graph")
+    assert "rendered with `kubectl kustomize`" in text and "scripts/kustomize-local install" in text
+
+
+def test_a_load_rendered_with_the_standalone_kustomize_gives_no_hint(example_repo, tmp_path, monkeypatch):
+    built = _tools_dir() / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}" / "kustomize"
+    if not os.access(built, os.X_OK):
+        pytest.skip("needs scripts/kustomize-local install (.ci/run runs it)")
+    monkeypatch.setenv("KG_RENDER_CACHE", "off")
+    monkeypatch.setenv("KG_KUSTOMIZE", f"{built} build")
+    assert "rendered with" not in _load_summary(example_repo, tmp_path / "graph")
