@@ -7,7 +7,9 @@ Order of work, per cluster:
    next level, with everything their parent patched or substituted into them.
 3. When the tree is complete, substitute every Kustomization once more with all the
    ConfigMaps/Secrets the cluster renders, so a `substituteFrom` source rendered by a
-   sibling or a deeper Kustomization is found, whatever the walk order.
+   sibling or a deeper Kustomization is found, whatever the walk order. Where a
+   Kustomization's built objects and variables are the same as in step 2 (most are), the
+   step 2 result is kept instead of substituting again.
 
 Builds run ahead of the walk, so that the workers never wait for a level to end: as soon
 as a build is done, the Flux Kustomizations in its output are substituted with what the
@@ -37,6 +39,7 @@ import posixpath
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +97,9 @@ class ClusterRenderer:
         self._raw: dict[str, Objects] = {}
         # Kustomization key -> objects its ResourceSets generated (kept across substitution passes)
         self._generated: dict[str, list[Rendered]] = {}
+        # Kustomization key -> the walk's substitution: reused by the final pass when the
+        # built objects and the variables are the same (most are: half of the substitution)
+        self._walk_pass: dict[str, _Substituted] = {}
         root_repo = entry.git_repository or {}
         self.root_source = (
             str(root_repo.get("kind") or "GitRepository"),
@@ -159,6 +165,7 @@ class ClusterRenderer:
             self.warn(self.entry.root_file, f"Kustomization tree deeper than {MAX_DEPTH} levels: stopped")
         for ks in self.result.kustomizations.values():
             self._safely(ks, self._substitute, ks, True)
+        self._walk_pass.clear()
         self.result.source_roots = {f"{k[0]}/{k[1]}/{k[2]}": v for k, v in self.source_roots.items()}
         return self.result
 
@@ -219,7 +226,7 @@ class ClusterRenderer:
         for raw, file, _gen in built.objects:
             if not is_flux_kustomization(raw):
                 continue
-            obj = self._substituted(parent, raw, file, post_build, variables, False)[0]
+            obj = self._substituted(parent, raw, file, post_build, variables)[0]
             if not is_flux_kustomization(obj):
                 continue
             child = FluxKustomization(
@@ -500,18 +507,40 @@ class ClusterRenderer:
         raw_objects = self._raw.get(ks.key, [])
         post_build = ks.post_build
         variables = self._variables(ks, final) if post_build is not None else {}
-        rendered: list[Rendered] = []
-        unresolved_all: list[str] = []
-        used_all: list[str] = []
+        walked = self._walk_pass.get(ks.key) if final else None
+        if walked is not None and walked.raw_objects is raw_objects and walked.variables == variables:
+            done = walked
+        else:
+            done = self._substitute_objects(ks, raw_objects, post_build, variables)
+            if not final:
+                self._walk_pass[ks.key] = done
+        if final:
+            for file, reason in done.invalid:
+                self.warn(file, reason)
+        ks.objects = done.rendered + self._generated.get(ks.key, [])
+        ks.unresolved_vars = list(done.unresolved)
+        ks.variables_used = list(done.used)
+        self.substitute_seconds += time.perf_counter() - started
+
+    def _substitute_objects(
+        self,
+        ks: FluxKustomization,
+        raw_objects: Objects,
+        post_build: dict[str, Any] | None,
+        variables: dict[str, VarValue],
+    ) -> _Substituted:
+        done = _Substituted(raw_objects, variables)
         for raw, file, gen in raw_objects:
-            obj, unresolved, referenced = self._substituted(ks, raw, file, post_build, variables, final)
+            obj, unresolved, referenced, invalid = self._substituted(ks, raw, file, post_build, variables)
+            if invalid:
+                done.invalid.append((file, invalid))
             for name in unresolved:
-                if name not in unresolved_all:
-                    unresolved_all.append(name)
+                if name not in done.unresolved:
+                    done.unresolved.append(name)
             for name in referenced:
-                if name not in used_all:
-                    used_all.append(name)
-            rendered.append(
+                if name not in done.used:
+                    done.used.append(name)
+            done.rendered.append(
                 Rendered(
                     obj=obj,
                     raw=raw,
@@ -522,10 +551,7 @@ class ClusterRenderer:
                     variables=tuple(referenced),
                 )
             )
-        ks.objects = rendered + self._generated.get(ks.key, [])
-        ks.unresolved_vars = unresolved_all
-        ks.variables_used = used_all
-        self.substitute_seconds += time.perf_counter() - started
+        return done
 
     def _substituted(
         self,
@@ -534,27 +560,35 @@ class ClusterRenderer:
         file: str,
         post_build: dict[str, Any] | None,
         variables: dict[str, VarValue],
-        final: bool,
-    ) -> tuple[dict[str, Any], list[str], list[str]]:
-        """One object after substitution: (object, unresolved variables, variables it uses)."""
+    ) -> tuple[dict[str, Any], list[str], list[str], str]:
+        """One object after substitution: (object, unresolved variables, variables it
+        uses, why the substituted text is not an object: "" when it is)."""
         text = dump(raw)
         active = post_build is not None and not substitution_disabled(raw)
         referenced = referenced_variables(text) if active and "${" in text else []
-        obj, unresolved = raw, []
+        obj, unresolved, invalid = raw, [], ""
         if active and "$" in text:
             sub = substitute(text, variables)
             unresolved = sub.unresolved
             docs, doc_warnings = load_documents(sub.text, file)
             if doc_warnings or not docs or not isinstance(docs[0][1], dict):
-                if final:
-                    reason = doc_warnings[0].reason if doc_warnings else "empty result"
-                    self.warn(
-                        file,
-                        f"post-build substitution by {ks.key} produced invalid YAML for {raw.get('kind')} {_key(raw)}: {reason}",
-                    )
+                reason = doc_warnings[0].reason if doc_warnings else "empty result"
+                invalid = f"post-build substitution by {ks.key} produced invalid YAML for {raw.get('kind')} {_key(raw)}: {reason}"
             else:
                 obj = docs[0][1]
-        return obj, unresolved, referenced
+        return obj, unresolved, referenced, invalid
+
+
+@dataclass
+class _Substituted:
+    """One Kustomization's objects after a substitution pass, and what it was given."""
+
+    raw_objects: Objects
+    variables: dict[str, VarValue]
+    rendered: list[Rendered] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): warned by the final pass
 
 
 def _source_and_path(ks: FluxKustomization) -> tuple[str, tuple[str, str, str], str | None]:
