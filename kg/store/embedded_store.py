@@ -169,7 +169,7 @@ def table_statements() -> list[str]:
     return statements
 
 
-# Bounds of a load's write (see EmbeddedStore._build): rows per COPY, and what may be
+# Bounds of a load's write (see EmbeddedStore._build): rows per relationship COPY, and what may be
 # written before a commit; Ladybug holds a transaction's COPYs in memory until then.
 COPY_ROWS = 20_000
 COPIES_PER_COMMIT = 2
@@ -182,7 +182,7 @@ MB = 2**20
 # the graph. Questions get a pool sized to the file (question_pool_bytes): a question's
 # intermediate results live in the pool too (a long-lived connection at 20,000 objects
 # ran out of a 512 MB one), so when one fills it the store reopens with the default.
-POOL_MIN = 512 * MB  # ample for the empty tables (~70 MB) and a read-back of small graphs
+POOL_MIN = 512 * MB  # ample for a build and a read-back of small graphs
 POOL_MAX = 4096 * MB
 
 
@@ -613,9 +613,12 @@ class EmbeddedStore(Store):
         Memory is bounded, not proportional to the graph: Ladybug keeps what each COPY
         wrote in memory until a checkpoint (about 8 MB per relationship COPY however few
         its rows), so the build commits (and so checkpoints) after every few COPYs or
-        rows; each COPY takes at most COPY_ROWS rows, as a CSV file written for that
-        batch only (in a folder beside `target`, removed with it); and the buffer pool is
-        sized to the graph instead of Ladybug's default of 80% of RAM. Committing
+        rows; a relationship COPY takes at most COPY_ROWS rows, a node table one COPY
+        (without its hash index, Ladybug takes a node table's rows in one COPY only), each
+        a CSV file written for it alone (in a folder beside `target`, removed with it);
+        and the buffer pool is sized to the graph instead of Ladybug's default of 80% of
+        RAM. The node tables have no hash index (embedded/no_hash_index.cypher): ~3.6 MB
+        each less to allocate and touch, at every write and every open. Committing
         part-way is safe: nobody reads this file before it is renamed in."""
         ladybug = _ladybug()
         lean_malloc()
@@ -624,6 +627,7 @@ class EmbeddedStore(Store):
         db = ladybug.Database(str(target), buffer_pool_size=build_pool_bytes(len(nodes) + len(rels)))
         conn = ladybug.Connection(db)
         try:
+            conn.execute(cypher_files.text("embedded/no_hash_index.cypher"))
             for statement in table_statements():
                 conn.execute(statement)
             batches = _Batches(conn, folder)
@@ -633,8 +637,8 @@ class EmbeddedStore(Store):
             for label, rows in by_label.items():
                 columns = list(node_properties(label))
                 types = [property_type(c, label) for c in columns]
-                for chunk in _chunks(rows):  # an empty label has no COPY
-                    node_rows = ([a.get(c, p.get(c)) for c in columns] for p, a in chunk)
+                if rows:  # one COPY a table: without its hash index, a node table takes only one
+                    node_rows = ([a.get(c, p.get(c)) for c in columns] for p, a in rows)
                     batches.copy("embedded/copy_nodes.cypher", node_rows, types, label=label)
             del by_label
             groups: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any], dict[str, Any]]]] = {}

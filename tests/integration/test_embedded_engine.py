@@ -208,7 +208,7 @@ def test_a_question_that_fills_the_sized_buffer_pool_runs_again_with_the_default
     graph = tmp_path / "graph"
     assert embedded(graph, "load", EXAMPLE).returncode == 0
     assert embedded_store.question_pool_bytes(graph) >= 1024 * 2**20
-    monkeypatch.setattr(embedded_store, "question_pool_bytes", lambda path: 70 * 2**20)  # opens, then fills
+    monkeypatch.setattr(embedded_store, "question_pool_bytes", lambda path: 16 * 2**20)  # opens, then fills
     wide = "MATCH (a), (b), (c:Cluster) RETURN size(collect(a.id + b.id + c.id)) AS n"
     with EmbeddedStore(EmbeddedSettings(graph)) as store:
         nodes = store.query("MATCH (a) RETURN count(*) AS n")[0]["n"]
