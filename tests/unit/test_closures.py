@@ -115,3 +115,29 @@ def test_closures_of_cycles_and_shared_objects():
     assert (k["d"][1], k["b"][1], 2) in waits and (k["root"][1], release[1], 2) in nests
     assert (release[1], "r:c/Kustomization/flux-system/gone", 1) in waits
 
+
+def test_a_graph_file_without_the_closures_asks_for_a_reload(tmp_path, monkeypatch, example_load):
+    """A file an older kg wrote has no WAITS_ON or NESTS table: a question reading them
+    says to load again instead of answering without them."""
+    import re
+
+    import pytest
+
+    from kg.config import EmbeddedSettings
+    from kg.errors import DatabaseError
+    from kg.questions import ask
+    from kg.store import embedded_store
+    from kg.store.embedded_store import EmbeddedStore, table_statements
+
+    table_name = re.compile(r"CREATE (?:NODE|REL) TABLE (\w+)\(")
+    older = [t for t in table_statements() if table_name.search(t).group(1) not in ("WAITS_ON", "NESTS")]
+    monkeypatch.setattr(embedded_store, "table_statements", lambda: older)
+    gd = GraphDoc()
+    gd.nodes = dict(example_load.graph.nodes)
+    gd.rels = {k: v for k, v in example_load.graph.rels.items() if v.type not in ("WAITS_ON", "NESTS")}
+    with EmbeddedStore(EmbeddedSettings.resolve(str(tmp_path / "graph"))) as store:
+        store.write(gd, "platform", None, {"path": "examples/platform"})
+        monkeypatch.undo()
+        assert ask(store, "where", "papi").rows
+        with pytest.raises(DatabaseError, match="load the repository again"):
+            ask(store, "blast-radius", "vault")
