@@ -244,6 +244,25 @@ REL_TYPES: dict[str, RelType] = {
             "spec.dependsOn: the dependent waits for the dependency.",
         ),
         RelType(
+            "WAITS_ON",
+            ("Kustomization", "HelmRelease", "ResourceSet"),
+            ("Kustomization", "HelmRelease", "ResourceSet"),
+            "Derived at load: the dependsOn closure. The object waits on the other through a chain of "
+            "DEPENDS_ON of `hops` steps, the fewest (up to 20); every Kustomization, HelmRelease and ResourceSet "
+            "also waits on itself (`hops` 0). Questions look it up instead of walking DEPENDS_ON.",
+            ("hops",),
+        ),
+        RelType(
+            "NESTS",
+            ("Kustomization", "ResourceSet", "HelmRelease"),
+            ("Kustomization", "ResourceSet", "HelmRelease"),
+            "Derived at load: the MANAGES closure among what applies objects. The object applies the other "
+            "(itself a Kustomization, ResourceSet or HelmRelease that applies objects) through `hops` MANAGES "
+            "steps, the fewest (up to 20); each also nests itself (`hops` 0). Questions look it up instead of "
+            "walking MANAGES.",
+            ("hops",),
+        ),
+        RelType(
             "FROM_SOURCE",
             ("Kustomization", "HelmRelease"),
             ("Source",),
@@ -432,7 +451,7 @@ PROPERTY_TYPES: dict[str, str] = {
         ),
         BOOLEAN,
     ),
-    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects", "tree_depth"), INT64),
+    **dict.fromkeys(("replicas", "resources", "inputs", "generated", "rendered_objects", "tree_depth", "hops"), INT64),
     **dict.fromkeys(
         (
             "depends_on",

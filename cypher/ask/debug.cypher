@@ -277,13 +277,16 @@ UNION
 // skip without: LiveStatus
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
-// from the cluster's failing root causes back to the target, with text evidence (as in
-// why.cypher: without a status snapshot nothing is walked)
+// what the target rests on, to the cluster's failing root causes, with text evidence (as
+// in why.cypher: its managers up to the root, then what each waits on through WAITS_ON;
+// without a status snapshot nothing is walked)
+MATCH (t)<-[:MANAGES*0..20]-(m)
+WITH DISTINCT t, m
+MATCH (m)-[w:WAITS_ON]->(d)
+WHERE w.hops <= 20
+MATCH (d)-[:FROM_SOURCE*0..1]->(u)
 MATCH (s:LiveStatus)-[:STATUS_OF]->(u)
 WHERE s.status_root_cause AND s.cluster = t.cluster
-MATCH (d)-[:FROM_SOURCE*0..1]->(u)
-MATCH (m)-[:DEPENDS_ON*0..20]->(d)
-MATCH (t)<-[:MANAGES*0..20]-(m)
 WITH DISTINCT t, m, d, u, s
 WITH u, s, min(t.kind + '/' + t.name
        + CASE WHEN m.id = t.id THEN '' ELSE ' <-[MANAGES*]- ' + m.kind + '/' + m.name END
@@ -293,3 +296,15 @@ RETURN 0 AS step, 'live' AS area,
        'FAILING: ' + u.kind + ' ' + coalesce(u.namespace, '') + '/' + u.name + ': ' + coalesce(s.status_reason, '')
          + ': ' + coalesce(s.status_message, '') AS check,
        s.status_next AS command, evidence
+UNION
+// skip without: LiveStatus
+MATCH (t:Workload)
+WHERE t.id IN $ids
+// a workload failing by itself: it waits on nothing (no WAITS_ON), so the part above
+// does not find it
+MATCH (s:LiveStatus)-[:STATUS_OF]->(t)
+WHERE s.status_root_cause AND s.cluster = t.cluster
+RETURN 0 AS step, 'live' AS area,
+       'FAILING: ' + t.kind + ' ' + coalesce(t.namespace, '') + '/' + t.name + ': ' + coalesce(s.status_reason, '')
+         + ': ' + coalesce(s.status_message, '') AS check,
+       s.status_next AS command, t.kind + '/' + t.name AS evidence

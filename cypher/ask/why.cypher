@@ -49,20 +49,24 @@ RETURN t.cluster AS cluster, t.kind + '/' + t.name AS target, t.id AS target_id,
        CASE WHEN s.status_explained_by IS NULL THEN NULL
             ELSE 'explained by ' + s.status_explained_by + '; cause: ' + s.status_cause END AS evidence
 UNION ALL
-// From the cluster's failing root causes back to the target (without a status snapshot
+// What the target rests on, to the cluster's failing root causes (without a status snapshot
 // there is none, and nothing is walked), with text evidence naming each step's object
-// (`*` marks a chain of that relationship). Walking dependsOn from the target's managers
-// instead walked it from every Kustomization on the embedded engine (docs/engines.md,
-// rule 15): 0.5-1.5 s at 20,000 objects.
+// (`*` marks a chain of that relationship): its managers up to the root (a walk from the
+// target), then what each waits on through WAITS_ON, the dependsOn closure kg load derives
+// (hops 0: itself). Walking dependsOn instead, from the managers or back from the root
+// causes, walked it from every Kustomization on the embedded engine (docs/engines.md,
+// rule 15): 0.4-1.5 s at 20,000 objects.
 // skip without: LiveStatus
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
+MATCH pm = (t)<-[:MANAGES*0..20]-(m)
+WITH t, m, min(length(pm)) AS up
+MATCH (m)-[w:WAITS_ON]->(d)
+WHERE w.hops <= 20
+MATCH (d)-[:FROM_SOURCE*0..1]->(u)
 MATCH (s:LiveStatus)-[:STATUS_OF]->(u)
 WHERE s.status_root_cause AND s.cluster = t.cluster AND u.id <> t.id
-MATCH (d)-[:FROM_SOURCE*0..1]->(u)
-MATCH pd = (m)-[:DEPENDS_ON*0..20]->(d)
-MATCH pm = (t)<-[:MANAGES*0..20]-(m)
-WITH t, m, d, u, s, min(length(pm)) + min(length(pd)) AS hops
+WITH t, m, d, u, s, min(up + w.hops) AS hops
 WITH t, m, d, u, s, CASE WHEN u.id = d.id THEN hops ELSE hops + 1 END AS hops
 WITH t, m, d, u, s, hops,
      t.kind + '/' + t.name
@@ -74,18 +78,21 @@ RETURN t.cluster AS cluster, t.kind + '/' + t.name AS target, t.id AS target_id,
        s.status_ready AS ready, s.status_reason AS reason, s.status_message AS message, s.status_since AS since,
        s.status_applied_revision AS revision, s.status_next AS next, evidence
 UNION ALL
+// the same, where a failing dependency applies the root cause (or its source)
 // skip without: LiveStatus
 MATCH (t/*:{target}*/)
 WHERE t.id IN $ids
-MATCH (s:LiveStatus)-[:STATUS_OF]->(u)
-WHERE s.status_root_cause AND s.cluster = t.cluster AND u.id <> t.id
-MATCH (c)-[:FROM_SOURCE*0..1]->(u)
-MATCH (d)-[:MANAGES]->(c)
+MATCH pm = (t)<-[:MANAGES*0..20]-(m)
+WITH t, m, min(length(pm)) AS up
+MATCH (m)-[w:WAITS_ON]->(d)
+WHERE w.hops <= 20
 MATCH (ds:LiveStatus)-[:STATUS_OF]->(d)
 WHERE ds.status_failing
-MATCH pd = (m)-[:DEPENDS_ON*0..20]->(d)
-MATCH pm = (t)<-[:MANAGES*0..20]-(m)
-WITH t, m, d, c, u, s, min(length(pm)) + min(length(pd)) AS hops
+MATCH (d)-[:MANAGES]->(c)
+MATCH (c)-[:FROM_SOURCE*0..1]->(u)
+MATCH (s:LiveStatus)-[:STATUS_OF]->(u)
+WHERE s.status_root_cause AND s.cluster = t.cluster AND u.id <> t.id
+WITH t, m, d, c, u, s, min(up + w.hops) AS hops
 WITH t, m, d, c, u, s, CASE WHEN u.id = c.id THEN hops + 1 ELSE hops + 2 END AS hops
 WITH t, m, d, c, u, s, hops,
      t.kind + '/' + t.name

@@ -31,7 +31,7 @@ IGNORED_PROPERTIES = frozenset(
 IGNORED_BY_LABEL = frozenset({("Kustomization", "resources"), ("HelmRelease", "rendered_objects")})
 SKIPPED_LABELS = frozenset({"Repo", "LiveStatus", "StatusSnapshot"})
 # Relationships told by a property already (depends_on, namespace, keys) or bookkeeping
-SKIPPED_RELS = frozenset({"HAS_CLUSTER", "STATUS_OF", "IN_NAMESPACE", "DEPENDS_ON", "HAS_KEY"})
+SKIPPED_RELS = frozenset({"HAS_CLUSTER", "STATUS_OF", "IN_NAMESPACE", "DEPENDS_ON", "HAS_KEY", "WAITS_ON", "NESTS"})
 
 # the owner of an added or removed object: the object's own change says it
 OWNERSHIP_RELS = frozenset({"MANAGES", "ROOT"})

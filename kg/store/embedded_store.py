@@ -424,6 +424,11 @@ class EmbeddedStore(Store):
                     "the graph file was written by an older kg, without the live status or settings tables: "
                     "load the repository again (`kg load REPO`)"
                 ) from None
+            if any(f"Table {name} does not exist" in str(exc) for name in ("WAITS_ON", "NESTS")):
+                raise DatabaseError(
+                    "the graph file was written by an older kg, without the dependsOn and MANAGES closures "
+                    "(WAITS_ON, NESTS) the questions read: load the repository again (`kg load REPO`)"
+                ) from None
             if "buffer pool is full" in str(exc):
                 raise PoolFull(f"embedded engine: {_first_line(exc)}") from None
             if "Cannot find property" in str(exc):  # a column a newer kg declares (kg/schema.py)

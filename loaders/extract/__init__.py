@@ -17,6 +17,7 @@ from .flux import (
     add_flux_object,
     add_kustomizations,
     add_sources_without_objects,
+    link_closures,
     mark_dependency_cycles,
     mark_tree_depths,
 )
@@ -79,6 +80,7 @@ def extract_cluster(
         finish_secrets,
         mark_dependency_cycles,
         mark_tree_depths,
+        link_closures,
     ):
         _safely(ctx, step, *((ctx, external_secrets) if step is add_external_secrets else (ctx,)))
     # settings last: every object's node exists (ExternalSecrets are added by the steps above)

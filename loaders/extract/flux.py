@@ -250,6 +250,58 @@ def mark_tree_depths(ctx: ClusterContext) -> None:
             gd.add_node(node.label, node_id, tree_depth=hops)
 
 
+# The longest walk a question bounds (depends-on and why walk dependsOn and MANAGES up to 20)
+CLOSURE_HOPS = 20
+
+
+def _hops_from(edges: dict[str, list[str]], start: str, limit: int = CLOSURE_HOPS) -> dict[str, int]:
+    """The fewest steps from `start` to each node it reaches along `edges`, up to `limit`
+    (0: start itself). The fewest steps of a walk are those of a trail, so these are the
+    `min(length(p))` of a bounded variable-length pattern on either engine."""
+    hops = {start: 0}
+    frontier = [start]
+    for step in range(1, limit + 1):
+        following = []
+        for node_id in frontier:
+            for end in edges.get(node_id, ()):
+                if end not in hops:
+                    hops[end] = step
+                    following.append(end)
+        if not following:
+            break
+        frontier = following
+    return hops
+
+
+def link_closures(ctx: ClusterContext) -> None:
+    """WAITS_ON and NESTS (kg/schema.py), derived from the cluster's DEPENDS_ON and MANAGES:
+    each with the fewest hops, each object also linked to itself (hops 0), so a question
+    matches one relationship where it walked a chain (blast-radius, why, debug at 20,000
+    objects: docs/engines.md)."""
+    gd = ctx.gd
+    prefix = ctx.prefix + "/"
+    depends: dict[str, list[str]] = {}
+    manages: dict[str, list[str]] = {}
+    # every Kustomization, HelmRelease and ResourceSet of the cluster, placeholders of a
+    # dangling dependsOn too
+    waiting = {n.id: n.label for n in gd.nodes.values() if n.label in ("Kustomization", "HelmRelease", "ResourceSet")}
+    appliers: dict[str, str] = {}
+    for rel in gd.rels.values():
+        if rel.type == "DEPENDS_ON":
+            depends.setdefault(rel.start, []).append(rel.end)
+            waiting[rel.end] = rel.end_label
+        elif rel.type == "MANAGES":
+            manages.setdefault(rel.start, []).append(rel.end)
+            appliers[rel.start] = rel.start_label
+    for start in sorted(node_id for node_id in waiting if node_id.startswith(prefix)):
+        for end, hops in _hops_from(depends, start).items():
+            gd.add_rel("WAITS_ON", (waiting[start], start), (waiting[end], end), hops=hops)
+    for start in sorted(node_id for node_id in appliers if node_id.startswith(prefix)):
+        for end, hops in _hops_from(manages, start).items():
+            if end in appliers:  # only what applies objects itself
+                gd.add_rel("NESTS", (appliers[start], start), (appliers[end], end), hops=hops)
+
+
 def _chart_render(ctx: ClusterContext, owner: str) -> dict[str, Any]:
     """What rendering the release's chart gave (loaders/releases.py), for the node."""
     outcome = ctx.cluster.releases.get(owner)
