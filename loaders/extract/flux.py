@@ -234,17 +234,7 @@ def mark_tree_depths(ctx: ClusterContext) -> None:
     gd = ctx.gd
     children = gd.adjacency("MANAGES", ctx.prefix + "/")
     roots = [rel.end for rel in gd.rels.values() if rel.type == "ROOT" and rel.start == ctx.prefix]
-    depth = dict.fromkeys(roots, 0)
-    frontier = list(roots)
-    while frontier:
-        following = []
-        for node_id in frontier:
-            for child in children.get(node_id, []):
-                if child not in depth:
-                    depth[child] = depth[node_id] + 1
-                    following.append(child)
-        frontier = following
-    for node_id, hops in depth.items():
+    for node_id, hops in _hops_from(children, roots, limit=None).items():
         node = gd.nodes.get(node_id)
         if node is not None and node.label in ("Kustomization", "HelmRelease", "ResourceSet"):
             gd.add_node(node.label, node_id, tree_depth=hops)
@@ -254,21 +244,22 @@ def mark_tree_depths(ctx: ClusterContext) -> None:
 CLOSURE_HOPS = 20
 
 
-def _hops_from(edges: dict[str, list[str]], start: str, limit: int = CLOSURE_HOPS) -> dict[str, int]:
-    """The fewest steps from `start` to each node it reaches along `edges`, up to `limit`
-    (0: start itself). The fewest steps of a walk are those of a trail, so these are the
-    `min(length(p))` of a bounded variable-length pattern on either engine."""
-    hops = {start: 0}
-    frontier = [start]
-    for step in range(1, limit + 1):
+def _hops_from(edges: dict[str, list[str]], starts: list[str], limit: int | None = CLOSURE_HOPS) -> dict[str, int]:
+    """The fewest steps from the nearest of `starts` to each node reached along `edges`,
+    up to `limit` (None: no bound; 0: a start itself). The fewest steps of a walk are
+    those of a trail, so these are the `min(length(p))` of a bounded variable-length
+    pattern on either engine."""
+    hops = dict.fromkeys(starts, 0)
+    frontier = list(starts)
+    step = 0
+    while frontier and (limit is None or step < limit):
+        step += 1
         following = []
         for node_id in frontier:
             for end in edges.get(node_id, ()):
                 if end not in hops:
                     hops[end] = step
                     following.append(end)
-        if not following:
-            break
         frontier = following
     return hops
 
@@ -294,10 +285,10 @@ def link_closures(ctx: ClusterContext) -> None:
             manages.setdefault(rel.start, []).append(rel.end)
             appliers[rel.start] = rel.start_label
     for start in sorted(node_id for node_id in waiting if node_id.startswith(prefix)):
-        for end, hops in _hops_from(depends, start).items():
+        for end, hops in _hops_from(depends, [start]).items():
             gd.add_rel("WAITS_ON", (waiting[start], start), (waiting[end], end), hops=hops)
     for start in sorted(node_id for node_id in appliers if node_id.startswith(prefix)):
-        for end, hops in _hops_from(manages, start).items():
+        for end, hops in _hops_from(manages, [start]).items():
             if end in appliers:  # only what applies objects itself
                 gd.add_rel("NESTS", (appliers[start], start), (appliers[end], end), hops=hops)
 
