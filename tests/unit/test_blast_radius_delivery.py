@@ -12,28 +12,13 @@ walk finds must be listed, and nothing else."""
 from __future__ import annotations
 
 import sys
-from collections import deque
 from pathlib import Path
 from typing import Any
 
 from kg.graphdoc import GraphDoc
+from tests.graph_walk import distances
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _distances(edges: dict[str, list[str]], start: str, limit: int) -> dict[str, int]:
-    """Fewest hops from `start` along `edges`, up to `limit` (0: start itself)."""
-    seen = {start: 0}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if seen[node] == limit:
-            continue
-        for nxt in edges.get(node, []):
-            if nxt not in seen:
-                seen[nxt] = seen[node] + 1
-                queue.append(nxt)
-    return seen
 
 
 def expected_delivery(gd: GraphDoc, target: str) -> dict[str, int]:
@@ -50,14 +35,14 @@ def expected_delivery(gd: GraphDoc, target: str) -> dict[str, int]:
         if node != target and (node not in hops or value < hops[node]):
             hops[node] = value
 
-    for waiting, waits in _distances(waited_by, target, 10).items():
+    for waiting, waits in distances(waited_by, target, 10).items():
         if gd.nodes[waiting].label != "Kustomization" and waits:
             if gd.nodes[waiting].label == label:
                 offer(waiting, waits)
             continue
         if waits and label == "Kustomization":
             offer(waiting, waits)
-        for applied, applies in _distances(manages, waiting, 5).items():
+        for applied, applies in distances(manages, waiting, 5).items():
             if applies:
                 offer(applied, waits + applies)
     return hops

@@ -7,27 +7,13 @@ waiting on itself and every object that applies others nesting itself (hops 0), 
 from __future__ import annotations
 
 import sys
-from collections import deque
 from pathlib import Path
 from types import SimpleNamespace
 
 from kg.graphdoc import GraphDoc
+from tests.graph_walk import distances
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _walk(edges: dict[str, list[str]], start: str, limit: int = 20) -> dict[str, int]:
-    seen = {start: 0}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if seen[node] == limit:
-            continue
-        for nxt in edges.get(node, []):
-            if nxt not in seen:
-                seen[nxt] = seen[node] + 1
-                queue.append(nxt)
-    return seen
 
 
 def _expected(gd: GraphDoc) -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]]]:
@@ -36,9 +22,11 @@ def _expected(gd: GraphDoc) -> tuple[set[tuple[str, str, int]], set[tuple[str, s
         (start, end, hops)
         for start, node in gd.nodes.items()
         if node.label in ("Kustomization", "HelmRelease", "ResourceSet")
-        for end, hops in _walk(depends, start).items()
+        for end, hops in distances(depends, start, 20).items()
     }
-    nests = {(start, end, hops) for start in manages for end, hops in _walk(manages, start).items() if end in manages}
+    nests = {
+        (start, end, hops) for start in manages for end, hops in distances(manages, start, 20).items() if end in manages
+    }
     return waits, nests
 
 
