@@ -428,11 +428,18 @@ def load(
         typer.echo(f"render cache: {result.render_cache['hits']} of {builds} kustomize builds reused")
     counts = ", ".join(f"{label} {n}" for label, n in result.graph.counts().items())
     typer.echo(f"graph: {written['nodes']} nodes, {written['relationships']} relationships ({counts})")
-    if Path(result.kustomize.split(" ", 1)[0]).name == "kubectl" and any(c.kustomizations for c in result.clusters):
-        typer.echo(
-            "rendered with `kubectl kustomize`: a standalone kustomize (on PATH, or `scripts/kustomize-local "
-            "install` in a flux-kg checkout) builds about a third faster with half the memory"
-        )
+    tool = Path(result.kustomize.split(" ", 1)[0]).name
+    if any(c.kustomizations for c in result.clusters) and tool != "kg-kustomize-server":
+        if tool == "kubectl":
+            typer.echo(
+                "rendered with `kubectl kustomize`: `scripts/kustomize-local install` in a flux-kg checkout builds "
+                "kustomize and kg's kustomize build server, which renders with half the CPU and less memory"
+            )
+        elif not os.environ.get("KG_KUSTOMIZE"):
+            typer.echo(
+                f"rendered with one `{result.kustomize}` process a build: `scripts/kustomize-local install` in a "
+                "flux-kg checkout builds kg's kustomize build server, which renders with half the CPU"
+            )
     if result.warnings:
         if warnings:
             typer.echo("warnings:")

@@ -35,7 +35,8 @@ from typing import Any
 import pathspec
 import yaml
 
-from .limits import BuildLimits, LimitHit, interrupts_kill_children, run_bounded
+from .build_server import BuildServer
+from .limits import BoundedRun, BuildLimits, LimitHit, interrupts_kill_children, run_bounded
 from .model import LoadWarning, as_dict
 from .render_cache import FORMAT as CACHE_FORMAT
 from .render_cache import RenderCache, decode_build, encode_build, tool_version
@@ -85,19 +86,26 @@ _KLOG_PREFIX = re.compile(r'^[EWI]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err
 
 # kustomize is a Go program, and most builds are small and short: with Go's default
 # GOGC=100 a build spends about a quarter of its CPU time collecting garbage it would
-# free by exiting. Builds run with the collector off until the heap reaches
-# GO_HEAP_MB (or half the memory limit, if lower), past which it collects; what the
-# user sets in GOGC/GOMEMLIMIT is kept. Changes no output. 128 MiB: the corpora's largest
-# build allocates ~300 MB in all (73 MB resident with the default collector, 141 MB
-# with this), so a kustomize stays smaller than kg itself; a build whose live heap passes
-# it collects more often than with the default.
+# free by exiting. One-shot builds run with the collector off until the heap reaches
+# GO_HEAP_MB (or half the memory limit, if lower), past which it collects. The build
+# server (loaders/build_server.py) lives for the whole load, so it keeps the default
+# collector, with half the memory limit as Go's soft limit. What the user sets in
+# GOGC/GOMEMLIMIT is kept. Changes no output. 128 MiB: the corpora's largest build
+# allocates ~300 MB in all (73 MB resident with the default collector, 141 MB with
+# this), so a kustomize stays smaller than kg itself; a build whose live heap passes it
+# collects more often than with the default.
 GO_HEAP_MB = 128
 
 
-def go_env(memory_mb: int | None, environ: dict[str, str] | None = None) -> dict[str, str]:
+def go_env(memory_mb: int | None, environ: dict[str, str] | None = None, serving: bool = False) -> dict[str, str]:
     """The environment kustomize runs with: this one, with the Go collector settings above."""
     env = dict(os.environ if environ is None else environ)
-    if "GOGC" not in env and "GOMEMLIMIT" not in env:
+    if "GOGC" in env or "GOMEMLIMIT" in env:
+        return env
+    if serving:
+        if memory_mb:
+            env.update(GOMEMLIMIT=f"{max(memory_mb // 2, 16)}MiB")
+    else:
         heap = GO_HEAP_MB if not memory_mb else min(GO_HEAP_MB, memory_mb // 2)
         env.update(GOGC="off", GOMEMLIMIT=f"{max(heap, 16)}MiB")
     return env
@@ -108,28 +116,40 @@ class KustomizeNotFound(RuntimeError):
 
 
 KUSTOMIZE_LOCAL_VERSION = "v5.5.0"  # scripts/kustomize-local's default build
+# scripts/kustomize-local also builds kustomize's build command as a long-lived server
+# (loaders/build_server.py) into the same folder
+BUILD_SERVER = "kg-kustomize-server"
 
 
 def kustomize_command() -> list[str]:
-    """KG_KUSTOMIZE (a whole command), else `kustomize build` from PATH, else the build
-    scripts/kustomize-local keeps in the tools cache, else `kubectl kustomize` (the same
-    kustomize inside a larger program: ~50 ms more CPU and twice the memory a build); a
-    clear error when there is none."""
+    """KG_KUSTOMIZE (a whole command), else the build server scripts/kustomize-local
+    keeps in the tools cache (the same kustomize, run once per load instead of once per
+    build), else `kustomize build` from PATH, else the kustomize scripts/kustomize-local
+    built, else `kubectl kustomize` (the same kustomize inside a larger program: ~50 ms
+    more CPU and twice the memory a build); a clear error when there is none."""
     override = os.environ.get("KG_KUSTOMIZE")
     if override:
         return override.split()
+    tools = os.environ.get("KG_TOOLS_DIR") or str(Path.home() / ".cache" / "flux-kg" / "tools")
+    built = Path(tools) / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}"
+    if os.access(built / BUILD_SERVER, os.X_OK):
+        return [str(built / BUILD_SERVER), "build"]
     if shutil.which("kustomize"):
         return ["kustomize", "build"]
-    tools = os.environ.get("KG_TOOLS_DIR") or str(Path.home() / ".cache" / "flux-kg" / "tools")
-    built = Path(tools) / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}" / "kustomize"
-    if os.access(built, os.X_OK):
-        return [str(built), "build"]
+    if os.access(built / "kustomize", os.X_OK):
+        return [str(built / "kustomize"), "build"]
     if shutil.which("kubectl"):
         return ["kubectl", "kustomize"]
     raise KustomizeNotFound(
         "neither `kustomize` nor `kubectl` is on PATH: install one of them (or run scripts/kustomize-local "
         "install) to render Flux Kustomizations"
     )
+
+
+def is_build_server(command: list[str]) -> bool:
+    """Whether `command` is kg's kustomize build server (it then serves every build of a
+    worker from one process; it also runs a single command line like the CLI)."""
+    return Path(command[0]).name == BUILD_SERVER
 
 
 def find_kustomization_file(directory: Path) -> Path | None:
@@ -508,7 +528,9 @@ class Workspace:
         if limits is None:
             limits, limit_problems = BuildLimits.from_env()
         self.limits = limits
-        self._env = go_env(limits.memory_mb)
+        self._command = kustomize_command()
+        serving = is_build_server(self._command)
+        self._env = go_env(limits.memory_mb, serving=serving)
         self.limit_hits: list[BuildLimitHit] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="kg-render-")
         base = Path(self._tmp.name)
@@ -527,6 +549,10 @@ class Workspace:
             self._copies.append(copy)
         for copy in self._copies:
             self._slots.put(copy)
+        # one build server per worker copy, started by its first build
+        self._servers = (
+            {copy: BuildServer(self._command[:1], copy, limits, self._env) for copy in self._copies} if serving else {}
+        )
         self._cache: dict[tuple[str, str, str], Future[BuildResult]] = {}
         self._cache_lock = threading.Lock()
         # limit hits of each build, published (limit_hits) once a build is asked for
@@ -547,6 +573,8 @@ class Workspace:
         return len(self._copies)
 
     def close(self) -> None:
+        for server in self._servers.values():
+            server.close()
         self._exit_stack.close()
         self._tmp.cleanup()
 
@@ -739,8 +767,12 @@ class Workspace:
         return result
 
     def _run(self, copy: Path, tree: Tree, directory: Path, rel_dir: str, warnings: list[LoadWarning]) -> BuildResult:
-        cmd = kustomize_command() + ["--load-restrictor", "LoadRestrictionsNone", str(directory)]
-        proc = run_bounded(cmd, copy, self.limits.timeout_s, self.limits.memory_mb, env=self._env)
+        args = ["--load-restrictor", "LoadRestrictionsNone", str(directory)]
+        proc: BoundedRun
+        if self._servers:
+            proc = self._servers[copy].run(self._command[1:] + args)
+        else:
+            proc = run_bounded(self._command + args, copy, self.limits.timeout_s, self.limits.memory_mb, env=self._env)
         if proc.interrupted:  # Ctrl-C killed it: the load stops, this build is not retried
             raise KeyboardInterrupt
         seconds = proc.seconds
@@ -773,7 +805,7 @@ class Workspace:
             digest = hashlib.sha256()
             for part in (
                 CACHE_FORMAT,
-                tool_version(tuple(kustomize_command()), self._version_output),
+                tool_version(tuple(self._command), self._version_output),
                 rel_dir,
                 str(created),
                 yaml.safe_dump(content, sort_keys=True),

@@ -129,12 +129,9 @@ def run_bounded(
     killed when it passes) and a data-segment limit of `memory_mb` per process; None turns
     a limit off. Raises OSError when the program cannot be started at all (without a
     memory limit; with one, the shell reports it: exit 127 and its message)."""
-    if _stopping.is_set():  # kg was interrupted: start nothing more
+    if is_stopping():  # kg was interrupted: start nothing more
         return BoundedRun(-signal.SIGINT, "", "", 0.0, None, interrupted=True)
-    argv = list(cmd)
-    if memory_mb:
-        # `ulimit -d` takes KiB; if a shell cannot set it, the child runs with the timeout only
-        argv = ["/bin/sh", "-c", f'ulimit -d {int(memory_mb) * 1024} 2>/dev/null; exec "$@"', "kg-bounded", *argv]
+    argv = bounded_argv(cmd, memory_mb)
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv,
@@ -147,28 +144,41 @@ def run_bounded(
         errors="replace",
         process_group=0,  # its own group: a timeout kills what it started too
     )
-    _register(proc)
+    register_child(proc)
     limit_hit = None
     try:
         try:
             stdout, stderr = proc.communicate(input_text, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             # the group leader is not reaped yet, so its id cannot name another group
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             limit_hit = LimitHit("timeout", float(timeout_s or 0), TIMEOUT_ENV)
             stdout, stderr = _drain(proc)
     finally:
-        interrupted = _unregister(proc)
+        interrupted = unregister_child(proc)
         if proc.returncode is None:  # an exception (KeyboardInterrupt) while waiting
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             proc.wait()
     seconds = time.perf_counter() - started
-    if limit_hit is None and memory_mb and not interrupted and _out_of_memory(proc.returncode, stderr):
+    if limit_hit is None and memory_mb and not interrupted and out_of_memory(proc.returncode, stderr):
         limit_hit = LimitHit("memory", float(memory_mb), MEMORY_ENV)
     return BoundedRun(proc.returncode, stdout or "", stderr or "", seconds, limit_hit, interrupted)
 
 
-def _out_of_memory(returncode: int, stderr: str) -> bool:
+def bounded_argv(cmd: Sequence[str], memory_mb: int | None) -> list[str]:
+    """`cmd` under the data-segment limit `memory_mb` (None: unchanged)."""
+    if not memory_mb:
+        return list(cmd)
+    # `ulimit -d` takes KiB; if a shell cannot set it, the child runs with the timeout only
+    return ["/bin/sh", "-c", f'ulimit -d {int(memory_mb) * 1024} 2>/dev/null; exec "$@"', "kg-bounded", *cmd]
+
+
+def is_stopping() -> bool:
+    """Whether kg was interrupted (Ctrl-C): no new child may start."""
+    return _stopping.is_set()
+
+
+def out_of_memory(returncode: int, stderr: str) -> bool:
     """Whether a failed child died of its memory limit: it says an allocation failed, or
     the kernel's OOM killer sent SIGKILL (kg itself kills only on timeout)."""
     # Go prints the reason first, then every goroutine's stack; others print it last
@@ -176,7 +186,7 @@ def _out_of_memory(returncode: int, stderr: str) -> bool:
     return returncode != 0 and (returncode == -signal.SIGKILL or said is not None)
 
 
-def _kill_group(pgid: int) -> None:
+def kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -198,18 +208,18 @@ def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
 # -- Ctrl-C reaches the children ----------------------------------------------------
 # Children lead their own process groups, so the terminal's SIGINT no longer reaches
 # them; while `interrupts_kill_children` is active, kg's SIGINT kills them itself.
-_running: dict[int, subprocess.Popen[str]] = {}
+_running: dict[int, subprocess.Popen[Any]] = {}
 _interrupted: set[int] = set()
 _running_lock = threading.RLock()  # re-entrant: the SIGINT handler may run while the main thread holds it
 _stopping = threading.Event()  # set by an interrupt until `interrupts_kill_children` ends
 
 
-def _register(proc: subprocess.Popen[str]) -> None:
+def register_child(proc: subprocess.Popen[Any]) -> None:
     with _running_lock:
         _running[proc.pid] = proc
 
 
-def _unregister(proc: subprocess.Popen[str]) -> bool:
+def unregister_child(proc: subprocess.Popen[Any]) -> bool:
     """Forget a finished child; True when it was killed by an interrupt."""
     with _running_lock:
         _running.pop(proc.pid, None)
@@ -225,7 +235,7 @@ def kill_running_children() -> int:
         pids = [pid for pid, proc in _running.items() if proc.returncode is None]
         _interrupted.update(pids)
     for pid in pids:
-        _kill_group(pid)
+        kill_group(pid)
     return len(pids)
 
 

@@ -260,13 +260,13 @@ def test_limit_settings_are_read_in_one_place():
 
 
 def test_only_an_allocation_failure_counts_as_the_memory_limit():
-    from kg.loaders.limits import _out_of_memory
+    from kg.loaders.limits import out_of_memory
 
-    assert _out_of_memory(2, "fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\n")
-    assert _out_of_memory(1, "Traceback (most recent call last):\n  ...\nMemoryError\n")
+    assert out_of_memory(2, "fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\n")
+    assert out_of_memory(1, "Traceback (most recent call last):\n  ...\nMemoryError\n")
     # kustomize quoting an object whose text mentions memory: an ordinary failure
-    assert not _out_of_memory(1, "Error: accumulating resources: map[description:node is out of memory]\n")
-    assert not _out_of_memory(0, "fatal error: runtime: out of memory\n")
+    assert not out_of_memory(1, "Error: accumulating resources: map[description:node is out of memory]\n")
+    assert not out_of_memory(0, "fatal error: runtime: out of memory\n")
 
 
 def test_an_interrupt_kills_running_children_at_once(tmp_path):
