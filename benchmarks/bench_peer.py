@@ -10,7 +10,10 @@ Needs, outside the project (nothing here installs them):
   - the `kustomize` v5.5 and `flux` binaries it runs, in PEER_TOOLS (default /work/peer-tools/bin):
     `GOBIN=... go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0`; flux: docs/engines.md
     ("Against flux-local") says how it was built here.
-Both tools run with PEER_TOOLS first on PATH, so kg's kustomize is the same binary.
+Both tools run with PEER_TOOLS first on PATH. kg renders with what it finds first
+(loaders/kustomize.py): kg-kustomize-server (the same kustomize v5.5, its build command
+serving every build of a worker from one process) when scripts/kustomize-local built it,
+else that same kustomize binary; each kg row names the command.
 
 Each corpus is copied into a temporary git repository (flux-local asks git for the root)
 with an empty file for each local generator input the corpus left out
@@ -92,16 +95,19 @@ def measured(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, fl
         return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), out.read()
 
 
-def kg_row(name: str, runs: list[tuple[float, ...]]) -> str:
+def kg_row(name: str, runs: list[tuple[float, ...]], tool: str) -> str:
     """One kg's medians: wall, memory, objects, CPU, builds, and the split of its wall time."""
     med = statistics.median
     wall, rss, objects, cpu, builds, kustomize, helm, summed = (med(r[i] for r in runs) for i in range(8))
     own = max(0.0, wall - kustomize - helm)
     return (
-        f"{name} {wall:.1f} s {rss:.0f} MB {objects:.0f} objects, CPU {cpu:.1f} s, {builds:.0f} kustomize builds | "
+        f"{name} ({Path(tool.split(' ', 1)[0]).name or '?'}) {wall:.1f} s {rss:.0f} MB {objects:.0f} objects, CPU {cpu:.1f} s, {builds:.0f} kustomize builds | "
         f"kustomize {kustomize:.1f} s wall ({summed:.1f} s summed over parallel builds), helm {helm:.1f} s, "
         f"kg's own {own:.1f} s ({own / wall:.0%} of its wall time)"
     )
+
+
+TOOLS: dict[str, str] = {}  # kg's python -> the kustomize command its last load named
 
 
 def kg_load(python: str, repo: Path, graph: Path, cluster: str | None, env: dict[str, str]) -> tuple[float, ...]:
@@ -112,6 +118,7 @@ def kg_load(python: str, repo: Path, graph: Path, cluster: str | None, env: dict
     load += ["--format", "json"] + (["--cluster", cluster] if cluster else [])
     wall, rss, code, out = measured(load, repo, env)
     report = json.loads(out) if code in (0, 3) else {}
+    TOOLS[python] = report.get("kustomize", "")
     seconds = report.get("seconds", {})
     objects = sum(c.get("objects", 0) for c in report.get("clusters", []))
     cache = report.get("render_cache") or {}
@@ -159,11 +166,12 @@ def main(corpora: list[Path]) -> None:
                 f"{med(p[3] for p in peer):.0f} objects, CPU {med(p[4] for p in peer):.1f} s ({peer_ok}/{RUNS} exit 0)",
                 flush=True,
             )
-            for name, runs in mine.items():
+            for name, python in kgs:
+                runs = mine[name]
                 ratio = med(r[0] for r in runs) / peer_wall
                 comparable = peer_ok == RUNS and med(p[3] for p in peer) >= 0.5 * med(r[2] for r in runs)
                 print(
-                    f"  {kg_row(name, runs)} | kg/flux-local {ratio:.2f}"
+                    f"  {kg_row(name, runs, TOOLS.get(python, ''))} | kg/flux-local {ratio:.2f}"
                     f"{'' if comparable else ' (not comparable: flux-local failed or rendered less)'}",
                     flush=True,
                 )
