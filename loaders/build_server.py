@@ -82,8 +82,16 @@ class BuildServer:
                 hit = LimitHit("timeout", float(self.limits.timeout_s or 0), TIMEOUT_ENV)
                 return BoundedRun(-signal.SIGKILL, "", "", seconds, hit)
             return self._ended(proc, started)
-        answer = json.loads(line)
-        return BoundedRun(int(answer["exit"]), answer["stdout"], answer["stderr"], seconds)
+        try:
+            answer = json.loads(line)
+            return BoundedRun(int(answer["exit"]), str(answer["stdout"]), str(answer["stderr"]), seconds)
+        except (ValueError, TypeError, KeyError):
+            # not kg's server (a stale or foreign binary by that name): this build fails, said plainly
+            self._stop(proc, kill=True)
+            said = line[:200].decode("utf-8", "replace")
+            return BoundedRun(
+                1, "", f"{self.command[0]} did not answer as kg's kustomize build server: {said!r}", seconds
+            )
 
     def close(self) -> None:
         """Ask the server to finish (end of input); kill it if it does not."""

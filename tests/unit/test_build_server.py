@@ -211,3 +211,20 @@ def test_closing_ends_the_server(server_binary, tmp_path):
     assert process is not None
     srv.close()
     assert process.poll() == 0  # it finished at the end of its input, not killed
+
+
+def test_a_program_that_does_not_speak_the_protocol_fails_the_build_plainly(tmp_path):
+    """A foreign or stale binary by the server's name (here a shell script that prints a
+    usage text) fails each build with a message naming it, instead of stopping the load."""
+    impostor = tmp_path / BUILD_SERVER
+    impostor.write_text("#!/bin/sh\nread request\necho 'Usage: kustomize [command]'\nsleep 30\n")
+    impostor.chmod(0o755)
+    srv = server(str(impostor), tmp_path, BuildLimits(timeout_s=10.0, memory_mb=2048))
+    try:
+        started = time.perf_counter()
+        answer = srv.run(["build", str(tmp_path)])
+        assert answer.returncode != 0 and answer.limit_hit is None
+        assert BUILD_SERVER in answer.stderr and "Usage: kustomize" in answer.stderr
+        assert time.perf_counter() - started < 5  # not waiting for the timeout
+    finally:
+        srv.close()
