@@ -47,7 +47,7 @@ from .yamlio import (
     dump,
     excessive_aliasing_line,
     kubernetes_objects,
-    load_documents,
+    load_documents_with_text,
     read_yaml_file,
     safe_load,
 )
@@ -169,6 +169,9 @@ class BuildResult:
     error: str = ""
     seconds: float = 0.0  # time spent in kustomize
     limit_hit: LimitHit | None = None  # kustomize was stopped by a limit (then `error` says so)
+    # each object's YAML as kustomize printed it (None: not one document of its own), which
+    # post-build substitution works on as Flux does; empty: none known
+    texts: list[str | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -707,8 +710,8 @@ class Workspace:
         if cache_key is not None and self.render_cache is not None:
             entry = self.render_cache.get(cache_key)
             if entry is not None:
-                objects, cached_warnings, error = decode_build(entry)
-                return BuildResult(objects, warnings + cached_warnings, error)
+                objects, cached_warnings, error, texts = decode_build(entry)
+                return BuildResult(objects, warnings + cached_warnings, error, texts=texts)
         try:
             _rewrite(kfile, dump(content).encode())
             result = self._run(copy, tree, directory, rel_dir, warnings)
@@ -717,7 +720,7 @@ class Workspace:
                 result = self._without_unbuildable(copy, tree, directory, rel_dir, kfile, content, warnings) or result
             if cache_key is not None and self.render_cache is not None and not result.limit_hit:
                 built = result.warnings[checked:] if result.warnings is warnings else result.warnings
-                self.render_cache.put(cache_key, encode_build(result.objects, built, result.error))
+                self.render_cache.put(cache_key, encode_build(result.objects, built, result.error, result.texts))
             return result
         finally:
             if created:
@@ -786,14 +789,16 @@ class Workspace:
             return BuildResult([], warnings, f"kustomize {proc.limit_hit}", seconds, proc.limit_hit)
         if proc.returncode != 0:
             return BuildResult([], warnings, clean_error(proc.stderr, copy, tree), seconds)
-        docs, doc_warnings = load_documents(proc.stdout, tree.repo_path(rel_dir))
+        docs, doc_warnings = load_documents_with_text(proc.stdout, tree.repo_path(rel_dir))
         warnings.extend(doc_warnings)
-        objs, _ = kubernetes_objects(docs, tree.repo_path(rel_dir))
-        out = []
+        text_of = {id(doc): text for _line, doc, text in docs}  # not the items of a `kind: List`
+        objs, _ = kubernetes_objects([(line, doc) for line, doc, _text in docs], tree.repo_path(rel_dir))
+        out, texts = [], []
         for _line, obj in objs:
-            source_file, generator = _pop_origin(obj, rel_dir)
+            texts.append(text_of.get(id(obj)))
+            source_file, generator = pop_origin(obj, rel_dir)
             out.append((obj, source_file if "//" in source_file else tree.repo_path(source_file), generator))
-        return BuildResult(out, warnings, "", seconds)
+        return BuildResult(out, warnings, "", seconds, texts=texts)
 
     # -- the render cache's key ----------------------------------------------------------
     def _cache_key(
@@ -1069,7 +1074,7 @@ def clean_error(stderr: str, copy: Path, tree: Tree) -> str:
     return text or "kustomize failed"
 
 
-def _pop_origin(obj: dict[str, Any], rel_dir: str) -> tuple[str, str]:
+def pop_origin(obj: dict[str, Any], rel_dir: str) -> tuple[str, str]:
     """Read and remove kustomize's origin annotation: (tree-relative file, generator kind)."""
     metadata = as_dict(obj.get("metadata"))
     annotations = as_dict(metadata.get("annotations"))

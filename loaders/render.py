@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from .artifacts import artifact_tree, find_artifact
 from .discover import ClusterEntry
-from .kustomize import REPO_TREE, BuildResult, Workspace
+from .kustomize import REPO_TREE, BuildResult, Workspace, pop_origin
 from .model import (
     ClusterRender,
     FluxKustomization,
@@ -95,6 +95,9 @@ class ClusterRenderer:
         # (kind, namespace, name) -> every rendered object of that identity, in walk order
         self._built: dict[tuple[str, str, str], Objects] = {}
         self._raw: dict[str, Objects] = {}
+        # id(built object) -> its YAML as kustomize printed it (what Flux substitutes);
+        # the objects live in _raw and the workspace's builds for the whole render
+        self._texts: dict[int, str] = {}
         # Kustomization key -> objects its ResourceSets generated (kept across substitution passes)
         self._generated: dict[str, list[Rendered]] = {}
         # Kustomization key -> the walk's substitution: reused by the final pass when the
@@ -223,6 +226,7 @@ class ClusterRenderer:
                     if (ref.get("kind") or "", parent.namespace, ref.get("name") or "") not in self._built:
                         return
             variables = self._variables(parent, False)
+        self._remember_texts(built)
         for raw, file, _gen in built.objects:
             if not is_flux_kustomization(raw):
                 continue
@@ -452,11 +456,17 @@ class ClusterRenderer:
             self._fail(ks, f"kustomize build of {ks.source_dir or '.'} failed: {result.error}")
             return
         self._raw[ks.key] = result.objects
+        self._remember_texts(result)
         for obj, file, gen in result.objects:
             kind = str(obj.get("kind") or "")
             self._built.setdefault((kind, meta(obj).get("namespace") or "", meta(obj).get("name") or ""), []).append(
                 (obj, file, gen)
             )
+
+    def _remember_texts(self, result: BuildResult) -> None:
+        for (obj, _file, _gen), text in zip(result.objects, result.texts):
+            if text is not None:
+                self._texts[id(obj)] = text
 
     # -- post-build substitution -------------------------------------------------
     def _variables(self, ks: FluxKustomization, final: bool) -> dict[str, VarValue]:
@@ -562,8 +572,12 @@ class ClusterRenderer:
         variables: dict[str, VarValue],
     ) -> tuple[dict[str, Any], list[str], list[str], str]:
         """One object after substitution: (object, unresolved variables, variables it
-        uses, why the substituted text is not an object: "" when it is)."""
-        text = dump(raw)
+        uses, why the substituted text is not an object: "" when it is). Flux substitutes
+        each object's YAML as kustomize prints it: that text when the build gave it (it
+        still holds kustomize's origin annotation, removed again below), else the object
+        dumped (objects kg made itself: ResourceSet expansions, `kind: List` items)."""
+        built_text = self._texts.get(id(raw))
+        text = built_text if built_text is not None else dump(raw)
         active = post_build is not None and not substitution_disabled(raw)
         referenced = referenced_variables(text) if active and "${" in text else []
         obj, unresolved, invalid = raw, [], ""
@@ -576,6 +590,8 @@ class ClusterRenderer:
                 invalid = f"post-build substitution by {ks.key} produced invalid YAML for {raw.get('kind')} {_key(raw)}: {reason}"
             else:
                 obj = docs[0][1]
+                if built_text is not None:
+                    pop_origin(obj, "")
         return obj, unresolved, referenced, invalid
 
 

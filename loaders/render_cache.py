@@ -33,7 +33,7 @@ from typing import Any
 
 from .model import LoadWarning
 
-FORMAT = "kg-render-cache/1"
+FORMAT = "kg-render-cache/2"  # 2: each object's text as kustomize printed it
 DEFAULT_MAX_MB = 512
 log = logging.getLogger("kg.load")
 
@@ -158,16 +158,20 @@ def open_cache(folder: Path | None) -> RenderCache | None:
 
 
 def encode_build(
-    objects: list[tuple[dict[str, Any], str, str]], warnings: list[LoadWarning], error: str
+    objects: list[tuple[dict[str, Any], str, str]], warnings: list[LoadWarning], error: str, texts: list[str | None]
 ) -> dict[str, Any]:
     return {
         "objects": [[obj, file, gen] for obj, file, gen in objects],
+        "texts": texts,
         "warnings": [[w.file, w.line, w.reason] for w in warnings],
         "error": error,
     }
 
 
-def decode_build(entry: dict[str, Any]) -> tuple[list[tuple[dict[str, Any], str, str]], list[LoadWarning], str]:
+def decode_build(
+    entry: dict[str, Any],
+) -> tuple[list[tuple[dict[str, Any], str, str]], list[LoadWarning], str, list[str | None]]:
     objects = [(obj, str(file), str(gen)) for obj, file, gen in entry["objects"]]
     warnings = [LoadWarning(str(file), line, str(reason)) for file, line, reason in entry.get("warnings") or []]
-    return objects, warnings, str(entry.get("error") or "")
+    texts = list(entry.get("texts") or [])
+    return objects, warnings, str(entry.get("error") or ""), texts if len(texts) == len(objects) else []

@@ -198,7 +198,13 @@ def _error_line(exc: yaml.YAMLError, offset: int) -> int:
 def load_documents(text: str, rel_path: str) -> tuple[list[tuple[int, Any]], list[LoadWarning]]:
     """Parse every document of a YAML stream. Returns (line, document) pairs for the
     documents that parsed (None documents dropped) and a warning per broken one."""
-    docs: list[tuple[int, Any]] = []
+    docs, warnings = load_documents_with_text(text, rel_path)
+    return [(line, doc) for line, doc, _ in docs], warnings
+
+
+def load_documents_with_text(text: str, rel_path: str) -> tuple[list[tuple[int, Any, str]], list[LoadWarning]]:
+    """`load_documents`, with each document's own text beside it."""
+    docs: list[tuple[int, Any, str]] = []
     warnings: list[LoadWarning] = []
     for first_line, chunk in _split_documents(text):
         if not chunk.strip():
@@ -226,7 +232,7 @@ def load_documents(text: str, rel_path: str) -> tuple[list[tuple[int, Any]], lis
             )
             continue
         if doc is not None:
-            docs.append((first_line, doc))
+            docs.append((first_line, doc, chunk))
     return docs, warnings
 
 

@@ -84,3 +84,32 @@ def test_opt_out_label_keeps_the_object_raw(tmp_path, example_repo):
     key = gd.nodes["repo:platform-cluster/ConfigKey/gitservice/raw-config/URL"]
     assert key.props["value"] == "https://git.${subdomain}.${domain}"
     assert "variables" not in key.props
+
+
+def test_a_multi_line_value_is_substituted_in_kustomize_s_own_text(tmp_path, example_repo):
+    """Flux substitutes each object's YAML as kustomize prints it: a multi-line string is a
+    literal block there, so a value with a quote lands in it intact. Substituting a
+    re-dump (PyYAML writes such a string single-quoted) turned the quote into invalid YAML
+    and the object was kept unsubstituted, with a warning Flux would not give."""
+    import shutil
+
+    import yaml
+
+    from kg.loaders import load_repo
+
+    repo = tmp_path / "repo"
+    shutil.copytree(example_repo, repo)
+    variables = repo / "infrastructure/crossplane-clusters/cluster-vars/cluster-vars.yaml"
+    variables.write_text(variables.read_text().rstrip("\n") + "\n  greeting: it's me, hello\n")
+    script = "echo ${greeting}\necho done\n"
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "run-script"}, "data": {"run.sh": script}}
+    (repo / "apps/gitservice/run-script.yaml").write_text(yaml.safe_dump(cm))
+    kfile = repo / "apps/gitservice/kustomization.yaml"
+    k = yaml.safe_load(kfile.read_text())
+    k["resources"].append("run-script.yaml")
+    kfile.write_text(yaml.safe_dump(k))
+    result = load_repo(repo, charts=False)
+    assert not [w for w in result.warnings if "run-script" in w.reason], result.warnings
+    key = result.graph.nodes["repo:platform-cluster/ConfigKey/gitservice/run-script/run.sh"]
+    assert key.props["value"] == "echo it's me, hello\necho done\n"
+    assert key.props["variables"] == ["greeting"]
