@@ -42,6 +42,7 @@ from .charts import (
     read_chart_file,
     run_command,
 )
+from .limits import tools_dir
 from .model import as_dict
 from .yamlio import dump, load_documents
 
@@ -131,8 +132,7 @@ def _find_helm(kg_helm: str, path_env: str, tools_dir: str) -> str | None:
 def find_helm() -> str | None:
     """The helm binary to use: KG_HELM when set (only it, then), else `helm` on PATH when
     it is v3/v4, else scripts/helm-local's cached build; None when there is none."""
-    tools = os.environ.get("KG_TOOLS_DIR") or str(Path.home() / ".cache" / "flux-kg" / "tools")
-    return _find_helm(os.environ.get("KG_HELM", ""), os.environ.get("PATH", ""), tools)
+    return _find_helm(os.environ.get("KG_HELM", ""), os.environ.get("PATH", ""), str(tools_dir()))
 
 
 def default_cache_dir() -> Path:

@@ -37,7 +37,7 @@ import pathspec
 import yaml
 
 from .build_server import BuildServer
-from .limits import BoundedRun, BuildLimits, LimitHit, interrupts_kill_children, run_bounded
+from .limits import BoundedRun, BuildLimits, LimitHit, interrupts_kill_children, run_bounded, tools_dir
 from .model import LoadWarning, as_dict
 from .render_cache import FORMAT as CACHE_FORMAT
 from .render_cache import RenderCache, decode_build, encode_build, tool_version
@@ -132,8 +132,7 @@ def kustomize_command() -> list[str]:
     override = os.environ.get("KG_KUSTOMIZE")
     if override:
         return override.split()
-    tools = os.environ.get("KG_TOOLS_DIR") or str(Path.home() / ".cache" / "flux-kg" / "tools")
-    built = Path(tools) / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}"
+    built = local_kustomize_dir()
     if os.access(built / BUILD_SERVER, os.X_OK):
         return [str(built / BUILD_SERVER), "build"]
     if shutil.which("kustomize"):
@@ -146,6 +145,11 @@ def kustomize_command() -> list[str]:
         "neither `kustomize` nor `kubectl` is on PATH: install one of them (or run scripts/kustomize-local "
         "install) to render Flux Kustomizations"
     )
+
+
+def local_kustomize_dir() -> Path:
+    """The folder scripts/kustomize-local builds kustomize and kg-kustomize-server into."""
+    return tools_dir() / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}"
 
 
 def is_build_server(command: list[str]) -> bool:

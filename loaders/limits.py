@@ -165,6 +165,12 @@ def run_bounded(
     return BoundedRun(proc.returncode, stdout or "", stderr or "", seconds, limit_hit, interrupted)
 
 
+def tools_dir() -> Path:
+    """Where scripts/kustomize-local and scripts/helm-local keep the tools they build:
+    KG_TOOLS_DIR, else ~/.cache/flux-kg/tools."""
+    return Path(os.environ.get("KG_TOOLS_DIR") or Path.home() / ".cache" / "flux-kg" / "tools")
+
+
 def bounded_argv(cmd: Sequence[str], memory_mb: int | None) -> list[str]:
     """`cmd` under the data-segment limit `memory_mb` (None: unchanged)."""
     if not memory_mb:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from kg.loaders.build_server import BuildServer
-from kg.loaders.kustomize import BUILD_SERVER, KUSTOMIZE_LOCAL_VERSION, go_env
+from kg.loaders.kustomize import BUILD_SERVER, go_env, local_kustomize_dir
 from kg.loaders.limits import BuildLimits, kill_running_children
 from tests.helm_support import helm_unavailable
 from tests.unit.test_bounded_builds import alias_bomb
@@ -76,15 +76,10 @@ patches:
 """
 
 
-def _tools() -> Path:
-    tools = Path(os.environ.get("KG_TOOLS_DIR") or Path.home() / ".cache" / "flux-kg" / "tools")
-    return tools / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}"
-
-
 @pytest.fixture(scope="module")
 def server_binary() -> str:
-    built = _tools() / BUILD_SERVER
-    if not os.access(built, os.X_OK) or not os.access(_tools() / "kustomize", os.X_OK):
+    built = local_kustomize_dir() / BUILD_SERVER
+    if not os.access(built, os.X_OK) or not os.access(local_kustomize_dir() / "kustomize", os.X_OK):
         helm_unavailable("needs scripts/kustomize-local install (kustomize and kg-kustomize-server; .ci/run has both)")
     return str(built)
 
@@ -104,7 +99,7 @@ def kustomization(folder: Path, text: str, **files: str) -> Path:
 
 def cli(folder: Path) -> tuple[int, str, str]:
     done = subprocess.run(
-        [str(_tools() / "kustomize"), "build", "--load-restrictor", "LoadRestrictionsNone", str(folder)],
+        [str(local_kustomize_dir() / "kustomize"), "build", "--load-restrictor", "LoadRestrictionsNone", str(folder)],
         capture_output=True,
         text=True,
     )

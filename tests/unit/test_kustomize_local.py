@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.loaders.kustomize import BUILD_SERVER, KUSTOMIZE_LOCAL_VERSION, kustomize_command
+from kg.loaders.kustomize import BUILD_SERVER, KUSTOMIZE_LOCAL_VERSION, kustomize_command, local_kustomize_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _tools_dir() -> Path:
-    return Path(os.environ.get("KG_TOOLS_DIR") or Path.home() / ".cache" / "flux-kg" / "tools")
 
 
 def test_the_order_is_override_server_path_cached_build_then_kubectl(tmp_path, monkeypatch):
@@ -52,7 +48,7 @@ def test_the_script_reports_its_cached_build():
 
 
 def test_the_build_server_the_standalone_and_kubectl_kustomize_render_alike(example_repo, monkeypatch):
-    built = _tools_dir() / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}"
+    built = local_kustomize_dir()
     if not os.access(built / "kustomize", os.X_OK) or not os.access(built / BUILD_SERVER, os.X_OK):
         pytest.skip("needs scripts/kustomize-local install (.ci/run runs it)")
     if not shutil.which("kubectl"):
@@ -107,7 +103,7 @@ def test_a_load_rendered_with_kubectl_says_a_standalone_kustomize_would_do_bette
 
 
 def test_a_load_rendered_with_the_standalone_kustomize_gives_no_hint(example_repo, tmp_path, monkeypatch):
-    built = _tools_dir() / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}" / "kustomize"
+    built = local_kustomize_dir() / "kustomize"
     if not os.access(built, os.X_OK):
         pytest.skip("needs scripts/kustomize-local install (.ci/run runs it)")
     monkeypatch.setenv("KG_RENDER_CACHE", "off")
@@ -118,7 +114,7 @@ def test_a_load_rendered_with_the_standalone_kustomize_gives_no_hint(example_rep
 def test_a_load_with_a_kustomize_from_path_points_to_the_build_server(example_repo, tmp_path, monkeypatch):
     """Found on PATH (not chosen with KG_KUSTOMIZE), a one-process-a-build kustomize gets a
     hint; the build server itself gets none."""
-    folder = _tools_dir() / f"kustomize-{KUSTOMIZE_LOCAL_VERSION}"
+    folder = local_kustomize_dir()
     if not os.access(folder / "kustomize", os.X_OK) or not os.access(folder / BUILD_SERVER, os.X_OK):
         pytest.skip("needs scripts/kustomize-local install (.ci/run runs it)")
     monkeypatch.setenv("KG_RENDER_CACHE", "off")
