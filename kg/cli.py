@@ -355,6 +355,7 @@ def load(
     clusters named with --cluster) atomically: a failed load changes nothing. Loads of
     one repository run one at a time: a second one waits for the first."""
     from kg.loaders import load_repo
+    from kg.loaders.kustomize import is_build_server
 
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
@@ -428,9 +429,9 @@ def load(
         typer.echo(f"render cache: {result.render_cache['hits']} of {builds} kustomize builds reused")
     counts = ", ".join(f"{label} {n}" for label, n in result.graph.counts().items())
     typer.echo(f"graph: {written['nodes']} nodes, {written['relationships']} relationships ({counts})")
-    tool = Path(result.kustomize.split(" ", 1)[0]).name
-    if any(c.kustomizations for c in result.clusters) and tool != "kg-kustomize-server":
-        if tool == "kubectl":
+    command = result.kustomize.split(" ")
+    if any(c.kustomizations for c in result.clusters) and not is_build_server(command):
+        if Path(command[0]).name == "kubectl":
             typer.echo(
                 "rendered with `kubectl kustomize`: `scripts/kustomize-local install` in a flux-kg checkout builds "
                 "kustomize and kg's kustomize build server, which renders with half the CPU and less memory"
