@@ -95,9 +95,9 @@ class ClusterRenderer:
         # (kind, namespace, name) -> every rendered object of that identity, in walk order
         self._built: dict[tuple[str, str, str], Objects] = {}
         self._raw: dict[str, Objects] = {}
-        # id(built object) -> its YAML as kustomize printed it (what Flux substitutes);
-        # the objects live in _raw and the workspace's builds for the whole render
-        self._texts: dict[int, str] = {}
+        # Kustomization key -> the YAML of each of its _raw objects as kustomize printed
+        # it (what Flux substitutes; BuildResult.texts)
+        self._raw_texts: dict[str, list[str | None]] = {}
         # Kustomization key -> objects its ResourceSets generated (kept across substitution passes)
         self._generated: dict[str, list[Rendered]] = {}
         # Kustomization key -> the walk's substitution: reused by the final pass when the
@@ -226,11 +226,10 @@ class ClusterRenderer:
                     if (ref.get("kind") or "", parent.namespace, ref.get("name") or "") not in self._built:
                         return
             variables = self._variables(parent, False)
-        self._remember_texts(built)
-        for raw, file, _gen in built.objects:
+        for (raw, file, _gen), text in zip(built.objects, _texts_of(built)):
             if not is_flux_kustomization(raw):
                 continue
-            obj = self._substituted(parent, raw, file, post_build, variables)[0]
+            obj = self._substituted(parent, raw, file, post_build, variables, text)[0]
             if not is_flux_kustomization(obj):
                 continue
             child = FluxKustomization(
@@ -456,17 +455,12 @@ class ClusterRenderer:
             self._fail(ks, f"kustomize build of {ks.source_dir or '.'} failed: {result.error}")
             return
         self._raw[ks.key] = result.objects
-        self._remember_texts(result)
+        self._raw_texts[ks.key] = _texts_of(result)
         for obj, file, gen in result.objects:
             kind = str(obj.get("kind") or "")
             self._built.setdefault((kind, meta(obj).get("namespace") or "", meta(obj).get("name") or ""), []).append(
                 (obj, file, gen)
             )
-
-    def _remember_texts(self, result: BuildResult) -> None:
-        for (obj, _file, _gen), text in zip(result.objects, result.texts):
-            if text is not None:
-                self._texts[id(obj)] = text
 
     # -- post-build substitution -------------------------------------------------
     def _variables(self, ks: FluxKustomization, final: bool) -> dict[str, VarValue]:
@@ -521,7 +515,8 @@ class ClusterRenderer:
         if walked is not None and walked.raw_objects is raw_objects and walked.variables == variables:
             done = walked
         else:
-            done = self._substitute_objects(ks, raw_objects, post_build, variables)
+            texts = self._raw_texts.get(ks.key) or [None] * len(raw_objects)
+            done = self._substitute_objects(ks, raw_objects, texts, post_build, variables)
             if not final:
                 self._walk_pass[ks.key] = done
         if final:
@@ -536,12 +531,13 @@ class ClusterRenderer:
         self,
         ks: FluxKustomization,
         raw_objects: Objects,
+        texts: list[str | None],
         post_build: dict[str, Any] | None,
         variables: dict[str, VarValue],
     ) -> _Substituted:
         done = _Substituted(raw_objects, variables)
-        for raw, file, gen in raw_objects:
-            obj, unresolved, referenced, invalid = self._substituted(ks, raw, file, post_build, variables)
+        for (raw, file, gen), text in zip(raw_objects, texts):
+            obj, unresolved, referenced, invalid = self._substituted(ks, raw, file, post_build, variables, text)
             if invalid:
                 done.invalid.append((file, invalid))
             for name in unresolved:
@@ -570,13 +566,13 @@ class ClusterRenderer:
         file: str,
         post_build: dict[str, Any] | None,
         variables: dict[str, VarValue],
+        built_text: str | None,
     ) -> tuple[dict[str, Any], list[str], list[str], str]:
         """One object after substitution: (object, unresolved variables, variables it
         uses, why the substituted text is not an object: "" when it is). Flux substitutes
-        each object's YAML as kustomize prints it: that text when the build gave it (it
+        each object's YAML as kustomize prints it: `built_text` when the build gave it (it
         still holds kustomize's origin annotation, removed again below), else the object
-        dumped (objects kg made itself: ResourceSet expansions, `kind: List` items)."""
-        built_text = self._texts.get(id(raw))
+        dumped (`kind: List` items, builds without texts)."""
         text = built_text if built_text is not None else dump(raw)
         active = post_build is not None and not substitution_disabled(raw)
         referenced = referenced_variables(text) if active and "${" in text else []
@@ -593,6 +589,11 @@ class ClusterRenderer:
                 if built_text is not None:
                     pop_origin(obj, "")
         return obj, unresolved, referenced, invalid
+
+
+def _texts_of(result: BuildResult) -> list[str | None]:
+    """The build's object texts, one for each object (None where it gave none)."""
+    return result.texts if len(result.texts) == len(result.objects) else [None] * len(result.objects)
 
 
 @dataclass

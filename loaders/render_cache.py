@@ -173,5 +173,4 @@ def decode_build(
 ) -> tuple[list[tuple[dict[str, Any], str, str]], list[LoadWarning], str, list[str | None]]:
     objects = [(obj, str(file), str(gen)) for obj, file, gen in entry["objects"]]
     warnings = [LoadWarning(str(file), line, str(reason)) for file, line, reason in entry.get("warnings") or []]
-    texts = list(entry.get("texts") or [])
-    return objects, warnings, str(entry.get("error") or ""), texts if len(texts) == len(objects) else []
+    return objects, warnings, str(entry.get("error") or ""), list(entry.get("texts") or [])
